@@ -1,0 +1,93 @@
+"""``relmap fields``, ``relmap init`` and ``relmap schema``: what relmap knows, and a file to start from."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+
+from relmap.catalog import Param
+from relmap.cli import EXIT_FATAL, EXIT_OK
+
+
+def fields(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    rows = _outsmart_rows() if args.api == "outsmart" else _silvasoft_rows(args.endpoint)
+    if args.format == "json":
+        out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False, header_style="bold")
+    for column in rows[0]:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(v) for v in row.values()))
+    Console(file=out, width=160 if not out.isatty() else None).print(table)
+    return EXIT_OK
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    return "" if value is None else str(value)
+
+
+def _outsmart_rows() -> list[dict[str, Any]]:
+    from relmap.catalog.outsmart import FIELDS
+
+    return [
+        {
+            "name": f.name,
+            "type": f.kind,
+            "required": f.required,
+            "filter key": f.filter_key,
+            "description": f.description,
+        }
+        for f in FIELDS
+    ]
+
+
+def _silvasoft_rows(endpoint: str | None) -> list[dict[str, Any]]:
+    from relmap.catalog.silvasoft import ENDPOINTS
+
+    rows: list[dict[str, Any]] = []
+    for name, params in ENDPOINTS.items():
+        if endpoint in (None, name):
+            for param in params:
+                rows.extend(_param_rows(name, param, ""))
+    return rows
+
+
+def _param_rows(endpoint: str, param: Param, prefix: str) -> list[dict[str, Any]]:
+    kind = param.type + (f" ({'|'.join(param.enum)})" if param.enum else "")
+    row = {
+        "endpoint": endpoint,
+        "name": prefix + param.name,
+        "type": kind,
+        "required": param.required,
+        "description": param.description,
+    }
+    suffix = "[]." if param.type == "array" else "."
+    children = [r for child in param.children for r in _param_rows(endpoint, child, prefix + param.name + suffix)]
+    return [row, *children]
+
+
+def init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    target = Path(args.path)
+    if target.exists() and not args.force:
+        err.write(f"relmap: error: {target} exists; use --force to overwrite it\n")
+        return EXIT_FATAL
+    schema = resources.files("relmap").joinpath("schemas/mapping.schema.json")
+    text = resources.files("relmap").joinpath("templates/starter.yaml").read_text(encoding="utf-8")
+    text = text.replace("{schema}", Path(str(schema)).resolve().as_uri())
+    target.write_text(text, encoding="utf-8")
+    out.write(f"wrote {target}: edit it, then run `relmap validate {target}`\n")
+    return EXIT_OK
+
+
+def schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    out.write(resources.files("relmap").joinpath("schemas/mapping.schema.json").read_text(encoding="utf-8"))
+    return EXIT_OK

@@ -1,0 +1,145 @@
+"""The one sandboxed Jinja environment, and compile-time checks of the names a template uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2.exceptions import TemplateAssertionError
+from jinja2.sandbox import SandboxedEnvironment
+
+from relmap.catalog.outsmart import FREEFIELD_MAX, FREEFIELD_MIN
+
+Compiled = Callable[[dict[str, Any]], Any]
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    """A problem in a template: ``line`` is the template's own 1-based line."""
+
+    line: int
+    message: str
+    code: str
+    hint: str | None = None
+
+
+def _finalize(value: Any) -> Any:
+    return "" if value is None else value  # a missing value renders as nothing, never as "None"
+
+
+@lru_cache(maxsize=1)
+def environment() -> SandboxedEnvironment:
+    """The sandboxed environment every mapping template runs in."""
+    from relmap.filters import FILTERS, TESTS
+
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, finalize=_finalize)
+    env.filters.update(FILTERS)
+    env.tests.update(TESTS)
+    return env
+
+
+def compile_code(
+    source: str, *, expression: bool
+) -> tuple[Compiled | None, nodes.Template | None, TemplateProblem | None]:
+    """Compile a template (``expression=False``) or a bare expression; on failure, say where and why."""
+    env = environment()
+    text = source if not expression else "{{ (" + source + ") }}"
+    try:
+        tree = env.parse(text)
+        if expression:
+            function = _expression(env, source)
+        else:
+            template = env.from_string(tree)
+            function = template.render
+    except TemplateAssertionError as exc:
+        return None, None, _assertion(exc)
+    except TemplateSyntaxError as exc:
+        return None, None, TemplateProblem(exc.lineno or 1, f"template syntax error: {exc.message}", "template-syntax")
+    return function, tree, None
+
+
+def _expression(env: SandboxedEnvironment, source: str) -> Compiled:
+    compiled = env.compile_expression(source, undefined_to_none=False)
+
+    def run(context: dict[str, Any]) -> Any:
+        return compiled(**context)
+
+    return run
+
+
+def _assertion(exc: TemplateAssertionError) -> TemplateProblem:
+    message = exc.message or "invalid template"
+    for kind in ("filter", "test"):
+        prefix = f"No {kind} named '"
+        if message.startswith(prefix):
+            name = message[len(prefix) :].split("'", 1)[0]
+            pool = environment().filters if kind == "filter" else environment().tests
+            from relmap.schema import did_you_mean
+
+            return TemplateProblem(
+                exc.lineno or 1, f"unknown {kind} '{name}'", f"unknown-{kind}", did_you_mean(name, pool)
+            )
+    return TemplateProblem(exc.lineno or 1, message, "template-invalid")
+
+
+def check_names(
+    tree: nodes.Template, fields: set[str], variables: set[str], freefields: dict[str, int]
+) -> Iterator[TemplateProblem]:
+    """Every name, ``vars.X`` and ``ff[...]`` a template uses must exist; report those that do not."""
+    from jinja2 import meta
+
+    from relmap.schema import did_you_mean
+
+    known = fields | {"ff", "vars", "record"} | set(environment().globals)
+    for name in sorted(meta.find_undeclared_variables(tree)):
+        if name not in known:
+            line = _first_line(tree, name)
+            hint = did_you_mean(name, sorted(known)) or "names are OutSmart fields, ff[N], vars.NAME and record"
+            yield TemplateProblem(line, f"unknown name '{name}' in template", "unknown-name", hint)
+    yield from _check_vars(tree, variables)
+    yield from _check_freefields(tree, freefields)
+
+
+def _first_line(tree: nodes.Template, name: str) -> int:
+    for node in tree.find_all(nodes.Name):
+        if node.name == name:
+            return int(node.lineno)
+    return 1
+
+
+def _subscripts(tree: nodes.Template, base: str) -> Iterator[tuple[int, Any]]:
+    """(line, key) for every ``base.key`` and ``base[key]`` with a constant key."""
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        if isinstance(node.node, nodes.Name) and node.node.name == base:
+            if isinstance(node, nodes.Getattr):
+                yield node.lineno, node.attr
+            elif isinstance(node.arg, nodes.Const):
+                yield node.lineno, node.arg.value
+
+
+def _check_vars(tree: nodes.Template, variables: set[str]) -> Iterator[TemplateProblem]:
+    for line, key in _subscripts(tree, "vars"):
+        if key not in variables:
+            from relmap.schema import did_you_mean
+
+            hint = did_you_mean(str(key), variables) or "declare it under vars:"
+            yield TemplateProblem(line, f"unknown variable 'vars.{key}'", "unknown-var", hint)
+
+
+def _check_freefields(tree: nodes.Template, freefields: dict[str, int]) -> Iterator[TemplateProblem]:
+    for line, key in _subscripts(tree, "ff"):
+        if isinstance(key, bool) or not isinstance(key, int | str):
+            continue
+        if isinstance(key, int):
+            if not FREEFIELD_MIN <= key <= FREEFIELD_MAX:
+                yield TemplateProblem(line, f"freefield number {key} is outside 1-50", "freefield-range")
+        elif key.isdigit():
+            yield TemplateProblem(line, f"ff['{key}'] looks up a name", "freefield-name", f"write ff[{key}]")
+        elif key not in freefields:
+            from relmap.schema import did_you_mean
+
+            hint = did_you_mean(key, freefields) or "declare it under freefields: (name: number)"
+            yield TemplateProblem(line, f"unknown freefield name '{key}'", "unknown-freefield", hint)

@@ -1,0 +1,73 @@
+"""Domain filters and tests for the mapping's Jinja templates (postcodes, phones, names, ...).
+
+Importing this package is cheap: phonenumbers, python-stdnum and pycountry load on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from relmap.filters.address import house_appendix, house_unit, is_valid_postcode, postcode, split_house_number
+from relmap.filters.countries import country_code
+from relmap.filters.names import first_name, last_name, salutation_sex, split_name
+from relmap.filters.numbers import (
+    iban,
+    is_valid_iban,
+    is_valid_kvk,
+    is_valid_phone,
+    is_valid_vat,
+    kvk,
+    phone,
+    vat_number,
+)
+from relmap.filters.values import digits, is_blank, outsmart_date, parse_bool, parse_outsmart_date, to_bool
+
+FILTERS: dict[str, Callable[..., Any]] = {
+    "postcode": postcode,
+    "phone": phone,
+    "house_unit": house_unit,
+    "house_appendix": house_appendix,
+    "first_name": first_name,
+    "last_name": last_name,
+    "salutation_sex": salutation_sex,
+    "country_code": country_code,
+    "vat_number": vat_number,
+    "kvk": kvk,
+    "iban": iban,
+    "to_bool": to_bool,
+    "outsmart_date": outsmart_date,
+    "digits": digits,
+}
+
+TESTS: dict[str, Callable[..., bool]] = {
+    "valid_kvk": is_valid_kvk,
+    "valid_iban": is_valid_iban,
+    "valid_vat": is_valid_vat,
+    "valid_postcode": is_valid_postcode,
+    "valid_phone": is_valid_phone,
+    "blank": is_blank,
+}
+
+__all__ = [
+    "FILTERS",
+    "TESTS",
+    "country_code",
+    "digits",
+    "first_name",
+    "house_appendix",
+    "house_unit",
+    "iban",
+    "kvk",
+    "last_name",
+    "outsmart_date",
+    "parse_bool",
+    "parse_outsmart_date",
+    "phone",
+    "postcode",
+    "salutation_sex",
+    "split_house_number",
+    "split_name",
+    "to_bool",
+    "vat_number",
+]

@@ -1,0 +1,98 @@
+"""Plain values: text clean-up, yes/no values, OutSmart dates and digits.
+
+Also home of ``text()``, the one place where a template value becomes a stripped string.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from relmap.errors import TransformError
+
+_NOT_SCALAR = (list, tuple, set, frozenset, dict, bytes, bytearray, Mapping)
+
+_TRUE = frozenset({"1", "true", "ja", "yes", "j", "y", "waar", "on"})
+_FALSE = frozenset({"0", "false", "nee", "no", "n", "onwaar", "off"})
+
+_DATE = re.compile(
+    r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
+    r"(?:[ T](?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
+)
+_ZERO_DATE = re.compile(r"0000-00-00(?:[ T]00:00(?::00)?)?")
+
+
+def text(value: Any) -> str:
+    """``value`` as a stripped ``str``; ``None`` gives ``""``; lists and mappings are refused."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return str(value).strip()
+    if isinstance(value, _NOT_SCALAR):
+        raise TransformError(f"expected a single value, got: {value!r}")
+    return str(value).strip()
+
+
+def is_blank(value: Any) -> bool:
+    """Jinja test ``blank``: ``None`` or a string of only whitespace."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def to_bool(value: Any) -> bool | None:
+    """``ja``/``nee``, ``1``/``0``, ``true``/``false``, ... as a bool; ``None`` when blank."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raw = text(value)
+    if not raw:
+        return None
+    key = raw.casefold()
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise TransformError(f"not a yes/no value: {raw!r}")
+
+
+parse_bool = to_bool
+
+
+def parse_outsmart_date(value: Any) -> datetime.date | None:
+    """``YYYY-MM-DD[ HH:mm:ss]`` as a date; ``None`` for blank and for OutSmart's zero date."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    raw = text(value)
+    if not raw or _ZERO_DATE.fullmatch(raw):
+        return None
+    match = _DATE.fullmatch(raw)
+    if match is None:
+        raise TransformError(f"not an OutSmart date (YYYY-MM-DD HH:mm:ss): {raw!r}")
+    try:
+        year, month, day, hour, minute, second = (int(p or 0) for p in match.group("y", "m", "d", "H", "M", "S"))
+        return datetime.datetime(year, month, day, hour, minute, second).date()
+    except ValueError:
+        raise TransformError(f"not an OutSmart date (YYYY-MM-DD HH:mm:ss): {raw!r}") from None
+
+
+def outsmart_date(value: Any, format: str = "%Y-%m-%d") -> str:
+    """An OutSmart date or timestamp formatted with ``format`` (strftime); ``""`` for zero dates."""
+    parsed = parse_outsmart_date(value)
+    return "" if parsed is None else parsed.strftime(format)
+
+
+def digits(value: Any) -> str:
+    """Only the digits 0-9 of ``value``."""
+    return re.sub(r"[^0-9]", "", text(value))
+
+
+def loose_text(value: Any) -> str:
+    """Like ``text()`` but ``""`` for values that are not a single value; for Jinja tests, which never fail."""
+    try:
+        return text(value)
+    except TransformError:
+        return ""

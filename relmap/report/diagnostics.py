@@ -1,0 +1,40 @@
+"""Validation diagnostics as compiler-style lines (``file:line:col: error: message [code]``) or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from relmap.errors import Diagnostic
+
+FORMAT_VERSION = 1
+
+
+def summary(name: str, diagnostics: Sequence[Diagnostic]) -> str:
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if not diagnostics:
+        return f"{name}: ok"
+    parts = [f"{errors} error{'s' * (errors != 1)}"] if errors else []
+    parts += [f"{warnings} warning{'s' * (warnings != 1)}"] if warnings else []
+    return f"{name}: " + ", ".join(parts)
+
+
+def as_text(results: dict[str, list[Diagnostic]]) -> str:
+    lines: list[str] = []
+    for name, diagnostics in results.items():
+        lines.extend(d.text() for d in diagnostics)
+        lines.append(summary(name, diagnostics))
+    return "\n".join(lines) + "\n"
+
+
+def as_json(results: dict[str, list[Diagnostic]]) -> str:
+    files = [
+        {
+            "file": name,
+            "valid": not any(d.severity == "error" for d in diagnostics),
+            "diagnostics": [d.as_dict() for d in diagnostics],
+        }
+        for name, diagnostics in results.items()
+    ]
+    return json.dumps({"format_version": FORMAT_VERSION, "files": files}, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,77 @@
+"""Shared fixtures: run the CLI in-process, write mapping files, compare against golden files."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from relmap.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+MAPPINGS = ROOT / "mappings"
+SAMPLES = MAPPINGS / "samples"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", help="rewrite golden files from the current output")
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def run_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
+    """Run ``relmap`` in-process, from the repository root, and capture its streams."""
+
+    def run(*argv: str, cwd: Path = ROOT) -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        monkeypatch.chdir(cwd)
+        code = main(list(argv), stdout=out, stderr=err)
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return run
+
+
+@pytest.fixture
+def write_mapping(tmp_path: Path) -> Callable[[str], Path]:
+    """Write mapping text to a file in a temporary folder and return its path."""
+
+    def write(text: str, name: str = "mapping.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """Compare text with tests/golden/NAME; ``pytest --update-goldens`` rewrites the file instead."""
+
+    def check(name: str, actual: str) -> None:
+        path = GOLDEN / name
+        if request.config.getoption("--update-goldens"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(actual, encoding="utf-8")
+            return
+        assert path.exists(), f"no golden file {path}; run pytest --update-goldens and review the diff"
+        assert actual == path.read_text(encoding="utf-8")
+
+    return check
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("OUTSMART_", "SILVASOFT_", "RELMAP_")):
+            monkeypatch.delenv(name)
