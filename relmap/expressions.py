@@ -113,11 +113,12 @@ def _first_line(tree: nodes.Template, name: str) -> int:
 def _subscripts(tree: nodes.Template, base: str) -> Iterator[tuple[int, Any]]:
     """(line, key) for every ``base.key`` and ``base[key]`` with a constant key."""
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        if isinstance(node.node, nodes.Name) and node.node.name == base:
-            if isinstance(node, nodes.Getattr):
-                yield node.lineno, node.attr
-            elif isinstance(node.arg, nodes.Const):
-                yield node.lineno, node.arg.value
+        target: Any = node
+        if isinstance(target.node, nodes.Name) and target.node.name == base:
+            if isinstance(target, nodes.Getattr):
+                yield target.lineno, target.attr
+            elif isinstance(target.arg, nodes.Const):
+                yield target.lineno, target.arg.value
 
 
 def _check_vars(tree: nodes.Template, variables: set[str]) -> Iterator[TemplateProblem]:

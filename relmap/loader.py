@@ -7,6 +7,7 @@ YAML 1.1 would have read them differently are reported as warnings. Duplicate ke
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ PathKey = tuple[str | int, ...]
 
 _MAX_NODES = 200_000  # aliases can expand a small file enormously ("billion laughs")
 _TAG = "tag:yaml.org,2002:"
+_PLAIN = "relmap:plain"
 _NULL = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
@@ -43,6 +45,11 @@ class _ComposeOnly(Reader, Scanner, Parser, Composer, BaseResolver):
         Parser.__init__(self)
         Composer.__init__(self)
         BaseResolver.__init__(self)
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode and implicit[0]:
+            return _PLAIN  # untagged and unquoted: typed by _plain, the YAML 1.2 way
+        return str(super().resolve(kind, value, implicit))
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,7 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, ScalarNode)
         return self._scalar(node)
 
     def _mapping(self, node: MappingNode, path: PathKey) -> dict[str, Any]:
@@ -214,14 +222,19 @@ class _Builder:
     def _scalar(self, node: ScalarNode) -> Any:
         value = node.value
         tag = node.tag[len(_TAG) :] if node.tag.startswith(_TAG) else node.tag
-        if node.style is not None or tag not in ("str",):
-            return self._tagged(node, tag, value)
-        return self._plain(node, value)
+        if node.tag == _PLAIN:
+            return self._plain(node, value)
+        return self._tagged(node, tag, value)
 
     def _tagged(self, node: ScalarNode, tag: str, value: str) -> Any:
         if tag == "str":
             return value
-        builders = {"int": int, "float": float, "bool": lambda v: v in _TRUE, "null": lambda v: None}
+        builders: dict[str, Callable[[str], Any]] = {
+            "int": int,
+            "float": float,
+            "bool": lambda v: v in _TRUE,
+            "null": lambda v: None,
+        }
         span = _span(node)
         loc = Location(self.doc.path, span.line, span.column)
         if tag not in builders:

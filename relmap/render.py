@@ -94,8 +94,9 @@ class Renderer:
         """The names a template sees: every OutSmart field (missing ones as None), ff, vars and record."""
         context = dict(_BLANK_FIELDS)
         context.update(record.fields)
-        freefields = dict(_BLANK_FREEFIELDS)
-        freefields.update(record.freefields)
+        freefields: dict[int | str, Any] = dict(_BLANK_FREEFIELDS)
+        for number, value in record.freefields.items():
+            freefields[number] = value
         for name, number in self.plan.freefields.items():
             freefields[name] = freefields.get(number)
         context["ff"] = freefields

@@ -186,6 +186,7 @@ def _target() -> Schema:
     }
     return {
         "type": "object",
+        "description": "Where the relations go: a Silvasoft account",
         "additionalProperties": False,
         "required": ["silvasoft"],
         "properties": {"silvasoft": silvasoft},
@@ -209,7 +210,7 @@ def _route() -> Schema:
     branches = [
         {
             "if": {"properties": {"endpoint": {"const": name}}, "required": ["endpoint"]},
-            "then": {"properties": {"fields": _ref(f"fields_{name}")}},
+            "then": {"properties": {"fields": _ref(f"fields_{name}", f"Silvasoft parameters of {name}/")}},
         }
         for name in ENDPOINTS
     ]

@@ -14,6 +14,7 @@ from relmap.plan import Plan
 from relmap.render import Rendered, render_all
 from relmap.report import diagnostics as diagnostics_report
 from relmap.report import rendered as report
+from relmap.sources.records import RecordProblem, SourceRecord
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -45,7 +46,7 @@ def _input(args: argparse.Namespace, plan: Plan) -> str | None:
     return plan.source.path if plan.source.kind == "file" else None
 
 
-def _records(path: str, format: str | None) -> Iterator[object]:
+def _records(path: str, format: str | None) -> Iterator[SourceRecord | RecordProblem]:
     from relmap.sources.files import read_records
 
     return read_records(path, format)

@@ -54,7 +54,8 @@ def compile_document(doc: Document, sink: DiagnosticSink, base: Path) -> Plan | 
 
     scope = Scope(doc, sink, validate_schema(doc, sink))
     data = doc.data
-    scope.variables = data.get("vars") if isinstance(data.get("vars"), dict) else {}
+    raw_vars = data.get("vars")
+    scope.variables = raw_vars if isinstance(raw_vars, dict) else {}
     scope.freefields = _freefield_names(scope, data.get("freefields"))
     source = _source(scope, data.get("source"), base)
     target = _target(data.get("target"))
@@ -210,7 +211,8 @@ def _routes(scope: Scope, raw: Any) -> list[Route]:
 def _route(scope: Scope, path: PathKey, item: dict[str, Any]) -> Route:
     endpoint = item["endpoint"]
     params = ENDPOINTS[endpoint]
-    fields = item.get("fields") if isinstance(item.get("fields"), dict) else {}
+    raw_fields = item.get("fields")
+    fields: dict[str, Any] = raw_fields if isinstance(raw_fields, dict) else {}
     members = compile_members(scope, (*path, "fields"), params, fields)
     for param in params:
         if param.required and param.name not in fields:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 
 def matches(field: str | None, operator: str, value: str) -> bool:
@@ -32,7 +33,7 @@ def matches(field: str | None, operator: str, value: str) -> bool:
     raise ValueError(f"unknown operator {operator!r}")
 
 
-def _comparable(field: str, value: str) -> tuple[float, float] | tuple[str, str]:
+def _comparable(field: str, value: str) -> tuple[Any, Any]:
     try:
         return float(field), float(value)
     except ValueError:

@@ -1,0 +1,98 @@
+"""The command line as a user meets it: fields, init, schema, render formats, exit codes, the installed script."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+
+def test_fields_lists_both_catalogs(run_cli) -> None:
+    outsmart = run_cli("fields", "outsmart", "--format", "json")
+    rows = json.loads(outsmart.out)
+    assert {"name": "postal_code", "filter key": "zip"}.items() <= next(
+        r for r in rows if r["name"] == "postal_code"
+    ).items()
+    silvasoft = json.loads(run_cli("fields", "silvasoft", "--endpoint", "addprivaterelation", "--format", "json").out)
+    names = {r["name"] for r in silvasoft}
+    assert {"CustomerNumber", "Relation_Contact[].FirstName", "Relation_BankAccount.IBAN"} <= names
+    assert next(r for r in silvasoft if r["name"] == "Relation_Contact[].LastName")["required"] is True
+    table = run_cli("fields", "silvasoft")
+    assert table.code == 0 and "TaxIdentificationNumber" in table.out
+
+
+def test_init_writes_a_mapping_that_validates(run_cli, tmp_path: Path) -> None:
+    target = tmp_path / "mine.yaml"
+    assert run_cli("init", str(target)).code == 0
+    assert target.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=file://")
+    assert run_cli("validate", str(target)).out == f"{target}: ok\n"
+    again = run_cli("init", str(target))
+    assert again.code == 2 and "--force" in again.err
+
+
+def test_schema_command_prints_the_packaged_schema(run_cli) -> None:
+    assert json.loads(run_cli("schema").out)["$id"].endswith("mapping-1.schema.json")
+
+
+def test_render_limit_and_jsonl(run_cli) -> None:
+    result = run_cli(
+        "render",
+        "mappings/private-relations.yaml",
+        "--input",
+        "mappings/samples/relations.json",
+        "--limit",
+        "3",
+        "--format",
+        "jsonl",
+    )
+    lines = [json.loads(line) for line in result.out.splitlines()]
+    assert [line["debtor_number"] for line in lines] == ["10001", "10002", "10003"]
+    assert result.code == 0
+
+
+def test_render_without_an_export_for_an_api_source(run_cli) -> None:
+    result = run_cli("render", "mappings/private-relations.yaml")
+    assert result.code == 2 and "--input FILE" in result.err
+
+
+def test_render_refuses_a_broken_mapping(run_cli) -> None:
+    result = run_cli("render", "tests/cases/many-mistakes.yaml", "--input", "mappings/samples/relations.json")
+    assert result.code == 2
+    assert "tests/cases/many-mistakes.yaml:4:12: error:" in result.err and result.out == ""
+
+
+def test_render_reports_an_unreadable_input(run_cli, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"code": 1004, "messages": ["Client token unauthorized"], "response": null}', encoding="utf-8")
+    result = run_cli("render", "mappings/private-relations.yaml", "--input", str(broken))
+    assert result.code == 2 and "1004" in result.err and "Traceback" not in result.err
+
+
+def test_usage_errors_exit_2(run_cli) -> None:
+    assert run_cli("render", "mappings/private-relations.yaml", "--limit", "0").code == 2
+    assert run_cli("frobnicate").code == 2
+
+
+@pytest.mark.skipif(shutil.which("relmap") is None, reason="the relmap console script is not installed")
+def test_installed_console_script_runs_from_any_directory(tmp_path: Path) -> None:
+    mapping = ROOT / "mappings" / "business-routing.yaml"
+    done = subprocess.run(
+        ["relmap", "validate", str(mapping)], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, f"{mapping}: ok")
+
+
+def test_validate_start_up_keeps_heavy_imports_out() -> None:
+    code = (
+        "import sys\nfrom relmap.cli import main\n"
+        f"main(['validate', {str(ROOT / 'mappings' / 'freefields-custom-fields.yaml')!r}])\n"
+        "heavy = {'rich', 'phonenumbers', 'pycountry', 'stdnum', 'requests'}\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
