@@ -78,12 +78,14 @@ def test_usage_errors_exit_2(run_cli) -> None:
     assert run_cli("frobnicate").code == 2
 
 
-@pytest.mark.skipif(shutil.which("relmap") is None, reason="the relmap console script is not installed")
+SCRIPT = shutil.which("relmap", path=str(Path(sys.executable).parent))
+
+
+@pytest.mark.skipif(SCRIPT is None, reason="the relmap console script is not installed beside this Python")
 def test_installed_console_script_runs_from_any_directory(tmp_path: Path) -> None:
     mapping = ROOT / "mappings" / "business-routing.yaml"
-    done = subprocess.run(
-        ["relmap", "validate", str(mapping)], cwd=tmp_path, capture_output=True, text=True, check=False
-    )
+    assert SCRIPT is not None
+    done = subprocess.run([SCRIPT, "validate", str(mapping)], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert (done.returncode, done.stdout.strip()) == (0, f"{mapping}: ok")
 
 
