@@ -6,6 +6,7 @@ Every problem is collected as a located Diagnostic; the Plan exists only when th
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,14 +129,17 @@ def _source(scope: Scope, raw: Any, base: Path) -> SourceSpec | None:
     return None
 
 
-def _filters(scope: Scope, path: PathKey, raw: Any) -> tuple[SourceFilter, ...]:
-    if not isinstance(raw, list):
-        return ()
-    out = []
-    for index, item in enumerate(raw):
+def _entries(scope: Scope, path: PathKey, raw: Any) -> Iterator[tuple[PathKey, dict[str, Any]]]:
+    """The well-formed mappings of a list, with their paths; the schema has reported the others."""
+    for index, item in enumerate(raw if isinstance(raw, list) else []):
         where = (*path, index)
-        if scope.flagged(where) or not isinstance(item, dict):
-            continue
+        if isinstance(item, dict) and not scope.flagged(where):
+            yield where, item
+
+
+def _filters(scope: Scope, path: PathKey, raw: Any) -> tuple[SourceFilter, ...]:
+    out = []
+    for where, item in _entries(scope, path, raw):
         key, value = item["key"], item["value"]
         if key == "active" and str(value) not in ("0", "1"):
             scope.warning(
@@ -163,13 +167,8 @@ def _target(raw: Any) -> TargetSpec:
 
 
 def _skips(scope: Scope, path: PathKey, raw: Any) -> tuple[Skip, ...]:
-    if not isinstance(raw, list):
-        return ()
     out = []
-    for index, item in enumerate(raw):
-        where = (*path, index)
-        if scope.flagged(where) or not isinstance(item, dict):
-            continue
+    for where, item in _entries(scope, path, raw):
         condition = scope.condition((*where, "when"), item.get("when"))
         if condition:
             out.append(Skip(condition, str(item.get("reason") or f"skip rule: {condition.text}")))
