@@ -22,8 +22,8 @@ The records are then rendered twice, best of ``R`` runs each (``time.perf_counte
   for the domain work, and the difference between the two is the mapping machinery: building the template context,
   rendering Jinja templates, walking rules, groups and arrays, converting by declared type, collecting errors.
 
-Before timing, the script checks that both give the same result for every record (status, route, endpoint, skip
-reason, payload including key order, and every failing parameter with its message); it exits 1 if they differ.
+The results of the timed runs are then compared record by record (status, route, endpoint, skip reason, payload
+including key order, and every failing parameter with its message); the script exits 1 if they differ.
 The ratio compiled/hand-written time is printed against the target of 3.0x; the ratio never changes the exit code.
 
 Last, ``relmap validate mappings/business-routing.yaml`` is timed as a whole process (10 runs, median and best),
@@ -163,7 +163,13 @@ def debtor_number(number: int, rng: Random) -> str:
 
 def person_name(first: str, prefix: str, last: str, rng: Random) -> str:
     full_last = f"{prefix} {last}".strip()
-    forms = (f"{first} {full_last}", f"{first[0]}. {full_last}", f"Fam. {last}", full_last.capitalize(), last)
+    forms = (
+        f"{first} {full_last}",
+        f"{first[0]}. {full_last}",
+        f"Fam. {last}",
+        full_last[0].upper() + full_last[1:],
+        last,
+    )
     return rng.choices(forms, (50, 25, 5, 10, 10))[0]
 
 
@@ -372,19 +378,10 @@ def hand_render(record: SourceRecord) -> Rendered:
     else:
         route, endpoint, payload = "consumers", "addprivaterelation", consumer_payload(fields, errors)
     if errors:
-        status, payload_or_none = "error", None
-    else:
-        status, payload_or_none = "ok", payload
-    return Rendered(
-        record.index,
-        record.origin,
-        record.debtor_number,
-        status,  # type: ignore[arg-type]
-        route=route,
-        endpoint=endpoint,
-        payload=payload_or_none,
-        errors=tuple(errors),
-    )
+        return Rendered(
+            record.index, record.origin, record.debtor_number, "error", route, endpoint, errors=tuple(errors)
+        )
+    return Rendered(record.index, record.origin, record.debtor_number, "ok", route, endpoint, payload)
 
 
 def company_payload(fields: dict[str, str | None], errors: list[FieldError]) -> dict[str, Any]:
@@ -597,7 +594,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     print(f"relmap render benchmark: {MAPPING.relative_to(ROOT)} on {args.count:,} synthetic OutSmart relations")
-    print(f"  seed {args.seed}; best of {args.repeat} runs each, time.perf_counter, gc enabled; normalising not timed")
+    print(f"  seed {args.seed}; best of {args.repeat} runs each, after a {WARM_UP}-record warm-up; perf_counter, gc on")
+    print("  generating and normalising the relations, compiling the mapping and comparing results are not timed")
     print("  compiled:     Renderer(plan).render -- templates, rules, conversion by declared type")
     print("  hand-written: the same transform in plain Python, calling the same relmap filters")
     records = normalize_all(generate(args.count, args.seed))
