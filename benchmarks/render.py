@@ -355,7 +355,12 @@ salutation_sex = FILTERS["salutation_sex"]
 kvk = FILTERS["kvk"]
 vat_filter = FILTERS["vat_number"]
 is_blank = TESTS["blank"]
-lower = do_lower  # Jinja's own `lower`: str(value).lower(), so a null e-mail becomes "none", as in the mapping
+
+
+def lower(value: str | None) -> str:
+    """Jinja's own `lower`, on "" for null, as templates see null fields."""
+    return do_lower("" if value is None else value)
+
 
 CUSTOMER_NUMBER = param("addprivaterelation", "CustomerNumber")
 DEFAULT_COUNTRY = "NL"  # vars.default_country
@@ -406,7 +411,7 @@ def company_payload(fields: dict[str, str | None], errors: list[FieldError]) -> 
         put(person, "Phone", phone(fields.get("phone_number")))
         put(person, "Sex", salutation_sex(contact))
         person["FirstName"] = text(first_name(contact)) or "-"
-        person["LastName"] = text(last_name(contact)) or "{{ name }}"  # the mapping's fallback, sent as written
+        put(person, "LastName", text(last_name(contact)) or fields.get("name"))
         payload["Relation_Contact"] = [person]
     payload["OnExistingRelationName"] = "CONTINUE"
     return payload

@@ -49,11 +49,7 @@ def compile_code(
     text = source if not expression else "{{ (" + source + ") }}"
     try:
         tree = env.parse(text)
-        if expression:
-            function = _expression(env, source)
-        else:
-            template = env.from_string(tree)
-            function = template.render
+        function = _expression(env, source) if expression else _template(env, tree)
     except TemplateAssertionError as exc:
         return None, None, _assertion(exc)
     except TemplateSyntaxError as exc:
@@ -61,11 +57,36 @@ def compile_code(
     return function, tree, None
 
 
-def _expression(env: SandboxedEnvironment, source: str) -> Compiled:
-    compiled = env.compile_expression(source, undefined_to_none=False)
+def template_names() -> dict[str, Any]:
+    """Jinja's globals (range, dict, namespace, ...): the renderer puts them into each record's names once."""
+    return dict(environment().globals)
 
-    def run(context: dict[str, Any]) -> Any:
-        return compiled(**context)
+
+# Templates run on a context *shared* with the record's names instead of Jinja's default copy of every name
+# (and of the globals) for every template: that copy cost more than the template itself. The names dict must
+# therefore already hold template_names(); the template never writes to it (assignments go to the context's own vars).
+
+
+def _template(env: SandboxedEnvironment, tree: nodes.Template) -> Compiled:
+    template = env.from_string(tree)
+    root, new_context = template.root_render_func, template.new_context
+
+    def run(names: dict[str, Any]) -> str:
+        return "".join(root(new_context(names, shared=True)))
+
+    return run
+
+
+def _expression(env: SandboxedEnvironment, source: str) -> Compiled:
+    env.compile_expression(source, undefined_to_none=False)  # raises the syntax error with the user's own text
+    template = env.from_string("{% set result = (" + source + ") %}")
+    root, new_context = template.root_render_func, template.new_context
+
+    def run(names: dict[str, Any]) -> Any:
+        context = new_context(names, shared=True)
+        for _ in root(context):
+            pass
+        return context.vars["result"]
 
     return run
 

@@ -6,19 +6,21 @@ One bad record never stops the others: each problem becomes a FieldError on that
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from relmap.catalog.outsmart import BY_NAME, FREEFIELD_MAX
 from relmap.convert import convert, describe, is_empty
 from relmap.errors import Location, TransformError
+from relmap.expressions import template_names
 from relmap.plan import ArrayRule, Condition, Group, Member, Plan, Route, Rule
 from relmap.sources.query import matches
 from relmap.sources.records import RecordProblem, SourceRecord
 
 Status = Literal["ok", "skipped", "error"]
-_BLANK_FIELDS: dict[str, Any] = dict.fromkeys(BY_NAME)
-_BLANK_FREEFIELDS: dict[int | str, Any] = dict.fromkeys(range(1, FREEFIELD_MAX + 1))
+# A field the record lacks, or null, is "" in templates: filters never see None (`None | lower` would be "none").
+_BLANK_FIELDS: dict[str, Any] = dict.fromkeys(BY_NAME, "")
+_BLANK_FREEFIELDS: dict[int | str, Any] = dict.fromkeys(range(1, FREEFIELD_MAX + 1), "")
 
 
 @dataclass(frozen=True)
@@ -89,14 +91,16 @@ class Renderer:
         self.plan = plan
         self.date_format = plan.target.date_format
         self.variables = dict(plan.variables)
+        self.base = {**template_names(), **_BLANK_FIELDS}
 
     def context(self, record: SourceRecord) -> dict[str, Any]:
-        """The names a template sees: every OutSmart field (missing ones as None), ff, vars and record."""
-        context = dict(_BLANK_FIELDS)
-        context.update(record.fields)
+        """The names a template sees: every OutSmart field (missing or null ones as ""), ff, vars and record."""
+        context = dict(self.base)
+        for name, value in record.fields.items():
+            context[name] = "" if value is None else value
         freefields: dict[int | str, Any] = dict(_BLANK_FREEFIELDS)
         for number, value in record.freefields.items():
-            freefields[number] = value
+            freefields[number] = "" if value is None else value
         for name, number in self.plan.freefields.items():
             freefields[name] = freefields.get(number)
         context["ff"] = freefields
@@ -264,6 +268,4 @@ def _failed(found: list[FieldError], label: str, rule: Rule) -> bool:
 
 
 def _with(base: Rendered, **changes: Any) -> Rendered:
-    from dataclasses import replace
-
     return replace(base, **changes)

@@ -218,6 +218,12 @@ def test_one_bad_record_never_stops_the_others(tmp_path: Path) -> None:
     assert statuses == ["ok", "error", "error", "ok"]
 
 
-def test_none_renders_as_nothing_not_none(tmp_path: Path) -> None:
-    result = render('Address_City: "{{ city }}-{{ street }}"', tmp_path, city=None, street="Dam")
+def test_null_is_empty_text_in_templates(tmp_path: Path) -> None:
+    fields = """\
+    Address_City: "{{ city }}-{{ street }}"
+    GroupName: "{{ email | lower }}"
+    Address_Unit: "{{ ff[7] | upper }}"
+    """
+    result = render(fields, tmp_path, city=None, street="Dam", email=None, val_value_7=None)
     assert result.payload["Address_City"] == "-Dam"
+    assert "GroupName" not in result.payload and "Address_Unit" not in result.payload

@@ -110,6 +110,10 @@ CASES = {
         "[{FirstName: name, LastName: name}]}\n",
         [(10, 5, "warning", "unreachable-route")],
     ),
+    "template text in a fallback": (
+        HEAD + '      Address_City: {from: city, fallback: "{{ street }}"}\n',
+        [(10, 44, "error", "fallback-template")],
+    ),
     "custom field with the wrong value parameter": (
         HEAD + "      Relation_CustomField:\n        - {Label: Klant, FieldType: Integer, StringValue: name}\n",
         [(11, 46, "error", "custom-field-value")],

@@ -236,6 +236,14 @@ def _finish(
 ) -> Rule | None:
     lookup, default, has_default = _lookup(scope, path, param, body)
     fallback = body.get("fallback")
+    if isinstance(fallback, str) and ("{{" in fallback or "{%" in fallback):
+        scope.error(
+            (*path, "fallback"),
+            "fallback is a constant, not a template",
+            "fallback-template",
+            "put the alternative in the template itself: {{ a or b }}",
+        )
+        return None
     if fallback is not None and not check_constant(scope, (*path, "fallback"), param, fallback):
         return None
     when = scope.condition((*path, "when"), body["when"]) if "when" in body else None
