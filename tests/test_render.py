@@ -227,3 +227,12 @@ def test_null_is_empty_text_in_templates(tmp_path: Path) -> None:
     result = render(fields, tmp_path, city=None, street="Dam", email=None, val_value_7=None)
     assert result.payload["Address_City"] == "-Dam"
     assert "GroupName" not in result.payload and "Address_Unit" not in result.payload
+
+
+def test_a_template_assignment_stays_inside_its_template(tmp_path: Path) -> None:
+    fields = """\
+    Address_City: "{% set city = 'Elders' %}{{ city }}"
+    Address_Street: "{{ city }}"
+    """
+    result = render(fields, tmp_path, city="Utrecht")
+    assert (result.payload["Address_City"], result.payload["Address_Street"]) == ("Elders", "Utrecht")
