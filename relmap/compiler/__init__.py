@@ -97,7 +97,7 @@ def _freefield_names(scope: Scope, raw: Any) -> dict[str, int]:
 
 
 def _source(scope: Scope, raw: Any, base: Path) -> SourceSpec | None:
-    if not isinstance(raw, dict) or (scope.flagged(("source",)) and not raw):
+    if not isinstance(raw, dict):
         return None
     if "file" in raw and isinstance(raw["file"], dict):
         spec = raw["file"]

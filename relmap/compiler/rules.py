@@ -196,7 +196,7 @@ def _from_freefield(scope: Scope, path: PathKey, param: Param, body: dict[str, A
 
 
 def _from_code(scope: Scope, path: PathKey, param: Param, body: dict[str, Any], kind: str) -> Rule | None:
-    at = path if isinstance(body, dict) and (*path, kind) not in scope.doc.values else (*path, kind)
+    at = (*path, kind) if (*path, kind) in scope.doc.values else path  # a plain "{{ }}" rule has no key of its own
     source = body[kind]
     function = scope.code(at, source, expression=kind == "expr")
     if function is None:
