@@ -99,6 +99,7 @@ class SourceSpec:
     token: str | None = None  # ${ENV} references, resolved only when a request is made
     software_token: str | None = None
     include_freefields: bool = True
+    write_back: bool = False  # write the Silvasoft RelationGUID into OutSmart's external_id
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,12 @@ def _source() -> Schema:
             "token": {**secret, "description": "The customer's client token, as ${ENV_VAR}"},
             "software_token": {**secret, "description": "The integration's software token, as ${ENV_VAR}"},
             "include_freefields": {"type": "boolean", "default": True, "description": "Ask for freefield values"},
+            "write_back": {
+                "type": "boolean",
+                "default": False,
+                "description": "After linking, write the Silvasoft RelationGUID into the relation's external_id "
+                "(POST /relations/, sending the relation's other values back unchanged)",
+            },
             "filters": {"type": "array", "items": filt, "description": "Filters sent to OutSmart, all ANDed"},
         },
     }

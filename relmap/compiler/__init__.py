@@ -125,6 +125,7 @@ def _source(scope: Scope, raw: Any, base: Path) -> SourceSpec | None:
             token=spec.get("token"),
             software_token=spec.get("software_token"),
             include_freefields=spec.get("include_freefields", True) is not False,
+            write_back=spec.get("write_back") is True,
         )
     return None
 
