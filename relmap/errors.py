@@ -3,8 +3,16 @@
 RelmapError                 anything relmap reports to a user instead of a traceback
 ├── MappingError            the mapping file cannot be used; carries every Diagnostic found
 ├── SourceError             an input (export file, API) cannot be read at all
-└── TransformError          one value of one record cannot be turned into what the target needs;
-                            the renderer turns it into a RecordError and moves on to the next record
+├── TransformError          one value of one record cannot be turned into what the target needs;
+│                           the renderer turns it into a RecordError and moves on to the next record
+├── ConfigError             a setting a run needs is missing or unsafe (an unset ${VAR}, plain http to a remote host)
+├── StateError              the sync state database cannot be used (locked, another account's, newer version)
+├── BudgetSpent             the Silvasoft request budget of this hour is used up; the run stops cleanly
+└── ApiError                an API answered with an error or could not be reached; messages carry no secrets
+    ├── CredentialsError    wrong token or key: fatal at once, never retried
+    ├── RateLimited         Silvasoft says its hourly limit is reached: stop for this hour
+    ├── RecordRejected      Silvasoft refused this record's data (HTTP 400): a record error, the run goes on
+    └── Unavailable         5xx, 429, timeouts or dropped connections, after every retry
 """
 
 from __future__ import annotations
@@ -106,3 +114,49 @@ class DiagnosticSink:
 
     def sorted(self) -> list[Diagnostic]:
         return sorted(self.items, key=lambda d: (d.location, d.severity, d.code, d.message))
+
+
+class ConfigError(RelmapError):
+    """A setting the run needs is missing or unsafe."""
+
+
+class StateError(RelmapError):
+    """The sync state database cannot be used."""
+
+
+class BudgetSpent(RelmapError):
+    """The hour's Silvasoft request budget is used up; ``resume_at`` is when a request is free again (epoch s)."""
+
+    def __init__(self, message: str, resume_at: float) -> None:
+        self.resume_at = resume_at
+        super().__init__(message)
+
+
+class ApiError(RelmapError):
+    """An API answered with an error, or could not be reached. ``api`` is "OutSmart" or "Silvasoft"."""
+
+    def __init__(self, api: str, message: str, status: int | None = None) -> None:
+        self.api = api
+        self.status = status
+        self.detail = message
+        super().__init__(f"{api}: {message}")
+
+
+class CredentialsError(ApiError):
+    """The token, software token, username or API key is wrong: fatal at once, never retried."""
+
+
+class RateLimited(ApiError):
+    """Silvasoft reports its hourly request limit reached."""
+
+
+class RecordRejected(ApiError):
+    """Silvasoft refused one record's data (HTTP 400)."""
+
+
+class Unavailable(ApiError):
+    """The API failed after every retry. ``ambiguous``: a write may have been carried out before the failure."""
+
+    def __init__(self, api: str, message: str, status: int | None = None, ambiguous: bool = False) -> None:
+        self.ambiguous = ambiguous
+        super().__init__(api, message, status)

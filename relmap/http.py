@@ -1,0 +1,161 @@
+"""The one HTTP seam: every request relmap makes goes through ``HttpClient.send``.
+
+It checks that a base URL is safe (https, or plain http to a loopback address only), applies timeouts, turns
+transport failures into ``TransportFailure`` (telling "never sent" from "may have been carried out"), runs the capped
+exponential backoff with jitter that both API clients use, and redacts every secret from what it raises.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+
+from relmap.errors import ConfigError
+
+T = TypeVar("T")
+MASK = "***"
+_SECRET_PARAMS = re.compile(r"(?i)\b(token|software_token|apikey|api_key)=([^&\s\"']+)")
+
+
+class Redactor:
+    """Masks known secret values, and any ``token=`` style query parameter, in text meant for people."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        self._secrets: list[str] = []
+        self.add(*secrets)
+
+    def add(self, *secrets: str | None) -> None:
+        for secret in secrets:
+            if secret and len(secret) >= 3 and secret not in self._secrets:
+                self._secrets.append(secret)
+        self._secrets.sort(key=len, reverse=True)  # a secret containing another is masked whole
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}={MASK}", text)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def checked_base_url(url: str, setting: str) -> str:
+    """The base URL without a trailing slash; https is required except for loopback addresses (the emulators)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{setting}: {url!r} is not an http(s) URL")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(
+            f"{setting}: plain http is accepted only for loopback addresses (the sandbox); use https://{parts.netloc}"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{setting}: a base URL cannot carry a query string; tokens belong in environment variables")
+    return url.rstrip("/")
+
+
+class TransportFailure(Exception):
+    """No HTTP answer arrived. ``sent``: the request may have reached the server (a write may have happened)."""
+
+    def __init__(self, kind: str, message: str, sent: bool) -> None:
+        super().__init__(message)
+        self.kind = kind  # timeout | connection
+        self.message = message
+        self.sent = sent
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Capped exponential backoff with full jitter: attempt n waits a random time up to min(cap, base * 2**n)."""
+
+    attempts: int = 5
+    base: float = 0.5
+    cap: float = 30.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0, min(self.cap, self.base * 2**attempt))
+
+
+class Retry(Exception):
+    """Raised inside a retried call to ask for another attempt; ``final`` is raised when attempts run out."""
+
+    def __init__(self, final: Exception, wait: float | None = None) -> None:
+        super().__init__(str(final))
+        self.final = final
+        self.wait = wait  # a server-given wait (Retry-After), used instead of the backoff when larger
+
+
+def with_retries(
+    call: Callable[[], T], policy: RetryPolicy, sleep: Callable[[float], None], rng: random.Random | None = None
+) -> T:
+    """Run ``call``; each ``Retry`` it raises waits and tries again, up to ``policy.attempts`` attempts in all."""
+    rng = rng or random.Random()
+    for attempt in range(policy.attempts):
+        try:
+            return call()
+        except Retry as retry:
+            if attempt == policy.attempts - 1:
+                raise retry.final from None
+            sleep(max(policy.delay(attempt, rng), min(retry.wait or 0.0, policy.cap)))
+    raise AssertionError("unreachable: attempts is at least 1")
+
+
+class HttpClient:
+    """Sends requests to one API over one ``requests.Session``; never retries by itself."""
+
+    def __init__(
+        self,
+        session: requests.Session,
+        base_url: str,
+        redact: Redactor,
+        timeout: tuple[float, float] = (5.0, 60.0),
+    ) -> None:
+        self.session = session
+        self.base_url = base_url
+        self.redact = redact
+        self.timeout = timeout
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Iterable[tuple[str, str]] | Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        url = f"{self.base_url}/{path}"
+        try:
+            return self.session.request(
+                method, url, params=params, json=json, headers=dict(headers or {}), timeout=self.timeout
+            )
+        except requests.exceptions.ConnectTimeout:
+            raise self._failure("timeout", f"{method} {path}: could not connect in time", sent=False) from None
+        except requests.exceptions.Timeout:
+            raise self._failure("timeout", f"{method} {path}: no answer in {self.timeout[1]:g} s", sent=True) from None
+        except requests.exceptions.ConnectionError as exc:
+            refused = "refused" in str(exc).lower() or "NewConnectionError" in repr(exc)
+            detail = "connection refused" if refused else "connection dropped before an answer"
+            raise self._failure("connection", f"{method} {path}: {detail}", sent=not refused) from None
+        except requests.exceptions.RequestException as exc:
+            raise self._failure("connection", f"{method} {path}: {type(exc).__name__}", sent=True) from None
+
+    def _failure(self, kind: str, message: str, sent: bool) -> TransportFailure:
+        return TransportFailure(kind, self.redact(f"{message} ({self.base_url})"), sent)
+
+
+def retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.strip().isdigit() else None
