@@ -1,0 +1,102 @@
+"""Silvasoft's request budget: the plan's requests per hour, and at most 2 per second and 50 per minute.
+
+Requests are spaced evenly at the tighter of the per-second and per-minute paces, and counted in a sliding hour
+kept in the state ledger, so that back-to-back runs share the hour. When the hour is spent the run stops cleanly
+(BudgetSpent) rather than sleeping for up to an hour.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from relmap.errors import BudgetSpent, ConfigError
+from relmap.state import State
+
+HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class Pace:
+    per_hour: int = 15
+    per_second: float = 2.0
+    per_minute: float = 50.0
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two requests."""
+        return max(1.0 / self.per_second, 60.0 / self.per_minute)
+
+
+# The vendor's limits; a faster pace is accepted only for a Silvasoft emulator on a loopback address.
+VENDOR_PACE = Pace()
+
+
+def parse_pace(text: str, per_hour: int) -> Pace:
+    """``"20/s"`` or ``"20/s,600/min"`` (RELMAP_SILVASOFT_PACE, for the emulators)."""
+    per_second, per_minute = VENDOR_PACE.per_second, VENDOR_PACE.per_minute
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        number, _, unit = part.partition("/")
+        try:
+            value = float(number)
+        except ValueError:
+            value = 0.0
+        if value <= 0 or unit not in ("s", "min"):
+            raise ConfigError(f"RELMAP_SILVASOFT_PACE: expected e.g. 20/s or 20/s,600/min, got {text!r}")
+        if unit == "s":
+            per_second = value
+            per_minute = max(per_minute, value * 60)
+        else:
+            per_minute = value
+    return Pace(per_hour, per_second, per_minute)
+
+
+class Budget:
+    """Hands out request slots; implements the Silvasoft client's Pacer."""
+
+    def __init__(
+        self,
+        state: State,
+        pace: Pace,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.state = state
+        self.pace = pace
+        self.clock = clock
+        self.sleep = sleep
+        now = clock()
+        state.prune_ledger(now - 2 * HOUR)
+        self.window: deque[float] = deque(state.ledger_since(now - HOUR))
+        self.spent = 0  # requests this run
+
+    def left(self) -> int:
+        self._slide(self.clock())
+        return max(0, self.pace.per_hour - len(self.window))
+
+    def resume_at(self) -> float:
+        """When the next request fits in the hour again."""
+        self._slide(self.clock())
+        if len(self.window) < self.pace.per_hour:
+            return self.clock()
+        return self.window[len(self.window) - self.pace.per_hour] + HOUR
+
+    def acquire(self, endpoint: str) -> None:
+        now = self.clock()
+        self._slide(now)
+        if len(self.window) >= self.pace.per_hour:
+            raise BudgetSpent(
+                f"the hourly budget of {self.pace.per_hour} Silvasoft requests is spent", self.resume_at()
+            )
+        if self.window and (wait := self.window[-1] + self.pace.interval - now) > 0:
+            self.sleep(wait)
+            now = self.clock()
+        self.window.append(now)
+        self.spent += 1
+        self.state.record_request(now, endpoint)
+
+    def _slide(self, now: float) -> None:
+        while self.window and self.window[0] <= now - HOUR:
+            self.window.popleft()
