@@ -1,0 +1,196 @@
+"""Apply: the only code that writes to Silvasoft. Every write opens an intent first and closes it with its outcome.
+
+A refused record (400) is that record's error and the run goes on; a spent budget or Silvasoft's rate limit stops
+the run cleanly, leaving the rest pending; bad credentials stop it at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from relmap.errors import RecordRejected, Unavailable
+from relmap.state import State
+from relmap.sync.changes import Change, differs, update_params
+from relmap.sync.identity import Directory, existed_before, guid_of, payload_email, payload_number
+from relmap.targets.silvasoft import SilvasoftClient
+
+Result = Literal["created", "updated", "linked", "unchanged", "skipped", "failed", "pending"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one relation in a run; one line of the report."""
+
+    debtor_number: str | None
+    name: str
+    action: Result
+    guid: int | None = None
+    route: str | None = None
+    endpoint: str | None = None
+    matched_by: str | None = None
+    error: str | None = None
+    origin: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "debtor_number": self.debtor_number,
+            "name": self.name,
+            "action": self.action,
+            "guid": self.guid,
+            "route": self.route,
+            "endpoint": self.endpoint,
+            "matched_by": self.matched_by,
+            "error": self.error,
+        }
+
+
+def outcome(change: Change, action: Result, **extra: Any) -> Outcome:
+    result = change.result
+    fields: dict[str, Any] = {
+        "guid": change.guid,
+        "route": result.route,
+        "endpoint": result.endpoint,
+        "matched_by": change.matched_by,
+        "origin": result.origin,
+        **extra,
+    }
+    return Outcome(result.debtor_number, change.name, action, **fields)
+
+
+class Applier:
+    """Carries out planned changes with one Silvasoft client and one state database."""
+
+    def __init__(
+        self,
+        client: SilvasoftClient,
+        state: State,
+        directory: Directory,
+        match_email: bool,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.state = state
+        self.directory = directory
+        self.match_email = match_email
+        self.clock = clock
+
+    def apply(self, change: Change) -> Outcome:
+        """One change; raises BudgetSpent, RateLimited or CredentialsError, which end the run."""
+        if change.action in ("skip", "error", "unchanged"):
+            return self._local(change)
+        if change.action == "link":
+            self._save(change, change.guid or 0, None)
+            return outcome(change, "linked")
+        try:
+            if change.action == "update":
+                return self._update(change)
+            return self._create(change)
+        except RecordRejected as exc:
+            return outcome(change, "failed", error=exc.detail)
+        except Unavailable as exc:
+            if exc.ambiguous:
+                message = f"{exc.detail}; the write may have happened, so the next run checks before writing again"
+                return outcome(change, "pending", error=message)
+            return outcome(change, "pending", error=f"{exc.detail}; tried again in the next run")
+
+    def _local(self, change: Change) -> Outcome:
+        if change.action == "skip":
+            return outcome(change, "skipped", error=change.message)
+        if change.action == "error":
+            return outcome(change, "failed", error=change.message)
+        payload = change.result.payload
+        link = self.state.link(change.debtor_number or "")
+        if payload is not None and link is not None and change.message:  # only create-only parameters changed
+            self._save(change, link.guid, None)
+        return outcome(change, "unchanged", error=None)
+
+    def _update(self, change: Change) -> Outcome:
+        debtor, guid, params = change.debtor_number or "", change.guid or 0, change.send or {}
+        intent = self.state.open_intent(debtor, "update", "updaterelation", params, guid)
+        try:
+            self.client.update(guid, params)
+        except RecordRejected as exc:
+            self.state.save_failure(debtor, change.result.payload or {}, exc.detail, intent)
+            raise
+        except Unavailable:
+            self.state.forget_payload(debtor)  # the update may or may not have landed: send it again next time
+            self.state.close_intent(intent)
+            raise
+        self._save(change, guid, intent)
+        return outcome(change, "updated")
+
+    def _create(self, change: Change) -> Outcome:
+        debtor, payload = change.debtor_number or "", change.send or {}
+        endpoint = change.result.endpoint or ""
+        body = self._with_switches(payload)
+        intent = self.state.open_intent(debtor, "create", endpoint, payload, None)
+        requested_at = self.clock()
+        retry_unsure = payload_number(payload) is not None or (self.match_email and payload_email(payload) is not None)
+        try:
+            relation = self.client.create(endpoint, body, retry_unsure=retry_unsure)
+        except RecordRejected as exc:
+            self.state.save_failure(debtor, payload, exc.detail, intent)
+            raise
+        except Unavailable as exc:
+            if not exc.ambiguous:
+                self.state.close_intent(intent)
+            raise  # an unsure create keeps its intent: the next run looks it up before creating again
+        guid = guid_of(relation) or 0
+        if existed_before(relation, requested_at, self.directory):
+            return self._existing(change, relation, guid, intent)
+        self.directory.claim(guid, debtor)
+        self.directory.remember(relation)
+        self._save(change, guid, intent, relation, "new")
+        return outcome(change, "created", guid=guid, matched_by="new")
+
+    def _existing(self, change: Change, relation: dict[str, Any], guid: int, intent: int) -> Outcome:
+        """Silvasoft answered a create with a relation that was already there (created since our listing)."""
+        debtor, payload = change.debtor_number or "", change.send or {}
+        same_number = payload_number(payload) is not None and payload_number(payload) == payload_number(relation)
+        same_email = payload_email(payload) is not None and payload_email(payload) == payload_email(relation)
+        owner = self.directory.claim(guid, debtor) if (same_number or same_email) else None
+        if not (same_number or same_email) or owner is not None:
+            self.state.close_intent(intent)
+            whose = f" (linked to OutSmart relation {owner})" if owner else ""
+            return outcome(
+                change,
+                "failed",
+                guid=None,
+                error=f"Silvasoft answered with existing relation {guid}{whose} instead of creating one; not linked: "
+                "set OnExistingRelationName: CONTINUE if companies may share a name",
+            )
+        by = "number" if same_number else "email"
+        params = update_params(payload)
+        if differs(params, relation):
+            self.state.close_intent(intent)
+            followup = Change("update", change.result, change.name, guid, by, params, modified_at=change.modified_at)
+            return self._update(followup)
+        self._save(change, guid, intent, relation, by)
+        return outcome(change, "linked", guid=guid, matched_by=by)
+
+    def _with_switches(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A create never duplicates: an existing number (and e-mail, unless the mapping says CONTINUE) aborts it."""
+        body = dict(payload)
+        body["OnExistingRelationNumber"] = "ABORT"
+        if self.match_email:
+            body["OnExistingRelationEmail"] = "ABORT"
+        return body
+
+    def _save(
+        self, change: Change, guid: int, intent: int | None, relation: dict[str, Any] | None = None, by: str = ""
+    ) -> None:
+        result = change.result
+        number = payload_number(relation or {}) or payload_number(result.payload or {})
+        self.state.save_link(
+            result.debtor_number or "",
+            guid,
+            customer_number=number,
+            route=result.route,
+            endpoint=result.endpoint,
+            payload=result.payload,
+            matched_by=by or change.matched_by or "linked",
+            intent=intent,
+        )

@@ -1,0 +1,152 @@
+"""Plan: each rendered relation against the link table and Silvasoft's listing → the one change it needs.
+
+Planning sends nothing; applying (apply.py) carries the changes out. A dry run stops after planning, so what it
+shows is exactly what a run would send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from relmap.render import Rendered
+from relmap.state import Link, payload_hash
+from relmap.sync.identity import Directory, payload_email, payload_number
+from relmap.targets.silvasoft import UPDATABLE
+
+Action = Literal["create", "update", "link", "unchanged", "skip", "error"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one relation needs. ``send`` is the create payload or the update parameters, as they will be sent."""
+
+    action: Action
+    result: Rendered
+    name: str = ""
+    guid: int | None = None
+    matched_by: str | None = None  # linked | number | email | new
+    send: dict[str, Any] | None = None
+    message: str | None = None
+    modified_at: str | None = None
+
+    @property
+    def debtor_number(self) -> str | None:
+        return self.result.debtor_number
+
+    @property
+    def writes(self) -> bool:
+        return self.action in ("create", "update")
+
+
+def update_params(payload: dict[str, Any]) -> dict[str, Any]:
+    """What updaterelation/ can change of a rendered payload: its parameters, and the main contact only."""
+    params = {key: value for key, value in payload.items() if key in UPDATABLE and key != "Relation_Contact"}
+    contacts = payload.get("Relation_Contact")
+    if isinstance(contacts, list) and contacts:
+        params["Relation_Contact"] = [contacts[0]]
+    return params
+
+
+def differs(params: dict[str, Any], relation: dict[str, Any]) -> bool:
+    """Whether Silvasoft's copy of a relation differs from what the mapping sets (only what it sets counts)."""
+    for key, value in params.items():
+        if key == "Relation_Contact":
+            theirs = relation.get(key)
+            first = theirs[0] if isinstance(theirs, list) and theirs else theirs
+            if not isinstance(first, dict) or any(_ne(v, first.get(k)) for k, v in value[0].items()):
+                return True
+        elif _ne(value, relation.get(key)):
+            return True
+    return False
+
+
+def _ne(ours: Any, theirs: Any) -> bool:
+    if isinstance(ours, str) and isinstance(theirs, str):
+        return ours.strip() != theirs.strip()
+    return bool(ours != theirs)
+
+
+class Planner:
+    """Decides the change of each relation of one run; remembers what earlier relations of the run claimed."""
+
+    def __init__(
+        self,
+        links: dict[str, Link],
+        failure: Callable[[str], tuple[str, str] | None],
+        directory: Directory,
+        match_email: bool,
+    ) -> None:
+        self.links = links
+        self.failure = failure
+        self.directory = directory
+        self.match_email = match_email
+        self.seen: set[str] = set()
+        self.numbers: dict[int, str] = {}  # CustomerNumber → debtor_number, for this run's creates
+        self.emails: dict[str, str] = {}
+
+    def plan(self, results: Iterable[tuple[Rendered, str, str | None]]) -> list[Change]:
+        return [self.change(result, name, modified_at) for result, name, modified_at in results]
+
+    def change(self, result: Rendered, name: str = "", modified_at: str | None = None) -> Change:
+        debtor = result.debtor_number or ""
+
+        def make(action: Action, **extra: Any) -> Change:
+            return Change(action, result, name, modified_at=modified_at, **extra)
+
+        if result.status == "error":
+            return make("error", message="; ".join(e.text() for e in result.errors))
+        if debtor in self.seen:
+            return make("error", message=f"debtor_number {debtor!r} occurs twice in OutSmart's answer; used the first")
+        self.seen.add(debtor)
+        if result.status == "skipped" or result.payload is None:
+            return make("skip", message=result.reason)
+        payload = result.payload
+        refused = self.failure(debtor)
+        if refused and refused[0] == payload_hash(payload):
+            return make("error", message=f"{refused[1]} (refused before; not sent again until the relation changes)")
+        link = self.links.get(debtor)
+        if link is not None:
+            return self._linked(make, link, payload)
+        return self._unlinked(make, debtor, payload)
+
+    def _linked(self, make: Callable[..., Change], link: Link, payload: dict[str, Any]) -> Change:
+        if link.payload_hash == payload_hash(payload):
+            return make("unchanged", guid=link.guid, matched_by="linked")
+        params = update_params(payload)
+        if link.payload is not None and update_params(link.payload) == params:
+            note = "only parameters that updaterelation/ cannot change differ; nothing to send"
+            return make("unchanged", guid=link.guid, matched_by="linked", message=note)
+        return make("update", guid=link.guid, matched_by="linked", send=params)
+
+    def _unlinked(self, make: Callable[..., Change], debtor: str, payload: dict[str, Any]) -> Change:
+        if not self.directory.listed:
+            raise RuntimeError("an unlinked relation is planned before Silvasoft was listed")
+        match = self.directory.find(payload, use_email=self.match_email)
+        if match is not None:
+            owner = self.directory.claim(match.guid, debtor)
+            if owner is not None:
+                return make("error", message=_conflict(match.by, payload, owner, match.guid))
+            params = update_params(payload)
+            if differs(params, match.relation):
+                return make("update", guid=match.guid, matched_by=match.by, send=params)
+            return make("link", guid=match.guid, matched_by=match.by)
+        number, email = payload_number(payload), payload_email(payload) if self.match_email else None
+        if number is not None and self.numbers.setdefault(number, debtor) != debtor:
+            return make("error", message=f"CustomerNumber {number} is also {self.numbers[number]}'s; not created")
+        if email and self.emails.setdefault(email, debtor) != debtor:
+            return make("error", message=_conflict("email", payload, self.emails[email], None))
+        return make("create", matched_by="new", send=payload)
+
+
+def _conflict(by: str, payload: dict[str, Any], owner: str, guid: int | None) -> str:
+    what = f"e-mail address {payload_email(payload)}" if by == "email" else f"CustomerNumber {payload_number(payload)}"
+    where = f"Silvasoft relation {guid}" if guid else "the relation created for it in this run"
+    hint = (
+        "give each relation its own e-mail address in OutSmart, or set OnExistingRelationEmail: CONTINUE "
+        "in the mapping to keep such relations apart"
+        if by == "email"
+        else "give each relation its own customer number"
+    )
+    return f"conflict: shares its {what} with OutSmart relation {owner} ({where}); not linked: {hint}"

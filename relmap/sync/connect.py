@@ -1,0 +1,94 @@
+"""Settings of a run, resolved once: base URLs (mapping, then RELMAP_*_URL), secrets from the environment, the pace.
+
+Nothing here sends a request; it only builds the clients the run uses, all over one ``requests.Session``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import requests
+
+from relmap import __version__
+from relmap.budget import VENDOR_PACE, Pace, parse_pace
+from relmap.errors import ConfigError
+from relmap.http import HttpClient, Redactor, checked_base_url, is_loopback
+from relmap.plan import Plan
+from relmap.secrets import resolve
+from relmap.sources.outsmart import OutSmartClient
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a run needs to reach both APIs. ``redact`` masks every secret among these."""
+
+    outsmart_url: str | None
+    token: str | None
+    software_token: str | None
+    silvasoft_url: str
+    username: str
+    api_key: str
+    pace: Pace
+    redact: Redactor
+
+    @property
+    def target(self) -> str:
+        """Which Silvasoft account a state database belongs to (no secret in it).
+
+        An emulator on a loopback address gets a new port at every start, so there only the path counts."""
+        parts = urlsplit(self.silvasoft_url)
+        where = f"loopback{parts.path}" if is_loopback(parts.hostname or "") else self.silvasoft_url
+        return hashlib.sha256(f"{where}\n{self.username}".encode()).hexdigest()[:16]
+
+
+def settings(plan: Plan, environ: Mapping[str, str], pace: Pace | None = None) -> Settings:
+    """Resolve every setting of a run, or raise one ConfigError naming the first missing one."""
+    mapping = plan.path
+    outsmart_url = token = software_token = None
+    if plan.source.kind == "outsmart":
+        outsmart_url = checked_base_url(
+            environ.get("RELMAP_OUTSMART_URL") or plan.source.base_url or "", "source.outsmart.base_url"
+        )
+        token = resolve(plan.source.token, "source.outsmart.token", environ, mapping)
+        software_token = resolve(plan.source.software_token, "source.outsmart.software_token", environ, mapping)
+    silvasoft_url = checked_base_url(
+        environ.get("RELMAP_SILVASOFT_URL") or plan.target.base_url, "target.silvasoft.base_url"
+    )
+    username = resolve(plan.target.username, "target.silvasoft.username", environ, mapping)
+    api_key = resolve(plan.target.api_key, "target.silvasoft.api_key", environ, mapping)
+    return Settings(
+        outsmart_url,
+        token,
+        software_token,
+        silvasoft_url,
+        username,
+        api_key,
+        pace or _pace(plan, environ, silvasoft_url),
+        Redactor([token, software_token, api_key]),
+    )
+
+
+def _pace(plan: Plan, environ: Mapping[str, str], silvasoft_url: str) -> Pace:
+    per_hour = plan.target.requests_per_hour
+    text = environ.get("RELMAP_SILVASOFT_PACE", "").strip()
+    if not text:
+        return Pace(per_hour, VENDOR_PACE.per_second, VENDOR_PACE.per_minute)
+    if not is_loopback(urlsplit(silvasoft_url).hostname or ""):
+        raise ConfigError("RELMAP_SILVASOFT_PACE applies to a local emulator only; Silvasoft asks for 2/s and 50/min")
+    return parse_pace(text, per_hour)
+
+
+def session() -> requests.Session:
+    new = requests.Session()
+    new.headers["User-Agent"] = f"relmap/{__version__}"
+    return new
+
+
+def outsmart_client(settings: Settings, http_session: requests.Session) -> OutSmartClient:
+    if settings.outsmart_url is None or settings.token is None or settings.software_token is None:
+        raise ConfigError("this mapping does not read from the OutSmart API")
+    http = HttpClient(http_session, settings.outsmart_url, settings.redact)
+    return OutSmartClient(http, settings.token, settings.software_token)

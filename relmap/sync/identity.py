@@ -1,0 +1,146 @@
+"""Who is who: OutSmart's debtor_number against Silvasoft's RelationGUID.
+
+A linked relation is known by its GUID. An unlinked one is looked for in one listing of Silvasoft per run, by
+CustomerNumber first, then by e-mail; two OutSmart relations may never share one Silvasoft relation, so every GUID
+has at most one owner, checked before a link is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+# A relation Silvasoft returns from a create counts as "already there" when it is this much older than the request.
+CREATED_SKEW = 600.0
+
+
+@dataclass(frozen=True)
+class Match:
+    guid: int
+    by: str  # number | email | name
+    relation: dict[str, Any]
+
+
+def payload_email(payload: dict[str, Any]) -> str | None:
+    """The e-mail Silvasoft matches on: the first contact's (or a top-level Email)."""
+    contacts = payload.get("Relation_Contact")
+    first = contacts[0] if isinstance(contacts, list) and contacts and isinstance(contacts[0], dict) else {}
+    email = first.get("Email") or payload.get("Email")
+    return str(email).strip().casefold() if email else None
+
+
+def payload_number(payload: dict[str, Any]) -> int | None:
+    number = payload.get("CustomerNumber")
+    try:
+        value = int(number) if number not in (None, "") else 0
+    except (TypeError, ValueError):
+        return None
+    return value or None  # 0 means "empty" to Silvasoft
+
+
+def guid_of(relation: dict[str, Any]) -> int | None:
+    try:
+        return int(relation["RelationGUID"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+@dataclass
+class Directory:
+    """The relations one listing of Silvasoft found, indexed for matching, plus who owns which GUID."""
+
+    owners: dict[int, str]  # GUID → debtor_number, from the link table and this run's links
+    by_number: dict[int, dict[str, Any]] = field(default_factory=dict)
+    by_email: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    by_guid: dict[int, dict[str, Any]] = field(default_factory=dict)
+    listed: bool = False
+
+    def add_listing(self, relations: Iterable[dict[str, Any]]) -> None:
+        for relation in relations:
+            guid = guid_of(relation)
+            if guid is None:
+                continue
+            self.by_guid[guid] = relation
+            number = payload_number(relation)
+            if number is not None:
+                self.by_number.setdefault(number, relation)
+            email = relation.get("Email") or payload_email(relation)
+            if email:
+                self.by_email.setdefault(str(email).strip().casefold(), []).append(relation)
+        self.listed = True
+
+    def find(self, payload: dict[str, Any], use_email: bool) -> Match | None:
+        """The existing Silvasoft relation this payload is, by CustomerNumber, then e-mail."""
+        number = payload_number(payload)
+        if number is not None and number in self.by_number:
+            relation = self.by_number[number]
+            return Match(guid_of(relation) or 0, "number", relation)
+        email = payload_email(payload) if use_email else None
+        if email and email in self.by_email:
+            relation = self.by_email[email][0]
+            return Match(guid_of(relation) or 0, "email", relation)
+        return None
+
+    def find_created(self, payload: dict[str, Any]) -> Match | None:
+        """A relation an interrupted create may have made: by number, e-mail, or name and postal code."""
+        found = self.find(payload, use_email=True)
+        if found:
+            return found
+        name = _name(payload)
+        for relation in self.by_guid.values():
+            if name and _name(relation) == name and _same(relation, payload, "Address_PostalCode"):
+                return Match(guid_of(relation) or 0, "name", relation)
+        return None
+
+    def claim(self, guid: int, debtor_number: str) -> str | None:
+        """Give ``guid`` to ``debtor_number``; returns the other owner instead when it already has one."""
+        owner = self.owners.get(guid)
+        if owner is not None and owner != debtor_number:
+            return owner
+        self.owners[guid] = debtor_number
+        return None
+
+    def remember(self, relation: dict[str, Any]) -> None:
+        """A relation created during this run joins the index, so a later record cannot take its number."""
+        self.add_listing([relation])
+
+
+def existed_before(relation: dict[str, Any], requested_at: float, directory: Directory) -> bool:
+    """Whether a create's answer is a relation that was already there (Silvasoft returns it unchanged)."""
+    guid = guid_of(relation)
+    if guid is not None and guid in directory.by_guid:
+        return True
+    created = parse_created(relation.get("createdOn"))
+    return created is not None and created < requested_at - CREATED_SKEW
+
+
+def parse_created(value: Any) -> float | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    for parse in (datetime.fromisoformat, lambda t: datetime.strptime(t, "%d-%m-%Y %H:%M:%S")):
+        try:
+            moment = parse(text)
+        except ValueError:
+            continue
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return None
+
+
+def _name(relation: dict[str, Any]) -> str | None:
+    name = relation.get("Name")
+    if not name:
+        contacts = relation.get("Relation_Contact")
+        if isinstance(contacts, list) and contacts and isinstance(contacts[0], dict):
+            first = contacts[0]
+            name = f"{first.get('FirstName', '')} {first.get('LastName', '')}".strip()
+    return str(name).strip().casefold() if name else None
+
+
+def _same(relation: dict[str, Any], payload: dict[str, Any], key: str) -> bool:
+    def norm(value: Any) -> str:
+        return str(value or "").replace(" ", "").casefold()
+
+    return norm(relation.get(key)) == norm(payload.get(key))

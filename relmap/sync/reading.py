@@ -1,0 +1,54 @@
+"""Where a run's relations come from: the OutSmart API (incrementally) or an export file named by the mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from relmap.errors import ConfigError
+from relmap.plan import Plan
+from relmap.sources.outsmart import OutSmartClient
+from relmap.sources.records import RecordProblem, SourceRecord, normalize_record
+
+Reader = Callable[[str | None], Iterable[SourceRecord | RecordProblem]]
+
+
+def reader(plan: Plan, client: OutSmartClient | None) -> Reader:
+    """A function that reads the relations changed since a ``modified_at`` value (None: all of them)."""
+    if plan.source.kind == "file":
+        from relmap.sources.files import read_records
+
+        path, fmt = plan.source.path or "", plan.source.format
+        return lambda since: read_records(path, fmt)
+    if client is None:
+        raise ConfigError("this mapping reads from the OutSmart API, but no OutSmart client was set up")
+    outsmart = client
+
+    def read(since: str | None) -> Iterator[SourceRecord | RecordProblem]:
+        if plan.freefields:
+            check_freefields(plan, outsmart.freefields())
+        filters = [(f.key, f.operator, f.value) for f in plan.source.filters]
+        if since is not None:
+            filters.append(("modified_at", "ge", since))
+        for index, raw in enumerate(outsmart.relations(filters, plan.source.include_freefields)):
+            debtor = raw.get("debtor_number") if isinstance(raw, dict) else None
+            origin = f"OutSmart relation {debtor}" if debtor else f"OutSmart relation #{index + 1}"
+            yield normalize_record(raw, index, origin)
+
+    return read
+
+
+def check_freefields(plan: Plan, settings: list[object]) -> None:
+    """The freefields the mapping names must exist in OutSmart under the number the mapping gives them."""
+    numbers: dict[str, int] = {}
+    for item in settings:
+        if isinstance(item, dict) and str(item.get("fld_order", "")).isdigit():
+            numbers[str(item.get("fld_name", "")).strip().casefold()] = int(item["fld_order"])
+    problems = []
+    for name, number in plan.freefields.items():
+        actual = numbers.get(name.strip().casefold())
+        if actual is None:
+            problems.append(f"'{name}' is not a relation freefield in this OutSmart account")
+        elif actual != number:
+            problems.append(f"'{name}' is freefield {actual} in OutSmart, the mapping says {number}")
+    if problems:
+        raise ConfigError(f"{plan.path}: freefields: " + "; ".join(problems) + " (GET /freefields/)")
