@@ -1,0 +1,249 @@
+"""The OutSmart emulator: GET/POST /openapi/8/relations/ and GET /freefields/, answered in OutSmart's envelope.
+
+Every answer is HTTP 200; what went wrong is in the envelope's ``code`` and ``messages``, as with the real API.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from relmap.catalog.outsmart import FIELDS, FILTER_KEYS
+from relmap.sandbox.emulator import Clock, Emulator, Reply, Request
+from relmap.sandbox.faults import Faults
+from relmap.sandbox.outsmart_filters import FilterError, parse_filters, passes
+from relmap.sources.records import FREEFIELD_PREFIX, RecordProblem, SourceRecord, normalize_record, value_text
+
+BASE_PATH = "/openapi/8"
+OUTSMART_TOKEN = "sandbox-outsmart-token"
+OUTSMART_SOFTWARE_TOKEN = "sandbox-outsmart-software-token"
+REQUIRED = ("name", "debtor_number", "street", "postal_code", "city")
+ENDPOINTS = ("relations", "freefields")
+# The server keeps these itself; a POST cannot set them.
+SERVER_FIELDS = frozenset({"created_at", "modified_at"})
+FREEFIELD_FILTER_KEYS = {
+    key: key for key in ("fld_entity", "fld_name", "fld_type", "fld_reference_name", "fld_order", "fld_required")
+}
+_KNOWN_FIELDS = tuple(f.name for f in FIELDS)
+
+
+@dataclass
+class _Relation:
+    fields: dict[str, str | None]
+    freefields: dict[int, str | None] = field(default_factory=dict)
+
+    def public(self, numbers: list[int]) -> dict[str, Any]:
+        """The relation as GET shows it, with freefields ``numbers`` as top-level ``val_value_N`` keys."""
+        shown: dict[str, Any] = dict(self.fields)
+        shown.update({f"{FREEFIELD_PREFIX}{n}": self.freefields.get(n) for n in numbers})
+        return shown
+
+
+def _ok(response: Any) -> Reply:
+    return Reply(200, {"code": 200, "messages": [], "response": response}, code=200)
+
+
+def _error(code: int, *messages: str) -> Reply:
+    return Reply(200, {"code": code, "messages": list(messages), "response": None}, code=code)
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _normalize(raw: object, index: int) -> SourceRecord:
+    record = normalize_record(raw, index, "sandbox")
+    if isinstance(record, RecordProblem):
+        raise ValueError(record.message)
+    return record
+
+
+class OutSmartEmulator(Emulator):
+    file_name = "outsmart.json"
+    fault_kinds = frozenset({"error", "drop", "drop_after_write"})
+
+    def __init__(
+        self,
+        relations: list[dict[str, Any]],
+        freefields: list[dict[str, Any]],
+        faults: Faults | None = None,
+        clock: Clock = time.time,
+    ) -> None:
+        super().__init__(faults, clock)
+        self.token, self.software_token = OUTSMART_TOKEN, OUTSMART_SOFTWARE_TOKEN
+        self._seed = (copy.deepcopy(relations), copy.deepcopy(freefields))
+        self._relations: dict[str, _Relation] = {}
+        self._settings: list[dict[str, Any]] = []
+        self.reset_data()
+
+    # -- state -----------------------------------------------------------------------------------------------
+    def reset_data(self) -> None:
+        """Back to the seed relations and freefield settings."""
+        with self._lock:
+            self._load(self._seed[0], self._seed[1])
+            self.persist()
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"relations": self.relations(), "freefields": copy.deepcopy(self._settings)}
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        self._load(saved["relations"], saved["freefields"])
+
+    def _load(self, relations: list[dict[str, Any]], settings: list[dict[str, Any]]) -> None:
+        self._relations = {}
+        for index, raw in enumerate(relations):
+            record = _normalize(raw, index)
+            self._relations[record.debtor_number] = _Relation(dict(record.fields), dict(record.freefields))
+        self._settings = copy.deepcopy(settings)
+
+    def _now(self) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.clock()))
+
+    def _declared(self) -> list[int]:
+        """Numbers of the freefields declared for relations (fld_entity CLIENT), the ones GET may show."""
+        numbers = {int(s["fld_order"]) for s in self._settings if s.get("fld_entity") == "CLIENT"}
+        return sorted(numbers)
+
+    # -- the Python API for tests ----------------------------------------------------------------------------
+    def add(self, relation: dict[str, Any]) -> None:
+        """Store a relation as given (replacing one with its debtor_number); missing timestamps become now."""
+        record = _normalize(relation, 0)
+        with self._lock:
+            fields = dict(record.fields)
+            for name in SERVER_FIELDS:
+                fields[name] = fields.get(name) or self._now()
+            self._relations[record.debtor_number] = _Relation(fields, dict(record.freefields))
+            self.persist()
+
+    def edit(self, debtor_number: str, **changes: Any) -> None:
+        """Change fields (``val_value_N`` for freefields) as an OutSmart user would; modified_at becomes now."""
+        with self._lock:
+            relation = self._relations[debtor_number]
+            for name, value in changes.items():
+                if name.startswith(FREEFIELD_PREFIX):
+                    relation.freefields[int(name[len(FREEFIELD_PREFIX) :])] = value_text(value)
+                else:
+                    relation.fields[name] = value_text(value)
+            if "modified_at" not in changes:
+                relation.fields["modified_at"] = self._now()
+            self.persist()
+
+    def get(self, debtor_number: str) -> dict[str, Any] | None:
+        with self._lock:
+            relation = self._relations.get(debtor_number)
+            return relation.public(sorted(relation.freefields)) if relation else None
+
+    def relations(self) -> list[dict[str, Any]]:
+        """Copies of every relation, every stored freefield as ``val_value_N``."""
+        with self._lock:
+            return [r.public(sorted(r.freefields)) for r in self._relations.values()]
+
+    def remove(self, debtor_number: str) -> None:
+        with self._lock:
+            del self._relations[debtor_number]
+            self.persist()
+
+    def freefield_settings(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._settings)
+
+    # -- HTTP ------------------------------------------------------------------------------------------------
+    def endpoint(self, request: Request) -> str:
+        path = request.path
+        rest = path[len(BASE_PATH) :] if path == BASE_PATH or path.startswith(BASE_PATH + "/") else path
+        return rest.strip("/")
+
+    def is_write(self, request: Request) -> bool:
+        return request.method == "POST"
+
+    def fault_reply(self, kind: str) -> Reply:
+        return _error(1007, "General error")
+
+    def handle(self, request: Request) -> Reply:
+        name = self.endpoint(request)
+        if not request.path.startswith(BASE_PATH) or name not in ("", *ENDPOINTS):
+            return _error(1001, f"Unknown endpoint: {name}")
+        if not name:
+            return _error(1000, "No endpoint given")
+        refused = self._authenticate(request)
+        if refused is not None:
+            return refused
+        if request.method == "GET":
+            return self._get_relations(request) if name == "relations" else self._get_freefields(request)
+        if request.method == "POST" and name == "relations":
+            return self._post_relations(request)
+        return _error(1001, f"Unknown endpoint: {request.method} /{name}/")
+
+    def _authenticate(self, request: Request) -> Reply | None:
+        token, software_token = request.param("token"), request.param("software_token")
+        if not token:
+            return _error(1002, "Missing token")
+        if not software_token:
+            return _error(1003, "Missing software_token")
+        if token != self.token:
+            return _error(1004, "Client token unauthorized")
+        if software_token != self.software_token:
+            return _error(1005, "Software token unauthorized")
+        return None
+
+    def _get_relations(self, request: Request) -> Reply:
+        try:
+            filters = parse_filters(request, FILTER_KEYS)
+        except FilterError as error:
+            return _error(1007, str(error))
+        include = (request.param("includeFreefields") or "").strip().lower() in ("true", "1")
+        numbers = self._declared() if include else []
+        return _ok([r.public(numbers) for r in self._relations.values() if passes(filters, r.fields)])
+
+    def _get_freefields(self, request: Request) -> Reply:
+        try:
+            filters = parse_filters(request, FREEFIELD_FILTER_KEYS)
+        except FilterError as error:
+            return _error(1007, str(error))
+        return _ok([copy.deepcopy(s) for s in self._settings if passes(filters, s)])
+
+    def _post_relations(self, request: Request) -> Reply:
+        if not request.body.strip():
+            return _error(1008, "No body")
+        try:
+            data = json.loads(request.body)
+        except ValueError:
+            return _error(1009, "Body is not valid JSON")
+        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+            return _error(1300, "Insert/update of relations failed: the body must be a JSON array of relations")
+        missing = [f"Required field missing: {name}" for item in data for name in REQUIRED if _blank(item.get(name))]
+        if missing:
+            return _error(1301, *dict.fromkeys(missing))
+        records, problems = [], []
+        for index, item in enumerate(data):
+            try:
+                records.append(_normalize(item, index))
+            except ValueError as error:
+                problems.append(f"Insert/update of relation {item.get('debtor_number')!r} failed: {error}")
+        if problems:  # nothing of the request is written when any relation fails
+            return _error(1300, *problems)
+        for record in records:
+            self._upsert(record)
+        self.persist()
+        return _ok(len(records))
+
+    def _upsert(self, record: SourceRecord) -> None:
+        # Fields OutSmart does not know are ignored, as a database would; server-kept timestamps too.
+        given = {k: v for k, v in record.fields.items() if k in _KNOWN_FIELDS and k not in SERVER_FIELDS}
+        existing = self._relations.get(record.debtor_number)
+        if existing is None:
+            fields: dict[str, str | None] = dict.fromkeys(_KNOWN_FIELDS)
+            fields.update(given)
+            fields["created_at"] = fields["modified_at"] = self._now()
+            self._relations[record.debtor_number] = _Relation(fields, dict(record.freefields))
+            return
+        changed = any(existing.fields.get(k) != v for k, v in given.items()) or any(
+            existing.freefields.get(n) != v for n, v in record.freefields.items()
+        )
+        existing.fields.update(given)
+        existing.freefields.update(record.freefields)
+        if changed:
+            existing.fields["modified_at"] = self._now()
