@@ -1,12 +1,14 @@
 """The command line: parses arguments, calls the library, prints, and picks the exit code (the only edge).
 
-Exit codes: 0 success; 1 the mapping has errors (validate) or some records failed (render); 2 usage error or a
-fatal problem (a mapping that does not compile, an input that cannot be read).
+Exit codes: 0 success; 1 the mapping has errors (validate) or some records failed (render, run); 2 usage error or a
+fatal problem (a mapping that does not compile, an input or API that cannot be read, wrong credentials); 3 (run)
+relations are pending (the hour's Silvasoft budget ran out, or a write could not be confirmed): the next run goes on.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -35,6 +37,27 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--limit", type=_positive, metavar="N", help="render only the first N relations")
     render.add_argument("--format", choices=("text", "json", "jsonl"), default="text")
 
+    run = commands.add_parser("run", help="sync OutSmart relations into Silvasoft")
+    run.add_argument("mapping", metavar="MAPPING")
+    run.add_argument("--full", action="store_true", help="re-check every relation, not only those changed since")
+    run.add_argument("--state", metavar="FILE", help="the sync state database (default: .relmap/<mapping>.db)")
+    run.add_argument("--report", metavar="FILE", help="write one JSON line per relation to FILE")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress output, only the summary")
+    run.add_argument("--sandbox", action="store_true", help="run against the built-in OutSmart and Silvasoft emulators")
+    run.add_argument("--sandbox-reset", action="store_true", help="with --sandbox: start over from the sample data")
+
+    sandbox = commands.add_parser("sandbox", help="the local OutSmart and Silvasoft emulators")
+    sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="COMMAND", required=True)
+    serve = sandbox_commands.add_parser("serve", help="serve both emulators until Ctrl-C")
+    serve.add_argument("--data", metavar="DIR", help="keep the emulators' data in DIR (default: in memory)")
+    serve.add_argument("--reset", action="store_true", help="start from the sample data even if DIR has data")
+    serve.add_argument("--outsmart-port", type=int, default=0, metavar="PORT")
+    serve.add_argument("--silvasoft-port", type=int, default=0, metavar="PORT")
+    serve.add_argument("--requests-per-hour", type=_positive, default=1200, metavar="N")
+    serve.add_argument("--error-rate", type=_fraction, default=0.0, metavar="P", help="answer P of requests with 5xx")
+    serve.add_argument("--drop-rate", type=_fraction, default=0.0, metavar="P", help="drop P of connections")
+    serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS")
+
     fields = commands.add_parser("fields", help="list the fields and parameters validation checks against")
     fields.add_argument("api", choices=("outsmart", "silvasoft"))
     fields.add_argument("--endpoint", choices=("addprivaterelation", "addbusinessrelation"))
@@ -58,6 +81,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
@@ -78,3 +111,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # a bug in relmap: say so plainly; RELMAP_DEBUG=1 shows where
+        if os.environ.get("RELMAP_DEBUG"):
+            raise
+        err.write(
+            f"relmap: internal error: {type(exc).__name__}; this is a bug in relmap {__version__}, please report it "
+            "(run again with RELMAP_DEBUG=1 for the traceback)\n"
+        )
+        return EXIT_FATAL

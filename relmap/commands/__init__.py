@@ -6,13 +6,22 @@ import argparse
 from collections.abc import Callable
 from typing import TextIO
 
-from relmap.commands import info, render, validate
+from relmap.commands import info, render, run, validate
 
 Command = Callable[[argparse.Namespace, TextIO, TextIO], int]
+
+
+def _sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from relmap.commands.sandbox import serve
+
+    return serve(args, out, err)
+
 
 COMMANDS: dict[str, Command] = {
     "validate": validate.run,
     "render": render.run,
+    "run": run.run,
+    "sandbox": _sandbox,
     "fields": info.fields,
     "init": info.init,
     "schema": info.schema,

@@ -1,0 +1,86 @@
+"""Progress of a run on stderr: a rich progress bar on a terminal, one plain line per write otherwise."""
+
+from __future__ import annotations
+
+from typing import Protocol, TextIO
+
+from relmap.report.sync import line
+from relmap.sync.apply import Outcome
+
+QUIET_ACTIONS = ("unchanged", "skipped")  # the lines that would drown the rest on a big re-run
+
+
+class ClosingProgress(Protocol):
+    def phase(self, text: str) -> None: ...
+    def start(self, total: int) -> None: ...
+    def advance(self, outcome: Outcome) -> None: ...
+    def close(self) -> None: ...
+
+
+class NoProgress:
+    def phase(self, text: str) -> None:
+        pass
+
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, outcome: Outcome) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class LineProgress:
+    """For cron and logs: a line per phase, and a line per relation that was written, failed or is pending."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def phase(self, text: str) -> None:
+        self.stream.write(f"relmap: {text}\n")
+
+    def start(self, total: int) -> None:
+        self.stream.write(f"relmap: {total} relation{'s' * (total != 1)} to check\n")
+
+    def advance(self, outcome: Outcome) -> None:
+        if outcome.action not in QUIET_ACTIONS:
+            self.stream.write(line(outcome) + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.flush()
+
+
+class RichProgress:
+    """A progress bar with counts so far; written and failed relations print above it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.console = Console(file=stream)
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=self.console,
+            transient=True,
+        )
+        self.task = self.bar.add_task("starting", total=None)
+        self.bar.start()
+
+    def phase(self, text: str) -> None:
+        self.bar.update(self.task, description=text)
+
+    def start(self, total: int) -> None:
+        self.bar.update(self.task, description="syncing", total=total, completed=0)
+
+    def advance(self, outcome: Outcome) -> None:
+        if outcome.action not in QUIET_ACTIONS:
+            self.console.print(line(outcome), markup=False, highlight=False)
+        self.bar.advance(self.task)
+
+    def close(self) -> None:
+        self.bar.stop()

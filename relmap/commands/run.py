@@ -1,0 +1,158 @@
+"""``relmap run MAPPING``: the sync, against the real APIs or (``--sandbox``) the built-in emulators.
+
+Exit codes: 0 every relation is in step; 1 some relations failed; 2 a fatal error (mapping, settings, credentials,
+an API that cannot be read); 3 relations are pending (the hour's budget ran out, or a write could not be confirmed)
+and none failed: the next run continues them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from relmap import __version__
+from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
+from relmap.compiler import compile_file
+from relmap.errors import RelmapError
+from relmap.plan import Plan
+from relmap.report import diagnostics as diagnostics_report
+
+if TYPE_CHECKING:
+    from relmap.budget import Pace
+    from relmap.commands.progress import ClosingProgress
+    from relmap.sync.apply import Outcome
+    from relmap.sync.runner import RunResult
+
+EXIT_PENDING = 3
+SANDBOX_PACE = (20.0, 1200.0)  # per second, per minute: the emulators do not need Silvasoft's 2/s
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    compiled = compile_file(args.mapping, display=args.mapping)
+    if compiled.plan is None:
+        err.write(diagnostics_report.as_text({args.mapping: compiled.diagnostics}))
+        err.write("relmap: error: the mapping has errors; nothing was synced\n")
+        return EXIT_FATAL
+    plan = compiled.plan
+    with _environment(args, plan, err) as (environ, pace, state_path):
+        return _sync(args, plan, environ, pace, state_path, out, err)
+
+
+@contextlib.contextmanager
+def _environment(
+    args: argparse.Namespace, plan: Plan, err: TextIO
+) -> Iterator[tuple[dict[str, str], Pace | None, Path]]:
+    """The settings' environment; with --sandbox, both emulators running and the sandbox's own state."""
+    from relmap.budget import Pace
+    from relmap.state import default_path
+
+    environ = dict(os.environ)
+    if not args.sandbox:
+        yield environ, None, Path(args.state) if args.state else default_path(args.mapping)
+        return
+    from relmap.sandbox import Sandbox
+
+    state_path = Path(args.state) if args.state else default_path(args.mapping, sandbox=True)
+    folder = state_path.with_suffix("")  # .relmap/<name>.sandbox/ holds the emulators' data
+    if args.sandbox_reset:
+        shutil.rmtree(folder, ignore_errors=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{state_path}{suffix}").unlink(missing_ok=True)
+    with Sandbox(folder=folder, requests_per_hour=plan.target.requests_per_hour) as sandbox:
+        err.write(f"sandbox: emulated OutSmart and Silvasoft on 127.0.0.1, data in {folder}\n")
+        environ.update(sandbox.credentials)
+        environ["RELMAP_OUTSMART_URL"] = sandbox.outsmart_url
+        environ["RELMAP_SILVASOFT_URL"] = sandbox.silvasoft_url
+        yield environ, Pace(plan.target.requests_per_hour, *SANDBOX_PACE), state_path
+
+
+def _sync(
+    args: argparse.Namespace,
+    plan: Plan,
+    environ: dict[str, str],
+    pace: Pace | None,
+    state_path: Path,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    from relmap.budget import Budget
+    from relmap.http import HttpClient
+    from relmap.state import State
+    from relmap.sync import connect
+    from relmap.sync.reading import reader
+    from relmap.sync.runner import Sync
+    from relmap.targets.silvasoft import SilvasoftClient
+
+    settings = connect.settings(plan, environ, pace)
+    with State(state_path, settings.target) as state, connect.session() as session:
+        outsmart = connect.outsmart_client(settings, session) if plan.source.kind == "outsmart" else None
+        budget = Budget(state, settings.pace)
+        http = HttpClient(session, settings.silvasoft_url, settings.redact)
+        silvasoft = SilvasoftClient(http, settings.username, settings.api_key, budget)
+        progress = _progress(err, args.quiet)
+        sync = Sync(plan, state, silvasoft, budget, reader(plan, outsmart), _digest(args.mapping), outsmart, progress)
+        try:
+            result = sync.run(full=args.full)
+        except RelmapError as exc:
+            progress.close()
+            _write_report(args.report, sync.result.outcomes, settings.redact)
+            _summary(sync.result, out)
+            raise RelmapError(settings.redact(str(exc))) from None
+        progress.close()
+    _write_report(args.report, result.outcomes, settings.redact)
+    for warning in result.warnings:
+        err.write(f"relmap: warning: {settings.redact(warning)}\n")
+    _summary(result, out)
+    if result.counts()["failed"]:
+        return EXIT_FAILED
+    return EXIT_PENDING if result.counts()["pending"] else EXIT_OK
+
+
+def _digest(mapping: str) -> str:
+    """Runs of a changed mapping re-check every relation: the watermark belongs to one mapping text."""
+    return hashlib.sha256(Path(mapping).read_bytes() + __version__.encode()).hexdigest()
+
+
+def _write_report(path: str | None, outcomes: list[Outcome], redact: Callable[[str], str]) -> None:
+    if not path:
+        return
+    from relmap.report.sync import report_lines
+
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.writelines(report_lines(outcomes, redact))
+    except OSError as exc:
+        raise RelmapError(f"cannot write the report {path}: {exc.strerror}") from None
+
+
+def _summary(result: RunResult, out: TextIO) -> None:
+    from relmap.report import sync as report
+
+    if out.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="relmap run", show_header=False)
+        for label, value in report.summary_rows(result):
+            table.add_row(label, value)
+        console = Console(file=out)
+        console.print(table)
+        stop = report.stop_text(result)
+        if stop:
+            console.print(stop, style="yellow", markup=False)
+        return
+    out.write(report.summary_text(result))
+
+
+def _progress(err: TextIO, quiet: bool) -> ClosingProgress:
+    from relmap.commands.progress import LineProgress, NoProgress, RichProgress
+
+    if quiet:
+        return NoProgress()
+    return RichProgress(err) if err.isatty() else LineProgress(err)

@@ -1,0 +1,70 @@
+"""What a sync run did: one line per relation, a summary table, and the JSON-lines report file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from relmap.sync.apply import Outcome
+from relmap.sync.runner import RunResult
+
+ACTIONS = ("created", "updated", "linked", "unchanged", "skipped", "failed", "pending")
+SYMBOLS = {
+    "created": "+",
+    "updated": "~",
+    "linked": "&",
+    "unchanged": "=",
+    "skipped": "-",
+    "failed": "!",
+    "pending": "…",
+}
+
+
+def line(outcome: Outcome) -> str:
+    """``+ 10001  P. van der Berg  created (consumers → addprivaterelation, GUID 4000001)``"""
+    where = f"{outcome.route} → {outcome.endpoint}" if outcome.route else ""
+    guid = f"GUID {outcome.guid}" if outcome.guid else ""
+    matched = f"matched by {outcome.matched_by}" if outcome.action == "linked" and outcome.matched_by else ""
+    detail = ", ".join(x for x in (where, guid, matched) if x)
+    text = f"{SYMBOLS[outcome.action]} {outcome.debtor_number or '?'}  {outcome.name}  {outcome.action}"
+    text += f" ({detail})" if detail else ""
+    return text + (f": {outcome.error}" if outcome.error else "")
+
+
+def summary_rows(result: RunResult) -> list[tuple[str, str]]:
+    counts = result.counts()
+    rows = [(action, str(counts[action])) for action in ACTIONS]
+    rows.append(("Silvasoft requests", f"{result.silvasoft_requests} spent, {result.budget_left} left this hour"))
+    return rows
+
+
+def _clock(moment: float) -> str:
+    return datetime.fromtimestamp(moment).strftime("%H:%M")
+
+
+def stop_text(result: RunResult, when: Callable[[float], str] = _clock) -> str | None:
+    """Why relations are pending, and when the next run can continue; None when nothing is pending."""
+    pending = result.counts()["pending"]
+    if not result.stopped:
+        return f"{pending} relation{'s' * (pending != 1)} pending; the next run tries them again" if pending else None
+    after = f"; the next run can continue from {when(result.resume_at)}" if result.resume_at else ""
+    return f"stopped: {result.stopped}; {pending} relation{'s' * (pending != 1)} pending{after}"
+
+
+def summary_text(result: RunResult) -> str:
+    counts = result.counts()
+    parts = ", ".join(f"{counts[a]} {a}" for a in ACTIONS)
+    text = f"Sync: {parts}. Silvasoft requests: {result.silvasoft_requests} spent, {result.budget_left} left this hour"
+    text += f" (plan: {result.per_hour} per hour)\n"
+    stop = stop_text(result)
+    return text + (stop + "\n" if stop else "")
+
+
+def report_lines(outcomes: Iterable[Outcome], redact: Callable[[str], str]) -> Iterable[str]:
+    for outcome in outcomes:
+        record: dict[str, Any] = outcome.as_dict()
+        if record["error"]:
+            record["error"] = redact(record["error"])
+        yield json.dumps(record, ensure_ascii=False) + "\n"

@@ -1,0 +1,372 @@
+"""``relmap run`` end to end: the real CLI and clients over real sockets against both emulators."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from relmap.http import RetryPolicy
+from relmap.sandbox import Faults, Sandbox
+from tests.conftest import MAPPINGS, CliResult
+
+WRITES = ("addprivaterelation", "addbusinessrelation", "updaterelation")
+# 35 sample relations pass the mapping's OutSmart filter (debtor_type = customer); 2 are skipped (inactive),
+# 14233Aaa cannot be a CustomerNumber and 10005 shares its e-mail address with 10004: 31 relations to create.
+EXPECTED_CREATED = 31
+
+
+@pytest.fixture
+def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    with Sandbox(silvasoft_faults=Faults(seed=7), outsmart_faults=Faults(seed=7)) as world:
+        for name, value in world.credentials.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("RELMAP_OUTSMART_URL", world.outsmart_url)
+        monkeypatch.setenv("RELMAP_SILVASOFT_URL", world.silvasoft_url)
+        monkeypatch.setenv("RELMAP_SILVASOFT_PACE", "1000/s")
+        yield world
+
+
+@pytest.fixture
+def mapping(tmp_path: Path) -> Callable[..., Path]:
+    """The shipped business-routing mapping in a temporary folder, with changes of its text."""
+
+    def write(**replace: str) -> Path:
+        text = (MAPPINGS / "business-routing.yaml").read_text(encoding="utf-8")
+        for old, new in replace.items():
+            assert old.replace("_", " ") in text or old in text
+            text = text.replace(old, new)
+        path = tmp_path / "routing.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def sync(run_cli: Callable[..., CliResult], mapping: Callable[..., Path], tmp_path: Path) -> Callable[..., CliResult]:
+    mapping()
+
+    def run(*extra: str) -> CliResult:
+        report = tmp_path / "report.jsonl"
+        return run_cli("run", str(tmp_path / "routing.yaml"), "--report", str(report), *extra, cwd=tmp_path)
+
+    return run
+
+
+def fast_retries(monkeypatch: pytest.MonkeyPatch, attempts: int) -> None:
+    """The same retries, with millisecond backoff, so that fault tests stay quick."""
+    policy = RetryPolicy(attempts=attempts, base=0.001, cap=0.01)
+    monkeypatch.setattr("relmap.sources.outsmart.RetryPolicy", lambda: policy)
+    monkeypatch.setattr("relmap.targets.silvasoft.RetryPolicy", lambda: policy)
+
+
+def report(tmp_path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (tmp_path / "report.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def writes(world: Sandbox) -> int:
+    return sum(world.silvasoft.count(endpoint=e) for e in WRITES)
+
+
+def assert_no_duplicates(world: Sandbox) -> None:
+    relations = world.silvasoft.relations()
+    numbers = Counter(r["CustomerNumber"] for r in relations)
+    assert [n for n, c in numbers.items() if c > 1] == []
+    emails = Counter((r.get("Email") or "").lower() for r in relations if r.get("Email"))
+    assert [e for e, c in emails.items() if c > 1] == []
+
+
+def test_first_sync_creates_each_relation_once(sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path):
+    result = sync()
+    assert result.code == 1, result.err  # two relations fail; the others are synced
+    assert len(sandbox.silvasoft.relations()) == EXPECTED_CREATED
+    assert_no_duplicates(sandbox)
+    actions = Counter(line["action"] for line in report(tmp_path))
+    assert actions == {"created": EXPECTED_CREATED, "skipped": 2, "failed": 2}
+    assert sandbox.silvasoft.count(endpoint="listrelations") == 1
+    assert writes(sandbox) == EXPECTED_CREATED
+    assert f"{EXPECTED_CREATED} created" in result.out
+    assert f"Silvasoft requests: {EXPECTED_CREATED + 1} spent" in result.out
+    lines = {line["debtor_number"]: line for line in report(tmp_path)}
+    assert "conflict" in lines["10005"]["error"] and "10004" in lines["10005"]["error"]
+    assert lines["10001"]["guid"] == next(
+        r["RelationGUID"] for r in sandbox.silvasoft.relations() if r["CustomerNumber"] == 10001
+    )
+
+
+def test_rerun_without_changes_costs_nothing(sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path):
+    sync()
+    sandbox.silvasoft.clear_log()
+    again = sync()
+    assert again.code == 0, again.err
+    assert sandbox.silvasoft.count() == 0
+    full = sync("--full")
+    assert writes(sandbox) == 0
+    # --full re-checks every relation; only the unlinkable 10005 needs Silvasoft's listing again
+    assert sandbox.silvasoft.count() == sandbox.silvasoft.count(endpoint="listrelations") == 1
+    assert Counter(line["action"] for line in report(tmp_path))["unchanged"] == EXPECTED_CREATED
+    assert full.code == 1
+
+
+def test_edits_on_both_sides(sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path):
+    sync()
+    sandbox.silvasoft.clear_log()
+    sandbox.outsmart.edit("10001", city="Hilversum")
+    sandbox.outsmart.add(
+        {
+            "debtor_number": "20001",
+            "name": "Nieuwe Klant",
+            "contact": "Nina Nieuw",
+            "email": "nina@example.nl",
+            "street": "Dorpsstraat",
+            "house_number": "1",
+            "postal_code": "1234AB",
+            "city": "Baarn",
+            "country": "NL",
+            "debtor_type": "customer",
+            "active": "1",
+        }
+    )
+    guid = next(r["RelationGUID"] for r in sandbox.silvasoft.relations() if r["CustomerNumber"] == 10003)
+    sandbox.silvasoft.edit(guid, Address_City="Handmatig")  # a bookkeeper's edit: kept until OutSmart changes
+    result = sync()
+    assert result.code == 0, result.err
+    lines = {line["debtor_number"]: line["action"] for line in report(tmp_path)}
+    assert lines["10001"] == "updated" and lines["20001"] == "created"
+    assert "10003" not in lines  # incremental: only relations changed in OutSmart are read
+    updated = next(r for r in sandbox.silvasoft.relations() if r["CustomerNumber"] == 10001)
+    assert updated["Address_City"] == "Hilversum"
+    assert sandbox.silvasoft.count(endpoint="updaterelation") == 1
+    assert sandbox.silvasoft.count(endpoint="addprivaterelation") == 1
+    assert sandbox.silvasoft.get(guid)["Address_City"] == "Handmatig"
+
+
+def test_existing_silvasoft_relations_are_linked_not_duplicated(
+    sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path
+):
+    guid = sandbox.silvasoft.add(
+        {
+            "RelationType": "Private",
+            "Name": "Piet van der Berg",
+            "CustomerNumber": 10001,
+            "Relation_Contact": [{"FirstName": "Piet", "LastName": "van der Berg"}],
+        }
+    )
+    sync()
+    lines = {line["debtor_number"]: line for line in report(tmp_path)}
+    assert lines["10001"]["guid"] == guid
+    assert lines["10001"]["action"] == "updated"  # linked by CustomerNumber, then brought in step
+    assert lines["10001"]["matched_by"] == "number"
+    assert len(sandbox.silvasoft.relations()) == EXPECTED_CREATED
+    assert_no_duplicates(sandbox)
+
+
+def test_injected_faults_still_sync_everything_exactly_once(
+    sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    fast_retries(monkeypatch, attempts=5)
+    faults = sandbox.silvasoft.faults
+    faults.error_rate, faults.throttle_rate, faults.drop_rate, faults.drop_after_write_rate = 0.1, 0.1, 0.1, 0.1
+    sandbox.outsmart.faults.error_rate = 0.3
+    codes = [sync().code for _ in range(4)]
+    fired = Counter(entry.fault for entry in sandbox.silvasoft.log if entry.fault)
+    assert all(fired[kind] >= 1 for kind in ("error", "throttle", "drop", "drop_after_write")), fired
+    assert sandbox.outsmart.count() > 4  # OutSmart's general errors were retried too
+    faults.error_rate = faults.throttle_rate = faults.drop_rate = faults.drop_after_write_rate = 0.0
+    final = sync("--full")
+    assert final.code == 1, (codes, final.err)
+    actions = Counter(line["action"] for line in report(tmp_path))
+    assert actions["unchanged"] + actions["updated"] + actions["linked"] == EXPECTED_CREATED
+    assert actions["pending"] == 0
+    assert len(sandbox.silvasoft.relations()) == EXPECTED_CREATED
+    assert_no_duplicates(sandbox)
+    assert sandbox.silvasoft.count(endpoint="addprivaterelation") > 0
+
+
+def test_bad_api_key_fails_at_once(sandbox: Sandbox, sync: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("SILVASOFT_API_KEY", "wrong-key-123")
+    result = sync()
+    assert result.code == 2
+    assert "Invalid authentication credentials" in result.err
+    assert sandbox.silvasoft.count() == 1  # no retries
+    assert "wrong-key-123" not in result.out + result.err
+    assert sandbox.silvasoft.relations() == []
+
+
+def test_bad_outsmart_token_is_a_clear_error_without_the_token(
+    sandbox: Sandbox, sync: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("OUTSMART_TOKEN", "secret-token-xyz")
+    result = sync()
+    assert result.code == 2
+    assert "1004" in result.err and "client token is not authorised" in result.err
+    assert "secret-token-xyz" not in result.out + result.err
+    assert sandbox.outsmart.count() == 1 and sandbox.silvasoft.count() == 0
+
+
+def test_unreachable_api_error_masks_the_tokens(
+    sandbox: Sandbox, sync: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+):
+    fast_retries(monkeypatch, attempts=2)
+    monkeypatch.setenv("RELMAP_OUTSMART_URL", "http://127.0.0.1:9/openapi/8")  # nothing listens on port 9
+    result = sync()
+    assert result.code == 2
+    assert "connection refused" in result.err
+    assert sandbox.credentials["OUTSMART_TOKEN"] not in result.out + result.err
+
+
+def test_missing_secret_names_the_variable(sandbox: Sandbox, sync: Callable[..., CliResult], monkeypatch):
+    monkeypatch.delenv("SILVASOFT_API_KEY")
+    result = sync()
+    assert result.code == 2
+    assert "SILVASOFT_API_KEY" in result.err and "not set" in result.err
+
+
+def test_plain_http_to_a_remote_host_is_refused(sandbox: Sandbox, sync: Callable[..., CliResult], monkeypatch):
+    monkeypatch.setenv("RELMAP_SILVASOFT_URL", "http://rest-api.silvasoft.nl/rest")
+    result = sync()
+    assert result.code == 2
+    assert "plain http is accepted only for loopback" in result.err
+
+
+def test_budget_exhaustion_stops_cleanly_and_resumes(
+    sandbox: Sandbox, run_cli: Callable[..., CliResult], mapping: Callable[..., Path], tmp_path: Path
+):
+    path = mapping(**{"requests_per_hour: 300": "requests_per_hour: 12"})
+    state = tmp_path / "state.db"
+    for failing in ("14233Aaa", "10005"):  # exit 1 (a relation failed) would outrank exit 3 (pending)
+        sandbox.outsmart.remove(failing)
+
+    def run() -> CliResult:
+        return run_cli("run", str(path), "--state", str(state), "--report", str(tmp_path / "report.jsonl"))
+
+    first = run()
+    assert first.code == 3, first.err
+    assert "12 spent, 0 left this hour" in first.out
+    assert "pending" in first.out and "the next run can continue from" in first.out
+    assert sandbox.silvasoft.count() == 12 and len(sandbox.silvasoft.relations()) == 11
+    back_to_back = run()  # the same hour: the ledger says the budget is spent, so nothing is sent
+    assert back_to_back.code == 3 and sandbox.silvasoft.count() == 12
+    hours = 0
+    last = back_to_back
+    while last.code == 3 and hours < 4:  # an hour passes between runs
+        with sqlite3.connect(state) as db:
+            db.execute("UPDATE ledger SET at = at - 3600")
+        db.close()
+        sandbox.silvasoft.reset_rate_window()
+        last = run()
+        hours += 1
+    assert last.code == 0 and hours == 2, last.out  # 1 listing + 11 creates per hour: 11 + 11 + 9
+    assert len(sandbox.silvasoft.relations()) == EXPECTED_CREATED
+    assert_no_duplicates(sandbox)
+
+
+def test_silvasoft_rate_limit_answer_stops_the_run(sandbox: Sandbox, sync: Callable[..., CliResult]):
+    sandbox.silvasoft.set_requests_per_hour(5)  # another tool spent this account's budget
+    result = sync()
+    assert result.code == 1  # two sample relations fail, which outranks "pending"
+    assert "27 pending" in result.out
+    assert "Silvasoft reports its hourly request limit reached" in result.out
+    assert len(sandbox.silvasoft.relations()) == 4
+
+
+def test_refused_record_is_not_sent_again_until_it_changes(
+    sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path
+):
+    sandbox.silvasoft.faults.inject("error", path="x")  # no effect: the path never matches
+    sandbox.outsmart.edit("10001", contact="")  # consumers need a contact's last name: Silvasoft answers 400
+    sandbox.outsmart.edit("10001", name="")
+    first = sync()
+    lines = {line["debtor_number"]: line for line in report(tmp_path)}
+    assert first.code == 1
+    assert lines["10001"]["action"] == "failed"
+    sandbox.silvasoft.clear_log()
+    sync("--full")
+    assert writes(sandbox) == 0
+
+
+def test_write_back_stores_the_guid_in_outsmart(
+    sandbox: Sandbox, run_cli: Callable[..., CliResult], mapping: Callable[..., Path], tmp_path: Path
+):
+    path = mapping(**{"    filters:": "    write_back: true\n    filters:"})
+    first = run_cli("run", str(path), "--state", str(tmp_path / "s.db"))
+    assert first.code == 1, first.err
+    guid = next(r["RelationGUID"] for r in sandbox.silvasoft.relations() if r["CustomerNumber"] == 10001)
+    assert sandbox.outsmart.get("10001")["external_id"] == str(guid)
+    assert sandbox.outsmart.get("10001")["street"] == "Oud-Loosdrechtsedijk"  # the rest sent back unchanged
+    posts = sandbox.outsmart.count(endpoint="relations", method="POST")
+    assert posts == 1
+    sandbox.silvasoft.clear_log()
+    again = run_cli("run", str(path), "--state", str(tmp_path / "s.db"))
+    assert again.code == 0 and sandbox.silvasoft.count() == 0
+    assert sandbox.outsmart.count(endpoint="relations", method="POST") == posts
+
+
+def test_second_run_on_the_same_state_is_refused_while_one_runs(sandbox: Sandbox, sync, tmp_path: Path):
+    from relmap.state import State
+
+    with State(tmp_path / ".relmap" / "routing.db", "any"):
+        result = sync()
+    assert result.code == 2
+    assert "another relmap run is using" in result.err
+
+
+def test_kill_9_mid_run_then_rerun_converges_without_duplicates(
+    sandbox: Sandbox, mapping: Callable[..., Path], tmp_path: Path
+):
+    path, state = mapping(), tmp_path / "state.db"
+    sandbox.silvasoft.faults.latency = 0.03  # slow enough to be killed in the middle
+    command = [sys.executable, "-m", "relmap", "run", str(path), "--state", str(state), "-q"]
+    for creates_before_kill in (3, 12, 20):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ)
+        deadline = time.monotonic() + 30
+        while writes(sandbox) < creates_before_kill and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(10) == -signal.SIGKILL
+    sandbox.silvasoft.faults.latency = 0.0
+    final = subprocess.run([*command[:-1], "--full"], capture_output=True, text=True, env=os.environ, timeout=60)
+    assert final.returncode == 1, final.stderr  # the two sample relations that always fail
+    assert len(sandbox.silvasoft.relations()) == EXPECTED_CREATED
+    assert_no_duplicates(sandbox)
+    with sqlite3.connect(state) as db:
+        assert db.execute("SELECT count(*) FROM intents").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM links").fetchone() == (EXPECTED_CREATED,)
+    db.close()
+
+
+def test_an_interrupted_create_without_number_or_email_is_found_by_name(
+    sandbox: Sandbox, mapping: Callable[..., Path], run_cli: Callable[..., CliResult], tmp_path: Path
+):
+    """A create that was sent just before a crash: the next run finds the relation instead of creating it again."""
+    from relmap.state import State
+    from relmap.sync.connect import settings
+
+    path, state_path = mapping(), tmp_path / "state.db"
+    sent = {
+        "Address_PostalCode": "1234 AB",
+        "Relation_Contact": [{"FirstName": "Piet", "LastName": "van der Berg"}],
+    }
+    guid = sandbox.silvasoft.add({"RelationType": "Private", "Name": "Piet van der Berg", **sent})
+    from relmap.compiler import compile_file
+
+    plan = compile_file(str(path)).plan
+    assert plan is not None
+    with State(state_path, settings(plan, os.environ).target) as state:
+        state.open_intent("10001", "create", "addprivaterelation", sent, None)
+    result = run_cli("run", str(path), "--state", str(state_path), "--report", str(tmp_path / "report.jsonl"))
+    assert result.code == 1
+    lines = {line["debtor_number"]: line for line in report(tmp_path)}
+    assert lines["10001"]["guid"] == guid and lines["10001"]["action"] == "updated"
+    assert len(sandbox.silvasoft.relations()) == EXPECTED_CREATED
