@@ -176,7 +176,7 @@ class Sync:
         return not (refused and result.payload is not None and refused[0] == payload_hash(result.payload))
 
     def _items(self, records: Iterable[SourceRecord | RecordProblem]) -> Iterator[Item]:
-        listed = list(records)
+        listed = _deduplicated(records)
         by_index = {record.index: record for record in listed}
         for rendered in render_all(self.plan, listed):
             found = by_index.get(rendered.index)
@@ -208,6 +208,20 @@ class Sync:
         result.budget_left = self.budget.left()
         outcome_name = "stopped" if result.stopped else ("failed" if result.counts()["failed"] else "ok")
         self.state.finish_run(run_id, outcome_name, dict(result.counts()), result.silvasoft_requests)
+
+
+def _deduplicated(records: Iterable[SourceRecord | RecordProblem]) -> list[SourceRecord | RecordProblem]:
+    """A relation OutSmart sends twice, identically, counts once; two different ones are reported by the planner."""
+    seen: set[tuple[str, str]] = set()
+    kept: list[SourceRecord | RecordProblem] = []
+    for record in records:
+        if isinstance(record, SourceRecord):
+            key = (record.debtor_number, repr(sorted(record.fields.items())) + repr(sorted(record.freefields.items())))
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(record)
+    return kept
 
 
 def _stamp(value: str | None) -> str | None:

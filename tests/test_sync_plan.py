@@ -1,0 +1,151 @@
+"""Planning a sync without any network: identity, conflicts, and what an update sends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from relmap.render import Rendered
+from relmap.sources.records import SourceRecord
+from relmap.state import Link, payload_hash
+from relmap.sync.changes import Planner, differs, update_params
+from relmap.sync.identity import Directory, existed_before, parse_created
+from relmap.sync.runner import _deduplicated
+
+
+def rendered(debtor: str, email: str | None = None, number: int | None = None, **extra: Any) -> Rendered:
+    contact: dict[str, Any] = {"FirstName": "Piet", "LastName": debtor}
+    if email:
+        contact["Email"] = email
+    payload: dict[str, Any] = {"Relation_Contact": [contact], "Address_City": "Baarn", **extra}
+    if number is not None:
+        payload["CustomerNumber"] = number
+    return Rendered(0, "test", debtor, "ok", "consumers", "addprivaterelation", payload)
+
+
+def link(result: Rendered, guid: int) -> Link:
+    payload = result.payload or {}
+    return Link(result.debtor_number or "", guid, None, "consumers", "addprivaterelation", payload,
+                payload_hash(payload), "new", False)  # fmt: skip
+
+
+def planner(links: dict[str, Link] | None = None, listing: list[dict[str, Any]] | None = None) -> Planner:
+    links = links or {}
+    directory = Directory({lk.guid: debtor for debtor, lk in links.items()})
+    directory.add_listing(listing or [])
+    return Planner(links, lambda debtor: None, directory, match_email=True)
+
+
+def test_unchanged_linked_relation_needs_nothing():
+    result = rendered("1", number=1)
+    change = planner({"1": link(result, 5)}).change(result)
+    assert (change.action, change.guid, change.send) == ("unchanged", 5, None)
+
+
+def test_changed_relation_sends_only_what_updaterelation_takes():
+    before = rendered("1", number=1, GroupName="A")
+    after = rendered("1", number=1, GroupName="A", Address_Street="Laan")
+    change = planner({"1": link(before, 5)}).change(after)
+    assert change.action == "update"
+    assert change.send == {
+        "Address_City": "Baarn",
+        "Address_Street": "Laan",
+        "CustomerNumber": 1,
+        "Relation_Contact": [{"FirstName": "Piet", "LastName": "1"}],
+    }
+
+
+def test_a_change_updaterelation_cannot_carry_costs_nothing():
+    before, after = rendered("1", GroupName="A"), rendered("1", GroupName="B")
+    change = planner({"1": link(before, 5)}).change(after)
+    assert change.action == "unchanged"
+    assert "cannot change" in (change.message or "")
+
+
+def test_unlinked_relation_is_matched_by_number_then_email():
+    listing = [
+        {"RelationGUID": 7, "CustomerNumber": 1, "Email": "x@y.nl", "Address_City": "Baarn"},
+        {"RelationGUID": 8, "CustomerNumber": 9, "Email": "p@q.nl"},
+    ]
+    plan = planner(listing=listing)
+    by_number = plan.change(rendered("1", number=1))
+    by_email = plan.change(rendered("2", email="P@Q.nl"))
+    assert (by_number.guid, by_number.matched_by) == (7, "number")
+    assert (by_email.guid, by_email.matched_by, by_email.action) == (8, "email", "update")
+
+
+def test_listed_relation_equal_to_the_payload_is_linked_without_a_write():
+    relation = {
+        "RelationGUID": 7,
+        "CustomerNumber": 1,
+        "Address_City": "Baarn",
+        "Relation_Contact": [{"FirstName": "Piet", "LastName": "1", "Phone": "x"}],
+    }
+    change = planner(listing=[relation]).change(rendered("1", number=1))
+    assert (change.action, change.guid) == ("link", 7)
+
+
+def test_two_relations_with_one_email_are_a_conflict_not_a_shared_link():
+    plan = planner(listing=[{"RelationGUID": 7, "Email": "fam@x.nl"}])
+    first, second = plan.change(rendered("1", email="fam@x.nl")), plan.change(rendered("2", email="fam@x.nl"))
+    assert first.guid == 7
+    assert second.action == "error" and "conflict" in (second.message or "") and "1" in (second.message or "")
+
+
+def test_two_new_relations_with_one_email_create_only_the_first():
+    plan = planner()
+    first, second = plan.change(rendered("1", email="a@b.nl")), plan.change(rendered("2", email="a@b.nl"))
+    assert (first.action, second.action) == ("create", "error")
+
+
+def test_an_email_linked_to_another_relation_is_a_conflict():
+    existing = rendered("1", email="a@b.nl")
+    plan = planner({"1": link(existing, 7)}, listing=[{"RelationGUID": 7, "Email": "a@b.nl"}])
+    change = plan.change(rendered("2", email="a@b.nl"))
+    assert change.action == "error" and "Silvasoft relation 7" in (change.message or "")
+
+
+def test_a_customer_number_twice_in_one_run_creates_once():
+    plan = planner()
+    assert [plan.change(rendered(d, number=5)).action for d in ("1", "2")] == ["create", "error"]
+
+
+def test_a_refused_payload_is_not_sent_again():
+    result = rendered("1")
+    directory = Directory({})
+    directory.add_listing([])
+    plan = Planner({}, lambda d: (payload_hash(result.payload or {}), "HTTP 400: bad"), directory, True)
+    change = plan.change(result)
+    assert change.action == "error" and "not sent again" in (change.message or "")
+
+
+def test_differs_compares_only_what_the_mapping_sets():
+    params = update_params({"Address_City": "Baarn", "GroupName": "x", "Relation_Contact": [{"LastName": "B"}, {}]})
+    assert params == {"Address_City": "Baarn", "Relation_Contact": [{"LastName": "B"}]}
+    assert not differs(params, {"Address_City": "Baarn ", "Relation_Contact": [{"LastName": "B", "Phone": "1"}]})
+    assert differs(params, {"Address_City": "Baarn", "Relation_Contact": [{"LastName": "C"}]})
+    assert differs(params, {"Relation_Contact": [{"LastName": "B"}]})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2026-11-22T10:00:00", 1795341600.0), ("22-11-2026 10:00:00", 1795341600.0), ("", None), ("soon", None)],
+)
+def test_created_on_is_read_in_both_shapes(text: str, expected: float | None):
+    assert parse_created(text) == expected
+
+
+def test_an_answer_older_than_the_request_existed_before():
+    directory = Directory({})
+    assert existed_before({"RelationGUID": 1, "createdOn": "2020-01-01T00:00:00"}, 1795341600.0, directory)
+    assert not existed_before({"RelationGUID": 1, "createdOn": "2026-11-22T10:00:00"}, 1795341600.0, directory)
+    directory.add_listing([{"RelationGUID": 1}])
+    assert existed_before({"RelationGUID": 1, "createdOn": "2026-11-22T10:00:00"}, 1795341600.0, directory)
+
+
+def test_a_relation_sent_twice_identically_counts_once():
+    one = SourceRecord(0, "a", {"debtor_number": "1", "name": "A"}, {})
+    same = SourceRecord(1, "b", {"debtor_number": "1", "name": "A"}, {})
+    other = SourceRecord(2, "c", {"debtor_number": "1", "name": "B"}, {})
+    assert _deduplicated([one, same, other]) == [one, other]
