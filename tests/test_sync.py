@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import MAPPINGS, CliResult
 
 from relmap.http import RetryPolicy
 from relmap.sandbox import Faults, Sandbox
-from tests.conftest import MAPPINGS, CliResult
 
 WRITES = ("addprivaterelation", "addbusinessrelation", "updaterelation")
 # 35 sample relations pass the mapping's OutSmart filter (debtor_type = customer); 2 are skipped (inactive),
