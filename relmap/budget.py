@@ -7,6 +7,7 @@ kept in the state ledger, so that back-to-back runs share the hour. When the hou
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -37,19 +38,21 @@ VENDOR_PACE = Pace()
 def parse_pace(text: str, per_hour: int) -> Pace:
     """``"20/s"`` or ``"20/s,600/min"`` (RELMAP_SILVASOFT_PACE, for the emulators)."""
     per_second, per_minute = VENDOR_PACE.per_second, VENDOR_PACE.per_minute
+    minute_given = second_given = False
     for part in filter(None, (p.strip() for p in text.split(","))):
         number, _, unit = part.partition("/")
         try:
             value = float(number)
         except ValueError:
             value = 0.0
-        if value <= 0 or unit not in ("s", "min"):
+        if not math.isfinite(value) or value <= 0 or unit not in ("s", "min"):
             raise ConfigError(f"RELMAP_SILVASOFT_PACE: expected e.g. 20/s or 20/s,600/min, got {text!r}")
         if unit == "s":
-            per_second = value
-            per_minute = max(per_minute, value * 60)
+            per_second, second_given = value, True
         else:
-            per_minute = value
+            per_minute, minute_given = value, True
+    if second_given and not minute_given:
+        per_minute = max(per_minute, per_second * 60)
     return Pace(per_hour, per_second, per_minute)
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from relmap.errors import ConfigError
 
@@ -54,15 +55,17 @@ def is_loopback(host: str) -> bool:
 
 def checked_base_url(url: str, setting: str) -> str:
     """The base URL without a trailing slash; https is required except for loopback addresses (the emulators)."""
+    # The URL itself is never echoed: a query string or user info in it may hold a secret.
+    if "?" in url or "#" in url:
+        raise ConfigError(f"{setting}: a base URL cannot carry a query string; tokens belong in environment variables")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{setting}: {url!r} is not an http(s) URL")
+        raise ConfigError(f"{setting}: the value is not an http(s) URL (expected e.g. https://host/path)")
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")  # without any user:password@
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
-            f"{setting}: plain http is accepted only for loopback addresses (the sandbox); use https://{parts.netloc}"
+            f"{setting}: plain http is accepted only for loopback addresses (the sandbox); use https://{host}"
         )
-    if parts.query or parts.fragment:
-        raise ConfigError(f"{setting}: a base URL cannot carry a query string; tokens belong in environment variables")
     return url.rstrip("/")
 
 
@@ -146,8 +149,12 @@ class HttpClient:
         except requests.exceptions.Timeout:
             raise self._failure("timeout", f"{method} {path}: no answer in {self.timeout[1]:g} s", sent=True) from None
         except requests.exceptions.ConnectionError as exc:
-            refused = "refused" in str(exc).lower() or "NewConnectionError" in repr(exc)
-            detail = "connection refused" if refused else "connection dropped before an answer"
+            # NewConnectionError (refused, unknown host) means nothing left this machine.
+            reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+            refused = isinstance(reason, NewConnectionError) or "refused" in str(exc).lower()
+            detail = "connection dropped before an answer"
+            if refused:
+                detail = "host not found" if isinstance(reason, NameResolutionError) else "connection refused"
             raise self._failure("connection", f"{method} {path}: {detail}", sent=not refused) from None
         except requests.exceptions.RequestException as exc:
             raise self._failure("connection", f"{method} {path}: {type(exc).__name__}", sent=True) from None

@@ -95,15 +95,18 @@ class State:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = _lock(self.path)
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(_SCHEMA)
+            self._check(target)
         except sqlite3.DatabaseError as exc:
-            self._lock.close()
+            self.close()
             raise StateError(f"{self.path}: not a relmap state database ({exc})") from None
-        self._check(target)
+        except StateError:
+            self.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -117,12 +120,10 @@ class State:
 
     def _check(self, target: str) -> None:
         version = self.get_meta("schema_version")
-        if version is not None and int(version) > SCHEMA_VERSION:
-            self.close()
+        if version is not None and (not version.isdigit() or int(version) > SCHEMA_VERSION):
             raise StateError(f"{self.path} was written by a newer relmap (state version {version})")
         known = self.get_meta("target")
         if known is not None and known != target:
-            self.close()
             raise StateError(
                 f"{self.path} holds the links of another Silvasoft account or URL; "
                 "give this account its own state with --state FILE"
