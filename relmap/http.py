@@ -61,7 +61,9 @@ def checked_base_url(url: str, setting: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{setting}: the value is not an http(s) URL (expected e.g. https://host/path)")
-    host = parts.hostname + (f":{parts.port}" if parts.port else "")  # without any user:password@
+    if parts.username or parts.password:
+        raise ConfigError(f"{setting}: a base URL cannot carry a user name or password; use environment variables")
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
             f"{setting}: plain http is accepted only for loopback addresses (the sandbox); use https://{host}"

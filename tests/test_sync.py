@@ -370,3 +370,19 @@ def test_an_interrupted_create_without_number_or_email_is_found_by_name(
     lines = {line["debtor_number"]: line for line in report(tmp_path)}
     assert lines["10001"]["guid"] == guid and lines["10001"]["action"] == "updated"
     assert len(sandbox.silvasoft.relations()) == EXPECTED_CREATED
+
+
+def test_a_base_url_with_user_info_is_refused(sandbox: Sandbox, sync: Callable[..., CliResult], monkeypatch):
+    monkeypatch.setenv("RELMAP_SILVASOFT_URL", "https://user:hunter22@rest-api.silvasoft.nl/rest")
+    result = sync()
+    assert result.code == 2 and "cannot carry a user name or password" in result.err
+    assert "hunter22" not in result.out + result.err
+
+
+def test_an_api_key_an_http_header_cannot_carry_is_a_setting_error(
+    sandbox: Sandbox, sync: Callable[..., CliResult], monkeypatch
+):
+    monkeypatch.setenv("SILVASOFT_API_KEY", "abc\r\nX-Evil: 1")
+    result = sync()
+    assert result.code == 2 and "target.silvasoft.api_key" in result.err
+    assert sandbox.silvasoft.count() == 0

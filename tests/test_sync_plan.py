@@ -149,3 +149,12 @@ def test_a_relation_sent_twice_identically_counts_once():
     same = SourceRecord(1, "b", {"debtor_number": "1", "name": "A"}, {})
     other = SourceRecord(2, "c", {"debtor_number": "1", "name": "B"}, {})
     assert _deduplicated([one, same, other]) == [one, other]
+
+
+def test_an_interrupted_create_is_never_matched_to_a_relation_someone_else_owns():
+    directory = Directory({7: "other"})
+    directory.add_listing([{"RelationGUID": 7, "Email": "fam@x.nl"}, {"RelationGUID": 8, "Email": "fam@x.nl"}])
+    found = directory.find_created({"Relation_Contact": [{"Email": "fam@x.nl"}]})
+    assert found is not None and found.guid == 8
+    directory.owners[8] = "third"
+    assert directory.find_created({"Relation_Contact": [{"Email": "fam@x.nl"}]}) is None

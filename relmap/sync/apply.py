@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from relmap.errors import RecordRejected, Unavailable
+from relmap.errors import ApiError, BudgetSpent, CredentialsError, RateLimited, RecordRejected, Unavailable
 from relmap.state import State
 from relmap.sync.changes import Change, differs, update_params
 from relmap.sync.identity import Directory, existed_before, guid_of, payload_email, payload_number
@@ -95,6 +95,11 @@ class Applier:
                 message = f"{exc.detail}; the write may have happened, so the next run checks before writing again"
                 return outcome(change, "pending", error=message)
             return outcome(change, "pending", error=f"{exc.detail}; tried again in the next run")
+        except ApiError as exc:
+            if isinstance(exc, CredentialsError | RateLimited):
+                raise
+            # An answer relmap cannot read: the write may have happened; the next run checks before writing again.
+            return outcome(change, "pending", error=f"{exc.detail}; checked again in the next run")
 
     def _local(self, change: Change) -> Outcome:
         if change.action == "skip":
@@ -111,14 +116,21 @@ class Applier:
         debtor, guid, params = change.debtor_number or "", change.guid or 0, change.send or {}
         intent = self.state.open_intent(debtor, "update", "updaterelation", params, guid)
         try:
-            self.client.update(guid, params)
+            answer = self.client.update(guid, params)
         except RecordRejected as exc:
             self.state.save_failure(debtor, change.result.payload or {}, exc.detail, intent)
             raise
-        except Unavailable:
+        except (BudgetSpent, RateLimited):
+            self.state.close_intent(intent)  # not sent, or refused before it was carried out
+            raise
+        except ApiError:
             self.state.forget_payload(debtor)  # the update may or may not have landed: send it again next time
             self.state.close_intent(intent)
             raise
+        if answer is None:  # Silvasoft's empty answer: nothing was updated (a relation deleted in Silvasoft?)
+            self.state.forget_payload(debtor)
+            self.state.close_intent(intent)
+            return outcome(change, "failed", error=f"Silvasoft updated nothing for relation {guid} (deleted there?)")
         self._save(change, guid, intent)
         return outcome(change, "updated")
 
@@ -133,6 +145,9 @@ class Applier:
             relation = self.client.create(endpoint, body, retry_unsure=retry_unsure)
         except RecordRejected as exc:
             self.state.save_failure(debtor, payload, exc.detail, intent)
+            raise
+        except (BudgetSpent, RateLimited):
+            self.state.close_intent(intent)  # not sent, or refused before it was carried out
             raise
         except Unavailable as exc:
             if not exc.ambiguous:

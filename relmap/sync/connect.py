@@ -57,8 +57,8 @@ def settings(plan: Plan, environ: Mapping[str, str], pace: Pace | None = None) -
     silvasoft_url = checked_base_url(
         environ.get("RELMAP_SILVASOFT_URL") or plan.target.base_url, "target.silvasoft.base_url"
     )
-    username = resolve(plan.target.username, "target.silvasoft.username", environ, mapping)
-    api_key = resolve(plan.target.api_key, "target.silvasoft.api_key", environ, mapping)
+    username = _header(resolve(plan.target.username, "target.silvasoft.username", environ, mapping), "username")
+    api_key = _header(resolve(plan.target.api_key, "target.silvasoft.api_key", environ, mapping), "api_key")
     return Settings(
         outsmart_url,
         token,
@@ -69,6 +69,17 @@ def settings(plan: Plan, environ: Mapping[str, str], pace: Pace | None = None) -
         pace or _pace(plan, environ, silvasoft_url),
         Redactor([token, software_token, api_key]),
     )
+
+
+def _header(value: str, setting: str) -> str:
+    """Silvasoft's credentials travel as HTTP headers: printable latin-1 text without line breaks."""
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ConfigError(f"target.silvasoft.{setting}: holds characters an HTTP header cannot carry") from None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value) or value != value.strip():
+        raise ConfigError(f"target.silvasoft.{setting}: holds a line break, control character or surrounding space")
+    return value
 
 
 def _pace(plan: Plan, environ: Mapping[str, str], silvasoft_url: str) -> Pace:

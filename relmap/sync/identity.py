@@ -84,14 +84,21 @@ class Directory:
         return None
 
     def find_created(self, payload: dict[str, Any]) -> Match | None:
-        """A relation an interrupted create may have made: by number, e-mail, or name and postal code."""
-        found = self.find(payload, use_email=True)
-        if found:
-            return found
-        name = _name(payload)
-        for relation in self.by_guid.values():
-            if name and _name(relation) == name and _same(relation, payload, "Address_PostalCode"):
-                return Match(guid_of(relation) or 0, "name", relation)
+        """A relation an interrupted create may have made, owned by nobody: by number, e-mail, or name + postcode."""
+        number, email, name = payload_number(payload), payload_email(payload), _name(payload)
+        candidates: list[tuple[str, dict[str, Any]]] = []
+        if number is not None and number in self.by_number:
+            candidates.append(("number", self.by_number[number]))
+        candidates += [("email", relation) for relation in self.by_email.get(email or "", [])]
+        candidates += [
+            ("name", relation)
+            for relation in self.by_guid.values()
+            if name and _name(relation) == name and _same(relation, payload, "Address_PostalCode")
+        ]
+        for by, relation in candidates:
+            guid = guid_of(relation)
+            if guid is not None and guid not in self.owners:
+                return Match(guid, by, relation)
         return None
 
     def claim(self, guid: int, debtor_number: str) -> str | None:

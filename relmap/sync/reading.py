@@ -27,14 +27,33 @@ def reader(plan: Plan, client: OutSmartClient | None) -> Reader:
         if plan.freefields:
             check_freefields(plan, outsmart.freefields())
         filters = [(f.key, f.operator, f.value) for f in plan.source.filters]
-        if since is not None:
-            filters.append(("modified_at", "ge", since))
-        for index, raw in enumerate(outsmart.relations(filters, plan.source.include_freefields)):
+        if since is None:
+            relations = outsmart.relations(filters, plan.source.include_freefields)
+        else:
+            # A new relation may carry a zero modified_at; reading by created_at too keeps it from being missed.
+            relations = _merged(
+                outsmart.relations([*filters, (stamp, "ge", since)], plan.source.include_freefields)
+                for stamp in ("modified_at", "created_at")
+            )
+        for index, raw in enumerate(relations):
             debtor = raw.get("debtor_number") if isinstance(raw, dict) else None
             origin = f"OutSmart relation {debtor}" if debtor else f"OutSmart relation #{index + 1}"
             yield normalize_record(raw, index, origin)
 
     return read
+
+
+def _merged(answers: Iterable[list[object]]) -> list[object]:
+    """Relations of several reads, each debtor_number once (the first read's copy)."""
+    seen: set[object] = set()
+    merged: list[object] = []
+    for answer in answers:
+        for raw in answer:
+            key = raw.get("debtor_number") if isinstance(raw, dict) else id(raw)
+            if key is None or key not in seen:
+                seen.add(key)
+                merged.append(raw)
+    return merged
 
 
 def check_freefields(plan: Plan, settings: list[object]) -> None:

@@ -141,13 +141,16 @@ class SilvasoftClient:
         raise ApiError(API, message, status)
 
 
+_NOT_JSON = object()
+
+
 def _json(response: requests.Response) -> Any:
     if not response.content.strip():
         return None
     try:
         return response.json()
     except ValueError:
-        return None
+        return _NOT_JSON
 
 
 def _error_message(body: Any, response: requests.Response) -> str:
@@ -158,6 +161,8 @@ def _error_message(body: Any, response: requests.Response) -> str:
 
 def _page(answer: Any) -> list[dict[str, Any]]:
     """A listing page; Silvasoft answers an empty JSON body ({} or nothing) when it finds nothing."""
+    if answer is _NOT_JSON:
+        raise ApiError(API, "listrelations/: the answer is not JSON; the listing cannot be trusted")
     if answer is None or answer == {} or answer == []:
         return []
     if isinstance(answer, list):
@@ -166,6 +171,6 @@ def _page(answer: Any) -> list[dict[str, Any]]:
 
 
 def _relation(answer: Any, endpoint: str) -> dict[str, Any]:
-    if isinstance(answer, dict) and answer.get("RelationGUID") not in (None, ""):
+    if isinstance(answer, dict) and str(answer.get("RelationGUID", "")).strip().isdigit():
         return answer
-    raise ApiError(API, f"{endpoint}/: the answer carries no RelationGUID; nothing can be linked")
+    raise ApiError(API, f"{endpoint}/: the answer carries no numeric RelationGUID; nothing can be linked")
