@@ -6,6 +6,7 @@ from typing import Protocol, TextIO
 
 from relmap.report.sync import line
 from relmap.sync.apply import Outcome
+from relmap.sync.runner import Silent
 
 QUIET_ACTIONS = ("unchanged", "skipped")  # the lines that would drown the rest on a big re-run
 
@@ -17,16 +18,7 @@ class ClosingProgress(Protocol):
     def close(self) -> None: ...
 
 
-class NoProgress:
-    def phase(self, text: str) -> None:
-        pass
-
-    def start(self, total: int) -> None:
-        pass
-
-    def advance(self, outcome: Outcome) -> None:
-        pass
-
+class NoProgress(Silent):
     def close(self) -> None:
         pass
 
