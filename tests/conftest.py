@@ -29,6 +29,24 @@ class CliResult:
     err: str
 
 
+NOW = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC, after every seed timestamp
+
+
+class FakeClock:
+    """A clock the test sets by hand (``clock.now += 3600``)."""
+
+    def __init__(self, now: float = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
 @pytest.fixture
 def run_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
     """Run ``relmap`` in-process, from the repository root, and capture its streams."""

@@ -7,24 +7,11 @@ from typing import Any
 
 import pytest
 import requests
+from conftest import FakeClock
 
 from relmap.sandbox import Sandbox
 
-NOW = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
 CREATED = "2026-01-01T00:00:00"
-
-
-class FakeClock:
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

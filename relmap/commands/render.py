@@ -9,21 +9,17 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
-from relmap.compiler import compile_file
+from relmap.commands.loading import plan_or_report
 from relmap.plan import Plan
 from relmap.render import Rendered, render_all
-from relmap.report import diagnostics as diagnostics_report
 from relmap.report import rendered as report
 from relmap.sources.records import RecordProblem, SourceRecord
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    compiled = compile_file(args.mapping, display=args.mapping)
-    if compiled.plan is None:
-        err.write(diagnostics_report.as_text({args.mapping: compiled.diagnostics}))
-        err.write("relmap: error: the mapping has errors; nothing was rendered\n")
+    plan = plan_or_report(args.mapping, err, "nothing was rendered")
+    if plan is None:
         return EXIT_FATAL
-    plan = compiled.plan
     source = _input(args, plan)
     if source is None:
         err.write(

@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING, TextIO
 
 from relmap import __version__
 from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
-from relmap.compiler import compile_file
+from relmap.commands.loading import plan_or_report
 from relmap.errors import RelmapError
 from relmap.plan import Plan
-from relmap.report import diagnostics as diagnostics_report
 
 if TYPE_CHECKING:
     from relmap.budget import Pace
@@ -34,12 +33,9 @@ SANDBOX_PACE = (20.0, 1200.0)  # per second, per minute: the emulators do not ne
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    compiled = compile_file(args.mapping, display=args.mapping)
-    if compiled.plan is None:
-        err.write(diagnostics_report.as_text({args.mapping: compiled.diagnostics}))
-        err.write("relmap: error: the mapping has errors; nothing was synced\n")
+    plan = plan_or_report(args.mapping, err, "nothing was synced")
+    if plan is None:
         return EXIT_FATAL
-    plan = compiled.plan
     with _environment(args, plan, err) as (environ, pace, state_path):
         return _sync(args, plan, environ, pace, state_path, out, err)
 
