@@ -29,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("mappings", nargs="+", metavar="MAPPING")
     validate.add_argument("--format", choices=("text", "json"), default="text")
     validate.add_argument("--no-warnings", action="store_true", help="show errors only")
+    validate.add_argument(
+        "--verbose", "-v", action="store_true", help="also show coverage: fields never read, parameters never set"
+    )
+    validate.add_argument("--input", metavar="FILE", help="with --verbose: also measure coverage on an OutSmart export")
+    validate.add_argument("--input-format", choices=("json", "jsonl", "csv"), help="default: from the file name")
 
     render = commands.add_parser("render", help="show the Silvasoft payload each relation would become (offline)")
     render.add_argument("mapping", metavar="MAPPING")
@@ -45,6 +50,31 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", "-q", action="store_true", help="no progress output, only the summary")
     run.add_argument("--sandbox", action="store_true", help="run against the built-in OutSmart and Silvasoft emulators")
     run.add_argument("--sandbox-reset", action="store_true", help="with --sandbox: start over from the sample data")
+    run.add_argument("--dry-run", action="store_true", help="read both sides and show what would change; write nothing")
+    run.add_argument(
+        "--format",
+        choices=("terminal", "json", "markdown", "html"),
+        default="terminal",
+        help="with --dry-run: the diff report's format (default: terminal)",
+    )
+    run.add_argument("--mask-pii", action="store_true", help="mask e-mail addresses, phone numbers and names")
+    run.add_argument(
+        "--detailed-exitcode", action="store_true", help="with --dry-run: exit 0 no changes, 2 changes, 1 errors"
+    )
+    run.add_argument("--out", metavar="FILE", help="with --dry-run: save the plan to FILE for `run --plan`")
+    run.add_argument("--plan", metavar="FILE", help="apply exactly the plan saved in FILE, nothing else")
+
+    test = commands.add_parser("test", help="run the mapping tests kept beside mappings (offline)")
+    test.add_argument("paths", nargs="+", metavar="PATH", help="test files, mappings, or folders holding them")
+    test.add_argument("--format", choices=("text", "json"), default="text")
+
+    explain = commands.add_parser("explain", help="show how the mapping turns one relation into its payload")
+    explain.add_argument("mapping", metavar="MAPPING")
+    explain.add_argument("debtor_number", metavar="DEBTOR_NUMBER")
+    explain.add_argument("--input", metavar="FILE", help="read the relation from an OutSmart export, not the API")
+    explain.add_argument("--input-format", choices=("json", "jsonl", "csv"), help="default: from the file name")
+    explain.add_argument("--sandbox", action="store_true", help="read the relation from the built-in OutSmart emulator")
+    explain.add_argument("--format", choices=("text", "json"), default="text")
 
     sandbox = commands.add_parser("sandbox", help="the local OutSmart and Silvasoft emulators")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="COMMAND", required=True)

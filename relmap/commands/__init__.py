@@ -17,11 +17,25 @@ def _sandbox(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return serve(args, out, err)
 
 
+def _test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from relmap.commands.testing import run as run_tests
+
+    return run_tests(args, out, err)
+
+
+def _explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from relmap.commands.explain import run as explain
+
+    return explain(args, out, err)
+
+
 COMMANDS: dict[str, Command] = {
     "validate": validate.run,
     "render": render.run,
     "run": run.run,
     "sandbox": _sandbox,
+    "test": _test,
+    "explain": _explain,
     "fields": info.fields,
     "init": info.init,
     "schema": info.schema,

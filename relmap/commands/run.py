@@ -8,16 +8,14 @@ and none failed: the next run continues them.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
-import os
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from relmap import __version__
 from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
+from relmap.commands.environment import environment
 from relmap.commands.loading import plan_or_report
 from relmap.errors import RelmapError
 from relmap.plan import Plan
@@ -29,43 +27,14 @@ if TYPE_CHECKING:
     from relmap.sync.runner import RunResult
 
 EXIT_PENDING = 3
-SANDBOX_PACE = (20.0, 1200.0)  # per second, per minute: the emulators do not need Silvasoft's 2/s
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     plan = plan_or_report(args.mapping, err, "nothing was synced")
     if plan is None:
         return EXIT_FATAL
-    with _environment(args, plan, err) as (environ, pace, state_path):
+    with environment(args, plan, err) as (environ, pace, state_path):
         return _sync(args, plan, environ, pace, state_path, out, err)
-
-
-@contextlib.contextmanager
-def _environment(
-    args: argparse.Namespace, plan: Plan, err: TextIO
-) -> Iterator[tuple[dict[str, str], Pace | None, Path]]:
-    """The settings' environment; with --sandbox, both emulators running and the sandbox's own state."""
-    from relmap.budget import Pace
-    from relmap.state import default_path
-
-    environ = dict(os.environ)
-    if not args.sandbox:
-        yield environ, None, Path(args.state) if args.state else default_path(args.mapping)
-        return
-    from relmap.sandbox import Sandbox
-
-    state_path = Path(args.state) if args.state else default_path(args.mapping, sandbox=True)
-    folder = state_path.with_suffix("")  # .relmap/<name>.sandbox/ holds the emulators' data
-    if args.sandbox_reset:
-        shutil.rmtree(folder, ignore_errors=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{state_path}{suffix}").unlink(missing_ok=True)
-    with Sandbox(folder=folder, requests_per_hour=plan.target.requests_per_hour) as sandbox:
-        err.write(f"sandbox: emulated OutSmart and Silvasoft on 127.0.0.1, data in {folder}\n")
-        environ.update(sandbox.credentials)
-        environ["RELMAP_OUTSMART_URL"] = sandbox.outsmart_url
-        environ["RELMAP_SILVASOFT_URL"] = sandbox.silvasoft_url
-        yield environ, Pace(plan.target.requests_per_hour, *SANDBOX_PACE), state_path
 
 
 def _sync(
