@@ -38,6 +38,7 @@ class Rule:
     fallback: Any = None
     when: Condition | None = None
     required: bool = False
+    drift: str | None = None  # overwrite | keep: a value edited in Silvasoft since the last sync; None: the target's
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class TargetSpec:
     api_key: str | None = None
     requests_per_hour: int = 15
     date_format: str = "%d-%m-%Y"
+    drift: str = "overwrite"  # what happens to a value edited in Silvasoft since the last sync (overwrite | keep)
 
 
 @dataclass(frozen=True)

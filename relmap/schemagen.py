@@ -96,6 +96,11 @@ def _rule() -> Schema:
             "fallback": {"type": ["string", "number", "boolean"], "description": "The value to send when empty"},
             "when": _ref("expression", "Leave the parameter out unless the expression is true"),
             "required": {"type": "boolean", "description": "An empty value fails the record instead of being left out"},
+            "drift": {
+                "enum": ["overwrite", "keep"],
+                "description": "A value edited in Silvasoft since the last sync: `overwrite` it with OutSmart's "
+                "(the default) or `keep` Silvasoft's",
+            },
             "note": {"type": "string", "description": "A note for readers of the mapping; relmap ignores it"},
         },
     }
@@ -187,6 +192,12 @@ def _target() -> Schema:
                 "type": "string",
                 "default": "%d-%m-%Y",
                 "description": "strftime format for date parameters sent to Silvasoft",
+            },
+            "drift": {
+                "enum": ["overwrite", "keep"],
+                "default": "overwrite",
+                "description": "For every parameter without its own `drift`: a value edited in Silvasoft since the "
+                "last sync is overwritten with OutSmart's (`overwrite`) or kept (`keep`)",
             },
         },
     }

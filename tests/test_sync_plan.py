@@ -33,7 +33,8 @@ def link(result: Rendered, guid: int) -> Link:
 def planner(links: dict[str, Link] | None = None, listing: list[dict[str, Any]] | None = None) -> Planner:
     links = links or {}
     directory = Directory({lk.guid: debtor for debtor, lk in links.items()})
-    directory.add_listing(listing or [])
+    if listing is not None or not links:  # a run lists Silvasoft when something is unlinked
+        directory.add_listing(listing or [])
     return Planner(links, lambda debtor: None, directory, match_email=True)
 
 

@@ -5,6 +5,28 @@ from __future__ import annotations
 from relmap.catalog import Param as P
 
 ON_EXISTING = ("ABORT", "CONTINUE")
+# updaterelation/ takes only these parameters (apis.md); anything else a mapping sets is create-only.
+UPDATABLE = frozenset(
+    {
+        "Email",
+        "Phone",
+        "Name",
+        "RegistrationNumber",
+        "TaxIdentificationNumber",
+        "Address_City",
+        "Address_Street",
+        "Address_PostalCode",
+        "Address_CountryCode",
+        "Address_Unit",
+        "Address_UnitAppendix",
+        "SupplierNumber",
+        "CustomerNumber",
+        "IsSupplier",
+        "IsCustomer",
+        "IsOther",
+        "Relation_Contact",
+    }
+)
 FIELD_TYPES: dict[str, str] = {  # Relation_CustomField FieldType → the *Value parameter that carries its value
     "TextSmall": "StringValue",
     "TextLarge": "StringValue",

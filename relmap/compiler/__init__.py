@@ -164,6 +164,7 @@ def _target(raw: Any) -> TargetSpec:
         api_key=spec.get("api_key"),
         requests_per_hour=spec.get("requests_per_hour", defaults.requests_per_hour),
         date_format=spec.get("date_format", defaults.date_format),
+        drift=spec.get("drift", defaults.drift),
     )
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from relmap.catalog import Param
 from relmap.catalog.outsmart import FREEFIELD_MAX, FREEFIELD_MIN
-from relmap.catalog.silvasoft import FIELD_TYPES
+from relmap.catalog.silvasoft import FIELD_TYPES, UPDATABLE
 from relmap.compiler.scope import Scope
 from relmap.convert import convert
 from relmap.errors import TransformError
@@ -249,6 +249,15 @@ def _finish(
     when = scope.condition((*path, "when"), body["when"]) if "when" in body else None
     if "when" in body and when is None:
         return None
+    drift = body.get("drift")
+    if drift is not None and not _updatable(path, param):
+        scope.warning(
+            (*path, "drift"),
+            f"drift has no effect: updaterelation/ cannot change {param.name}, so Silvasoft's value is never "
+            "overwritten after the relation is created",
+            "unused-key",
+            key=True,
+        )
     return Rule(
         name=param.name,
         param=param,
@@ -263,7 +272,16 @@ def _finish(
         fallback=fallback,
         when=when,
         required=bool(body.get("required")),
+        drift=drift if isinstance(drift, str) else None,
     )
+
+
+def _updatable(path: PathKey, param: Param) -> bool:
+    """Whether updaterelation/ can change the parameter at ``path``: its own, and the main contact's."""
+    if "Relation_Contact" in path:
+        index = path.index("Relation_Contact")
+        return path[index + 1 : index + 2] == (0,)
+    return param.name in UPDATABLE
 
 
 def _lookup(scope: Scope, path: PathKey, param: Param, body: dict[str, Any]) -> tuple[dict[str, Any] | None, Any, bool]:

@@ -10,10 +10,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from relmap.catalog.silvasoft import UPDATABLE
 from relmap.render import Rendered
 from relmap.state import Link, payload_hash
+from relmap.sync.drift import FieldDiff, compare, created
 from relmap.sync.identity import Directory, payload_email, payload_number
-from relmap.targets.silvasoft import UPDATABLE
 
 Action = Literal["create", "update", "link", "unchanged", "skip", "error"]
 
@@ -30,6 +31,11 @@ class Change:
     send: dict[str, Any] | None = None
     message: str | None = None
     modified_at: str | None = None
+    fields: tuple[FieldDiff, ...] = ()
+
+    @property
+    def drift(self) -> bool:
+        return any(f.drift for f in self.fields)
 
     @property
     def debtor_number(self) -> str | None:
@@ -77,11 +83,13 @@ class Planner:
         failure: Callable[[str], tuple[str, str] | None],
         directory: Directory,
         match_email: bool,
+        keep: dict[str, frozenset[str]] | None = None,
     ) -> None:
         self.links = links
         self.failure = failure
         self.directory = directory
         self.match_email = match_email
+        self.keep = keep or {}  # route name → parameters whose drifted Silvasoft value is kept
         self.seen: set[str] = set()
         self.numbers: dict[int, str] = {}  # CustomerNumber → debtor_number, for this run's creates
         self.emails: dict[str, str] = {}
@@ -108,19 +116,34 @@ class Planner:
             return make("error", message=f"{refused[1]} (refused before; not sent again until the relation changes)")
         link = self.links.get(debtor)
         if link is not None:
-            return self._linked(make, link, payload)
-        return self._unlinked(make, debtor, payload)
+            return self._linked(make, link, payload, result.route)
+        return self._unlinked(make, debtor, payload, result.route)
 
-    def _linked(self, make: Callable[..., Change], link: Link, payload: dict[str, Any]) -> Change:
-        if link.payload_hash == payload_hash(payload):
-            return make("unchanged", guid=link.guid, matched_by="linked")
-        params = update_params(payload)
-        if link.payload is not None and update_params(link.payload) == params:
-            note = "only parameters that updaterelation/ cannot change differ; nothing to send"
-            return make("unchanged", guid=link.guid, matched_by="linked", message=note)
-        return make("update", guid=link.guid, matched_by="linked", send=params)
+    def _linked(self, make: Callable[..., Change], link: Link, payload: dict[str, Any], route: str | None) -> Change:
+        theirs = None
+        if self.directory.listed:
+            relation = self.directory.by_guid.get(link.guid)
+            if relation is None:
+                return make(
+                    "error",
+                    guid=link.guid,
+                    matched_by="linked",
+                    message=f"linked Silvasoft relation {link.guid} is missing from Silvasoft's listing (deleted "
+                    "there?); relmap does not create it again by itself",
+                )
+            theirs = update_params(relation)
+        synced = update_params(link.payload) if link.payload is not None else None
+        found = compare(update_params(payload), synced, theirs, self.keep.get(route or "", frozenset()))
+        if found.send is None:
+            note = None
+            if link.payload_hash != payload_hash(payload) and not any(f.change == "keep" for f in found.fields):
+                note = "only parameters that updaterelation/ cannot change differ; nothing to send"
+            elif link.payload_hash != payload_hash(payload):
+                note = "Silvasoft's own values are kept; nothing to send"
+            return make("unchanged", guid=link.guid, matched_by="linked", message=note, fields=found.fields)
+        return make("update", guid=link.guid, matched_by="linked", send=found.send, fields=found.fields)
 
-    def _unlinked(self, make: Callable[..., Change], debtor: str, payload: dict[str, Any]) -> Change:
+    def _unlinked(self, make: Callable[..., Change], debtor: str, payload: dict[str, Any], route: str | None) -> Change:
         if not self.directory.listed:
             raise RuntimeError("an unlinked relation is planned before Silvasoft was listed")
         match = self.directory.find(payload, use_email=self.match_email)
@@ -128,16 +151,17 @@ class Planner:
             owner = self.directory.claim(match.guid, debtor)
             if owner is not None:
                 return make("error", message=_conflict(match.by, payload, owner, match.guid))
-            params = update_params(payload)
-            if differs(params, match.relation):
-                return make("update", guid=match.guid, matched_by=match.by, send=params)
-            return make("link", guid=match.guid, matched_by=match.by)
+            keep = self.keep.get(route or "", frozenset())
+            found = compare(update_params(payload), None, update_params(match.relation), keep)
+            if found.send is not None:
+                return make("update", guid=match.guid, matched_by=match.by, send=found.send, fields=found.fields)
+            return make("link", guid=match.guid, matched_by=match.by, fields=found.fields)
         number, email = payload_number(payload), payload_email(payload) if self.match_email else None
         if number is not None and self.numbers.setdefault(number, debtor) != debtor:
             return make("error", message=f"CustomerNumber {number} is also {self.numbers[number]}'s; not created")
         if email and self.emails.setdefault(email, debtor) != debtor:
             return make("error", message=_conflict("email", payload, self.emails[email], None))
-        return make("create", matched_by="new", send=payload)
+        return make("create", matched_by="new", send=payload, fields=created(payload))
 
 
 def _conflict(by: str, payload: dict[str, Any], owner: str, guid: int | None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -19,10 +19,12 @@ from relmap.plan import Plan, Rule
 from relmap.render import Rendered, render_all
 from relmap.sources.outsmart import OutSmartClient
 from relmap.sources.records import RecordProblem, SourceRecord
-from relmap.state import State, payload_hash
+from relmap.state import Link, State, payload_hash
 from relmap.sync.apply import Applier, Outcome, outcome
 from relmap.sync.changes import Change, Planner
+from relmap.sync.drift import kept_parameters
 from relmap.sync.identity import Directory
+from relmap.sync.saved import SavedPlan, silvasoft_fingerprint, source_fingerprint
 from relmap.sync.writeback import write_back
 from relmap.targets.silvasoft import SilvasoftClient
 
@@ -58,6 +60,7 @@ class RunResult:
     resume_at: float | None = None
     full: bool = False
     warnings: list[str] = field(default_factory=list)
+    stale: int = 0  # with a saved plan: relations left alone because they changed since the plan was made
 
     def counts(self) -> Counter[str]:
         return Counter(o.action for o in self.outcomes)
@@ -71,6 +74,29 @@ class Item:
     result: Rendered
     name: str
     modified_at: str | None
+
+
+@dataclass
+class Preview:
+    """What a run would do, planned but not applied (``run --dry-run``); Silvasoft was only read."""
+
+    items: list[Item]
+    changes: list[Change]
+    fingerprints: list[tuple[str, str | None]]  # (OutSmart, Silvasoft) per relation, for a saved plan
+    since: str | None
+    listed: bool
+    silvasoft_requests: int = 0
+    outsmart_requests: int = 0
+    budget_left: int = 0
+    per_hour: int = 0
+    interval: float = 0.0  # seconds between Silvasoft requests at the account's pace
+
+    @property
+    def full(self) -> bool:
+        return self.since is None
+
+
+_UNSET = "unset"
 
 
 class Sync:
@@ -98,35 +124,109 @@ class Sync:
         self.match_email = _email_identity(plan)
         self.result = RunResult()  # filled as the run goes, so a fatal error still leaves what was done
 
-    def run(self, full: bool = False) -> RunResult:
+    def run(self, full: bool = False, saved: SavedPlan | None = None) -> RunResult:
+        """Sync; with ``saved``, apply exactly that plan (re-read the same way) and leave everything else alone."""
         result = self.result = RunResult(per_hour=self.budget.pace.per_hour)
-        run_id = self.state.start_run("full" if full else "incremental")
-        since = self._since(full)
+        run_id = self.state.start_run("plan" if saved else ("full" if full else "incremental"))
+        since = (None if saved.full else saved.since) if saved else self._since(full)
         result.full = since is None
-        self.progress.phase("reading OutSmart" + ("" if since is None else f" (changed since {since})"))
-        items = list(self._items(self.read(since)))
-        directory = Directory({guid: d for d, guid in ((d, link.guid) for d, link in self.state.links().items())})
+        items = self._read(since)
+        directory = Directory({link.guid: debtor for debtor, link in self.state.links().items()})
         try:
-            self._settle_and_list(items, directory)
+            self._settle_and_list(items, directory, since is None)
         except (BudgetSpent, RateLimited) as stop:
             self._stopped(result, stop)
-        planner = Planner(self.state.links(), self.state.failure, directory, self.match_email)
+        planner = self._planner(self.state.links(), directory)
         self.progress.start(len(items))
         applier = Applier(self.silvasoft, self.state, directory, self.match_email, self.clock)
         for item in items:
-            result.outcomes.append(self._one(item, planner, applier, result))
+            result.outcomes.append(self._one(item, planner, applier, result, saved))
             self.progress.advance(result.outcomes[-1])
+        if saved:
+            result.outcomes += self._unseen(saved, items)
         if self.plan.source.write_back and self.outsmart is not None:
             result.warnings += write_back(self.outsmart, self.state, [i.record for i in items if i.record])
-        self._finish(result, run_id, items)
+        self._finish(result, run_id, items, move_watermark=saved is None)
         return result
 
-    def _one(self, item: Item, planner: Planner, applier: Applier, result: RunResult) -> Outcome:
+    def preview(self, full: bool = False) -> Preview:
+        """Plan every relation as a run would, reading both sides and writing nothing (no link, no watermark)."""
+        since = self._since(full)
+        items = self._read(since)
+        links = self.state.links()
+        directory = Directory({link.guid: debtor for debtor, link in links.items()})
+        if self._needs_listing(items, since is None):
+            self.progress.phase("listing Silvasoft relations")
+            try:
+                directory.add_listing(self.silvasoft.list_all())
+            except (BudgetSpent, RateLimited) as stop:
+                raise BudgetSpent(
+                    f"cannot make the plan: it needs Silvasoft's listing, but {stop}",
+                    getattr(stop, "resume_at", self.clock() + 3600),
+                ) from None
+            links = self._recovered(links, directory)
+        planner = self._planner(links, directory)
+        changes, prints = [], []
+        for item in items:
+            change = planner.change(item.result, item.name, item.modified_at)
+            changes.append(change)
+            link = links.get(change.debtor_number or "")
+            prints.append((source_fingerprint(item.record), silvasoft_fingerprint(change, directory, link)))
+        return Preview(
+            items,
+            changes,
+            prints,
+            since,
+            directory.listed,
+            silvasoft_requests=self.budget.spent,
+            outsmart_requests=self.outsmart.requests if self.outsmart else 0,
+            budget_left=self.budget.left(),
+            per_hour=self.budget.pace.per_hour,
+            interval=self.budget.pace.interval,
+        )
+
+    def _read(self, since: str | None) -> list[Item]:
+        self.progress.phase("reading OutSmart" + ("" if since is None else f" (changed since {since})"))
+        return list(self._items(self.read(since)))
+
+    def _planner(self, links: dict[str, Link], directory: Directory) -> Planner:
+        keep = {route.name: kept_parameters(route, self.plan.target.drift) for route in self.plan.routes}
+        return Planner(links, self.state.failure, directory, self.match_email, keep)
+
+    def _recovered(self, links: dict[str, Link], directory: Directory) -> dict[str, Link]:
+        """The links as a run would have them after settling interrupted writes (see _settle_and_list)."""
+        links = dict(links)
+        for intent in self.state.intents():
+            link = links.get(intent.debtor_number)
+            if intent.action == "create" and link is None:
+                match = directory.find_created(intent.payload)
+                if match and directory.claim(match.guid, intent.debtor_number) is None:
+                    links[intent.debtor_number] = Link(
+                        intent.debtor_number, match.guid, None, None, intent.endpoint, intent.payload,
+                        payload_hash(intent.payload), "recovered", False,
+                    )  # fmt: skip
+            elif link is not None:
+                links[intent.debtor_number] = replace(link, payload=None, payload_hash=None)
+        return links
+
+    def _one(
+        self, item: Item, planner: Planner, applier: Applier, result: RunResult, saved: SavedPlan | None = None
+    ) -> Outcome:
         needs_listing = item.result.status == "ok" and not planner.directory.listed and self._unlinked(item.result)
         if needs_listing:
             change = Change("create", item.result, item.name, modified_at=item.modified_at)
             return outcome(change, "pending", error=result.stopped)
         change = planner.change(item.result, item.name, item.modified_at)
+        if saved is not None:
+            link = planner.links.get(change.debtor_number or "")
+            prints = source_fingerprint(item.record), silvasoft_fingerprint(change, planner.directory, link)
+            why = saved.verdict(change, *prints)
+            if why is not None:
+                result.stale += 1
+                return outcome(change, "skipped", error=why)
+            if change.debtor_number not in saved.planned:  # the plan has nothing for it: report, touch nothing
+                local = {"skip": "skipped", "error": "failed"}.get(change.action, "unchanged")
+                return outcome(change, local, error=change.message if local != "unchanged" else None)  # type: ignore[arg-type]
         if result.stopped and change.writes:
             return outcome(change, "pending", error=result.stopped)
         try:
@@ -135,6 +235,17 @@ class Sync:
             self._stopped(result, stop)
             return outcome(change, "pending", error=result.stopped)
 
+    def _unseen(self, saved: SavedPlan, items: list[Item]) -> list[Outcome]:
+        """Planned relations this run did not read again (gone from OutSmart, or now filtered out)."""
+        read = {i.result.debtor_number for i in items}
+        gone = []
+        for debtor, entry in saved.planned.items():
+            if debtor not in read:
+                gone.append(
+                    Outcome(debtor, "", "skipped", guid=entry.guid, error="planned, but no longer read from OutSmart")
+                )
+        return gone
+
     def _stopped(self, result: RunResult, stop: RelmapError) -> None:
         if isinstance(stop, BudgetSpent):
             result.stopped, result.resume_at = str(stop), stop.resume_at
@@ -142,11 +253,11 @@ class Sync:
             result.stopped = "Silvasoft reports its hourly request limit reached (other tools may share it)"
             result.resume_at = self.clock() + 3600
 
-    def _settle_and_list(self, items: list[Item], directory: Directory) -> None:
-        """List Silvasoft once if any relation is unlinked or a write was interrupted; settle those writes."""
-        intents = self.state.intents()
-        if not intents and not any(i.result.status == "ok" and self._unlinked(i.result) for i in items):
+    def _settle_and_list(self, items: list[Item], directory: Directory, full: bool) -> None:
+        """List Silvasoft when the run needs it (see _needs_listing); settle interrupted writes."""
+        if not self._needs_listing(items, full):
             return
+        intents = self.state.intents()
         self.progress.phase("listing Silvasoft relations")
         directory.add_listing(self.silvasoft.list_all())
         for intent in intents:
@@ -167,6 +278,27 @@ class Sync:
             else:
                 self.state.forget_payload(intent.debtor_number)  # an update's outcome is unknown: send it again
             self.state.close_intent(intent.id)
+
+    def _needs_listing(self, items: list[Item], full: bool) -> bool:
+        """One listing of Silvasoft per run, only when needed: a relation is unlinked, a write was interrupted, the
+        run reads everything (so drift in Silvasoft is found), or a changed relation has parameters whose Silvasoft
+        value the mapping keeps."""
+        if self.state.intents():
+            return True
+        links = self.state.links()
+        for item in items:
+            if item.result.status != "ok" or item.result.payload is None:
+                continue
+            link = links.get(item.result.debtor_number or "")
+            if link is None:
+                if self._unlinked(item.result):
+                    return True
+            elif full or (link.payload_hash != payload_hash(item.result.payload) and self._keeps(item.result.route)):
+                return True
+        return False
+
+    def _keeps(self, route: str | None) -> bool:
+        return any(r.name == route and kept_parameters(r, self.plan.target.drift) for r in self.plan.routes)
 
     def _unlinked(self, result: Rendered) -> bool:
         debtor = result.debtor_number or ""
@@ -194,15 +326,16 @@ class Sync:
             return None
         return (datetime.strptime(mark, STAMP) - OVERLAP).strftime(STAMP)
 
-    def _finish(self, result: RunResult, run_id: int, items: list[Item]) -> None:
+    def _finish(self, result: RunResult, run_id: int, items: list[Item], move_watermark: bool = True) -> None:
         pending = [i.modified_at for i, o in zip(items, result.outcomes, strict=True) if o.action == "pending"]
         stamps = [i.modified_at for i in items if i.modified_at]
         unsettled = [p for p in pending if p]
         mark = min(unsettled) if unsettled else (max(stamps) if stamps else self.state.get_meta("watermark"))
         if pending and len(unsettled) < len(pending):
             mark = None  # a pending relation without modified_at: read everything next time
-        self.state.set_meta("watermark", mark)
-        self.state.set_meta("mapping", self.digest)
+        if move_watermark:  # a saved plan's run applies only part of what it read: the next run reads it again
+            self.state.set_meta("watermark", mark)
+            self.state.set_meta("mapping", self.digest)
         result.silvasoft_requests = self.budget.spent
         result.outsmart_requests = self.outsmart.requests if self.outsmart else 0
         result.budget_left = self.budget.left()

@@ -21,30 +21,6 @@ from relmap.http import HttpClient, Retry, RetryPolicy, TransportFailure, retry_
 API = "Silvasoft"
 PAGE_LIMIT = 200  # listrelations answers at most 200 relations per call
 CREATE_ENDPOINTS = ("addprivaterelation", "addbusinessrelation")
-# updaterelation/ takes only these parameters (apis.md); anything else a mapping sets is create-only.
-UPDATABLE = frozenset(
-    {
-        "Email",
-        "Phone",
-        "Name",
-        "RegistrationNumber",
-        "TaxIdentificationNumber",
-        "Address_City",
-        "Address_Street",
-        "Address_PostalCode",
-        "Address_CountryCode",
-        "Address_Unit",
-        "Address_UnitAppendix",
-        "SupplierNumber",
-        "CustomerNumber",
-        "IsSupplier",
-        "IsCustomer",
-        "IsOther",
-        "Relation_Contact",
-    }
-)
-
-
 class Pacer(Protocol):
     def acquire(self, endpoint: str) -> None:
         """Wait for a request slot and record it; raise BudgetSpent when the hour's budget is used up."""

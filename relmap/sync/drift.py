@@ -1,0 +1,173 @@
+"""Three-way comparison of one relation, parameter by parameter: OutSmart now, the last synced value, Silvasoft now.
+
+A value edited in Silvasoft since relmap last sent it is *drift*. The mapping says per parameter whether OutSmart
+wins (``overwrite``, the default) or Silvasoft's value is kept (``keep``). Without a last synced value (a relation
+linked by CustomerNumber or e-mail), a differing non-empty Silvasoft value counts as set in Silvasoft, so it is drift
+too. When Silvasoft was not read this run, only OutSmart now and the last synced value are compared.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from relmap.plan import ArrayRule, Group, Route, Rule
+
+Kind = Literal["add", "update", "same", "overwrite", "keep", "unset"]
+_MISSING: Any = object()
+_PATH = re.compile(r"^(?P<key>[^.\[]+)\[(?P<index>\d+)\]\.(?P<child>.+)$")
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    """One parameter of one relation: what Silvasoft holds, what it will hold, and why."""
+
+    parameter: str  # flattened: Relation_Contact[0].Email
+    before: Any
+    after: Any
+    synced: Any
+    silvasoft: Any
+    change: Kind
+    drift: bool = False
+
+    @property
+    def sends(self) -> bool:
+        return self.change in ("add", "update", "overwrite")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "parameter": self.parameter,
+            "before": self.before,
+            "after": self.after,
+            "synced": self.synced,
+            "silvasoft": self.silvasoft,
+            "change": self.change,
+            "drift": self.drift,
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    fields: tuple[FieldDiff, ...]
+    send: dict[str, Any] | None  # the update parameters to send (kept ones left out), or None: nothing to send
+
+    @property
+    def drift(self) -> bool:
+        return any(f.drift for f in self.fields)
+
+
+def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"Relation_Contact": [{"Email": x}]}`` → ``{"Relation_Contact[0].Email": x}``."""
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            flat.update(flatten(value, name))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, dict):
+                    flat.update(flatten(item, f"{name}[{index}]"))
+                else:
+                    flat[f"{name}[{index}]"] = item
+        else:
+            flat[name] = value
+    return flat
+
+
+def created(payload: dict[str, Any]) -> tuple[FieldDiff, ...]:
+    """Every parameter of a create, as added."""
+    return tuple(FieldDiff(p, None, v, None, None, "add") for p, v in flatten(payload).items())
+
+
+def same(ours: Any, theirs: Any) -> bool:
+    """Equal as Silvasoft stores them: blanks and null alike, surrounding spaces and number/text form ignored."""
+    return _norm(ours) == _norm(theirs)
+
+
+def _norm(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def compare(
+    ours: dict[str, Any], synced: dict[str, Any] | None, theirs: dict[str, Any] | None, keep: frozenset[str]
+) -> Comparison:
+    """Compare update parameters (see changes.update_params) three ways; ``keep`` holds the kept parameter paths."""
+    mine, base = flatten(ours), flatten(synced) if synced is not None else {}
+    now = flatten(theirs) if theirs is not None else {}
+    diffs: list[FieldDiff] = []
+    for path in _ordered(mine, base):
+        diffs.append(_one(path, mine.get(path, _MISSING), base.get(path, _MISSING), now, theirs is not None, keep))
+    kept = {d.parameter for d in diffs if d.change == "keep"}
+    send = _without(ours, kept) if any(d.sends for d in diffs) else None
+    return Comparison(tuple(diffs), send)
+
+
+def _one(path: str, o: Any, s: Any, now: dict[str, Any], listed: bool, keep: frozenset[str]) -> FieldDiff:
+    t = now.get(path, _MISSING) if listed else _MISSING
+    synced = None if s is _MISSING else s
+    silvasoft = None if t is _MISSING else t
+    if t is not _MISSING:
+        drift = not same(t, s) if s is not _MISSING else (not same(t, "") and (o is _MISSING or not same(t, o)))
+    else:
+        drift = False
+    current = t if t is not _MISSING else s  # what Silvasoft holds, as far as relmap knows
+    if o is _MISSING:  # the mapping no longer sets it: updaterelation/ cannot clear a value
+        before = None if current is _MISSING else current
+        return FieldDiff(path, before, before, synced, silvasoft, "unset", drift)
+    if drift and path in keep:
+        return FieldDiff(path, t, t, synced, silvasoft, "keep", True)
+    if current is _MISSING:
+        return FieldDiff(path, None, o, synced, silvasoft, "add", drift)
+    if same(o, current):
+        return FieldDiff(path, current, o, synced, silvasoft, "same", False)
+    return FieldDiff(path, current, o, synced, silvasoft, "overwrite" if drift else "update", drift)
+
+
+def _ordered(mine: dict[str, Any], base: dict[str, Any]) -> Iterable[str]:
+    yield from mine
+    yield from (path for path in base if path not in mine)
+
+
+def _without(params: dict[str, Any], kept: set[str]) -> dict[str, Any]:
+    """The parameters with the kept paths left out (a kept main-contact field leaves the contact's other fields)."""
+    out = copy.deepcopy(params)
+    for path in kept:
+        match = _PATH.match(path)
+        if match is None:
+            out.pop(path, None)
+            continue
+        items = out.get(match["key"])
+        index = int(match["index"])
+        if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
+            items[index].pop(match["child"], None)
+    return out
+
+
+def kept_parameters(route: Route, default: str) -> frozenset[str]:
+    """The parameter paths of ``route`` whose Silvasoft value is kept when it drifted (``drift: keep``)."""
+    paths: set[str] = set()
+
+    def visit(rule: Rule, path: str) -> None:
+        if (rule.drift or default) == "keep":
+            paths.add(path)
+
+    for member in route.fields:
+        if isinstance(member, Rule):
+            visit(member, member.name)
+        elif isinstance(member, Group):
+            for rule in member.members:
+                visit(rule, f"{member.name}.{rule.name}")
+        elif isinstance(member, ArrayRule):
+            for index, group in enumerate(member.items):
+                for rule in group.members:
+                    visit(rule, f"{member.name}[{index}].{rule.name}")
+    return frozenset(paths)

@@ -1,0 +1,111 @@
+"""Saved plans: ``run --dry-run --out plan.json`` writes one, ``run --plan plan.json`` applies exactly it.
+
+Each planned relation carries two fingerprints: of its OutSmart record and of its Silvasoft side (the listed relation,
+or the link relmap keeps). Applying re-reads both sides and re-plans; a relation is written only when both
+fingerprints and the planned change itself are still the same, and every other relation is left alone and reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from relmap.errors import ConfigError
+from relmap.sources.records import SourceRecord
+from relmap.state import Link, canonical
+from relmap.sync.changes import Change
+from relmap.sync.identity import Directory
+
+FORMAT_VERSION = 1
+KIND = "relmap-plan"
+APPLIED = ("create", "update", "link")  # the actions a saved plan carries out
+
+
+def digest(value: Any) -> str:
+    return hashlib.sha256(canonical(value).encode()).hexdigest()[:16]
+
+
+def source_fingerprint(record: SourceRecord | None) -> str:
+    if record is None:
+        return ""
+    freefields = {str(k): v for k, v in record.freefields.items()}
+    return digest({"fields": record.fields, "freefields": freefields})
+
+
+def silvasoft_fingerprint(change: Change, directory: Directory, link: Link | None) -> str | None:
+    """What relmap knows of the relation's Silvasoft side: the listed relation, else its link; None if neither."""
+    guid = change.guid if change.guid is not None else (link.guid if link else None)
+    if guid is not None and directory.listed and guid in directory.by_guid:
+        return digest(directory.by_guid[guid])
+    if link is not None:
+        return digest({"guid": link.guid, "synced": link.payload_hash})
+    return None
+
+
+@dataclass(frozen=True)
+class Planned:
+    debtor_number: str
+    action: str
+    guid: int | None
+    send: dict[str, Any] | None
+    source: str
+    silvasoft: str | None
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    path: str
+    mapping_digest: str
+    account: str
+    full: bool
+    since: str | None
+    planned: dict[str, Planned]  # debtor_number → what to do; only relations the plan changes
+
+    def verdict(self, change: Change, source: str, silvasoft: str | None) -> str | None:
+        """None when ``change`` is exactly what the plan holds for its relation; otherwise why it is left alone."""
+        entry = self.planned.get(change.debtor_number or "")
+        if entry is None:
+            return f"not in the saved plan {self.path}; left for the next run" if change.action in APPLIED else None
+        if entry.source != source:
+            return "changed in OutSmart since the plan was made; not applied: make a new plan"
+        if entry.silvasoft != silvasoft:
+            return "changed in Silvasoft since the plan was made; not applied: make a new plan"
+        if (entry.action, entry.guid, entry.send) != (change.action, change.guid, change.send):
+            return f"now needs {change.action} instead of the planned {entry.action}; not applied: make a new plan"
+        return None
+
+
+def load(path: str, mapping_digest: str, account: str) -> SavedPlan:
+    """Read a saved plan; refuse one made for another mapping text or another Silvasoft account."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the plan {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"{path} is not a plan relmap saved: {exc}") from None
+    if not isinstance(doc, dict) or doc.get("kind") != KIND:
+        raise ConfigError(f"{path} is not a plan relmap saved (make one with `relmap run MAPPING --dry-run --out`)")
+    if doc.get("format_version") != FORMAT_VERSION:
+        raise ConfigError(
+            f"{path} has plan format {doc.get('format_version')!r}; this relmap applies format {FORMAT_VERSION}: "
+            "make a new plan"
+        )
+    if doc.get("masked"):
+        raise ConfigError(f"{path} was made with --mask-pii and cannot be applied; make a plan without it")
+    if (doc.get("mapping") or {}).get("digest") != mapping_digest:
+        raise ConfigError(f"the mapping changed since {path} was made (or relmap was upgraded); make a new plan")
+    if (doc.get("target") or {}).get("account") != account:
+        raise ConfigError(f"{path} was made for another Silvasoft account; make a new plan")
+    read = doc.get("read") or {}
+    planned: dict[str, Planned] = {}
+    for entry in doc.get("relations") or []:
+        if not isinstance(entry, dict) or entry.get("action") not in APPLIED or not entry.get("debtor_number"):
+            continue
+        prints = entry.get("fingerprint") or {}
+        debtor = str(entry["debtor_number"])
+        source, silvasoft = prints.get("source", ""), prints.get("silvasoft")
+        planned[debtor] = Planned(debtor, entry["action"], entry.get("guid"), entry.get("send"), source, silvasoft)
+    return SavedPlan(path, mapping_digest, account, bool(read.get("full")), read.get("since"), planned)
