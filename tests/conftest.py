@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from relmap.cli import main
+from relmap.sandbox import Faults, Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPINGS = ROOT / "mappings"
 SAMPLES = MAPPINGS / "samples"
 GOLDEN = Path(__file__).resolve().parent / "golden"
+WRITES = ("addprivaterelation", "addbusinessrelation", "updaterelation")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -93,3 +95,45 @@ def _no_secrets_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("OUTSMART_", "SILVASOFT_", "RELMAP_")):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    with Sandbox(silvasoft_faults=Faults(seed=7), outsmart_faults=Faults(seed=7)) as world:
+        for name, value in world.credentials.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("RELMAP_OUTSMART_URL", world.outsmart_url)
+        monkeypatch.setenv("RELMAP_SILVASOFT_URL", world.silvasoft_url)
+        monkeypatch.setenv("RELMAP_SILVASOFT_PACE", "1000/s")
+        yield world
+
+
+@pytest.fixture
+def mapping(tmp_path: Path) -> Callable[..., Path]:
+    """The shipped business-routing mapping in a temporary folder, with changes of its text."""
+
+    def write(**replace: str) -> Path:
+        text = (MAPPINGS / "business-routing.yaml").read_text(encoding="utf-8")
+        for old, new in replace.items():
+            assert old.replace("_", " ") in text or old in text
+            text = text.replace(old, new)
+        path = tmp_path / "routing.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def sync(run_cli: Callable[..., CliResult], mapping: Callable[..., Path], tmp_path: Path) -> Callable[..., CliResult]:
+    mapping()
+
+    def run(*extra: str) -> CliResult:
+        report = tmp_path / "report.jsonl"
+        return run_cli("run", str(tmp_path / "routing.yaml"), "--report", str(report), *extra, cwd=tmp_path)
+
+    return run
+
+
+def writes(world: Sandbox) -> int:
+    return sum(world.silvasoft.count(endpoint=e) for e in WRITES)

@@ -10,58 +10,19 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MAPPINGS, CliResult
+from conftest import CliResult, writes
 
 from relmap.http import RetryPolicy
-from relmap.sandbox import Faults, Sandbox
+from relmap.sandbox import Sandbox
 
-WRITES = ("addprivaterelation", "addbusinessrelation", "updaterelation")
 # 35 sample relations pass the mapping's OutSmart filter (debtor_type = customer); 2 are skipped (inactive),
 # 14233Aaa cannot be a CustomerNumber and 10005 shares its e-mail address with 10004: 31 relations to create.
 EXPECTED_CREATED = 31
-
-
-@pytest.fixture
-def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    with Sandbox(silvasoft_faults=Faults(seed=7), outsmart_faults=Faults(seed=7)) as world:
-        for name, value in world.credentials.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("RELMAP_OUTSMART_URL", world.outsmart_url)
-        monkeypatch.setenv("RELMAP_SILVASOFT_URL", world.silvasoft_url)
-        monkeypatch.setenv("RELMAP_SILVASOFT_PACE", "1000/s")
-        yield world
-
-
-@pytest.fixture
-def mapping(tmp_path: Path) -> Callable[..., Path]:
-    """The shipped business-routing mapping in a temporary folder, with changes of its text."""
-
-    def write(**replace: str) -> Path:
-        text = (MAPPINGS / "business-routing.yaml").read_text(encoding="utf-8")
-        for old, new in replace.items():
-            assert old.replace("_", " ") in text or old in text
-            text = text.replace(old, new)
-        path = tmp_path / "routing.yaml"
-        path.write_text(text, encoding="utf-8")
-        return path
-
-    return write
-
-
-@pytest.fixture
-def sync(run_cli: Callable[..., CliResult], mapping: Callable[..., Path], tmp_path: Path) -> Callable[..., CliResult]:
-    mapping()
-
-    def run(*extra: str) -> CliResult:
-        report = tmp_path / "report.jsonl"
-        return run_cli("run", str(tmp_path / "routing.yaml"), "--report", str(report), *extra, cwd=tmp_path)
-
-    return run
 
 
 def fast_retries(monkeypatch: pytest.MonkeyPatch, attempts: int) -> None:
@@ -73,10 +34,6 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch, attempts: int) -> None:
 
 def report(tmp_path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (tmp_path / "report.jsonl").read_text(encoding="utf-8").splitlines()]
-
-
-def writes(world: Sandbox) -> int:
-    return sum(world.silvasoft.count(endpoint=e) for e in WRITES)
 
 
 def assert_no_duplicates(world: Sandbox) -> None:

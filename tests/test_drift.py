@@ -1,0 +1,158 @@
+"""Three-way comparison per parameter, without any network: OutSmart now, last synced, Silvasoft now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import SAMPLES
+
+from relmap.compiler import compile_text
+from relmap.render import Rendered
+from relmap.state import Link, payload_hash
+from relmap.sync.changes import Planner
+from relmap.sync.drift import compare, flatten, kept_parameters, same
+from relmap.sync.identity import Directory
+
+NONE: frozenset[str] = frozenset()
+
+
+def by_parameter(fields: Any) -> dict[str, tuple[str, Any, Any, bool]]:
+    return {f.parameter: (f.change, f.before, f.after, f.drift) for f in fields}
+
+
+def test_flatten_names_nested_parameters_by_path():
+    flat = flatten({"Name": "A", "Relation_Contact": [{"Email": "a@b.nl"}, {"Email": "c@d.nl"}], "X": {"Y": 1}})
+    assert flat == {"Name": "A", "Relation_Contact[0].Email": "a@b.nl", "Relation_Contact[1].Email": "c@d.nl", "X.Y": 1}
+
+
+def test_same_ignores_number_text_form_spaces_and_blank_versus_null():
+    assert same(10001, "10001") and same(" Baarn ", "Baarn") and same(None, "") and same(True, "true")
+    assert not same("Baarn", "baarn") and not same(1, 2)
+
+
+def test_outsmart_change_without_drift_is_an_update():
+    found = compare({"Address_City": "Soest"}, {"Address_City": "Baarn"}, {"Address_City": "Baarn"}, NONE)
+    assert by_parameter(found.fields) == {"Address_City": ("update", "Baarn", "Soest", False)}
+    assert found.send == {"Address_City": "Soest"} and not found.drift
+
+
+def test_silvasoft_edit_is_drift_and_outsmart_wins_by_default():
+    found = compare({"Address_City": "Baarn"}, {"Address_City": "Baarn"}, {"Address_City": "Hilversum"}, NONE)
+    assert by_parameter(found.fields) == {"Address_City": ("overwrite", "Hilversum", "Baarn", True)}
+    assert found.send == {"Address_City": "Baarn"} and found.drift
+
+
+def test_kept_parameter_leaves_the_silvasoft_value_and_is_not_sent():
+    ours = {"Address_City": "Baarn", "Address_Street": "Laan 2"}
+    synced = {"Address_City": "Baarn", "Address_Street": "Laan 1"}
+    theirs = {"Address_City": "Hilversum", "Address_Street": "Laan 1"}
+    found = compare(ours, synced, theirs, frozenset({"Address_City"}))
+    assert by_parameter(found.fields) == {
+        "Address_City": ("keep", "Hilversum", "Hilversum", True),
+        "Address_Street": ("update", "Laan 1", "Laan 2", False),
+    }
+    assert found.send == {"Address_Street": "Laan 2"}
+
+
+def test_kept_drift_alone_sends_nothing():
+    found = compare({"Address_City": "Baarn"}, {"Address_City": "Baarn"}, {"Address_City": "Hilversum"},
+                    frozenset({"Address_City"}))  # fmt: skip
+    assert found.send is None and found.drift
+
+
+def test_kept_main_contact_field_leaves_the_other_contact_fields():
+    ours = {"Relation_Contact": [{"Email": "new@x.nl", "Phone": "0612345678"}]}
+    synced = {"Relation_Contact": [{"Email": "old@x.nl", "Phone": "0612345678"}]}
+    theirs = {"Relation_Contact": [{"Email": "old@x.nl", "Phone": "0201111111"}]}
+    found = compare(ours, synced, theirs, frozenset({"Relation_Contact[0].Phone"}))
+    assert by_parameter(found.fields)["Relation_Contact[0].Phone"][0] == "keep"
+    assert found.send == {"Relation_Contact": [{"Email": "new@x.nl"}]}
+
+
+def test_without_silvasoft_only_the_last_synced_value_is_compared():
+    found = compare({"Address_City": "Soest"}, {"Address_City": "Baarn"}, None, NONE)
+    assert by_parameter(found.fields) == {"Address_City": ("update", "Baarn", "Soest", False)}
+    assert compare({"Address_City": "Baarn"}, {"Address_City": "Baarn"}, None, NONE).send is None
+
+
+def test_first_link_counts_a_different_silvasoft_value_as_set_there():
+    found = compare({"Address_City": "Baarn", "Address_Street": "Laan"}, None,
+                    {"Address_City": "Hilversum", "Address_Street": ""}, frozenset({"Address_City"}))  # fmt: skip
+    assert by_parameter(found.fields) == {
+        "Address_City": ("keep", "Hilversum", "Hilversum", True),
+        "Address_Street": ("update", "", "Laan", False),
+    }
+
+
+def test_parameter_no_longer_set_is_reported_not_cleared():
+    found = compare({}, {"Address_Street": "Laan"}, {"Address_Street": "Laan"}, NONE)
+    assert by_parameter(found.fields) == {"Address_Street": ("unset", "Laan", "Laan", False)}
+    assert found.send is None
+
+
+def test_silvasoft_value_edited_to_outsmart_value_needs_nothing():
+    found = compare({"Address_City": "Soest"}, {"Address_City": "Baarn"}, {"Address_City": "Soest"}, NONE)
+    assert found.send is None and by_parameter(found.fields)["Address_City"][0] == "same"
+
+
+MAPPING = """
+relmap: 1
+source: {file: {path: relations.json}}
+target:
+  silvasoft: {username: u, api_key: "${K}", drift: keep}
+routes:
+  - name: all
+    endpoint: addprivaterelation
+    fields:
+      Address_City: {from: city, drift: overwrite}
+      Address_Street: street
+      Relation_Contact:
+        - LastName: name
+          FirstName: {value: "-"}
+          Email: {from: email, drift: overwrite}
+"""
+
+
+def test_kept_parameters_follow_the_rule_then_the_target_default():
+    plan = compile_text(MAPPING, base=SAMPLES).plan
+    assert plan is not None
+    assert kept_parameters(plan.routes[0], plan.target.drift) == {
+        "Address_Street",
+        "Relation_Contact[0].LastName",
+        "Relation_Contact[0].FirstName",
+    }
+    assert kept_parameters(plan.routes[0], "overwrite") == set()
+
+
+def test_drift_on_a_create_only_parameter_is_warned_about():
+    text = MAPPING.replace("Address_Street: street", "GroupName: {value: A, drift: keep}")
+    warnings = [d for d in compile_text(text, base=SAMPLES).diagnostics if d.severity == "warning"]
+    assert any("updaterelation/ cannot change GroupName" in d.message for d in warnings)
+
+
+def rendered(payload: dict[str, Any]) -> Rendered:
+    return Rendered(0, "test", "1", "ok", "all", "addprivaterelation", payload)
+
+
+def test_planner_reports_drift_on_a_relation_outsmart_did_not_change():
+    payload = {"Address_City": "Baarn", "Relation_Contact": [{"LastName": "Jansen"}]}
+    link = Link("1", 5, None, "all", "addprivaterelation", payload, payload_hash(payload), "new", False)
+    directory = Directory({5: "1"})
+    directory.add_listing(
+        [{"RelationGUID": 5, "Address_City": "Hilversum", "Relation_Contact": [{"LastName": "Jansen"}]}]
+    )
+    change = Planner({"1": link}, lambda d: None, directory, True).change(rendered(payload))
+    assert (change.action, change.send, change.drift) == ("update", {"Address_City": "Baarn"} | {
+        "Relation_Contact": [{"LastName": "Jansen"}]}, True)  # fmt: skip
+    kept = Planner({"1": link}, lambda d: None, directory, True, {"all": frozenset({"Address_City"})})
+    change = kept.change(rendered(payload))
+    assert (change.action, change.send, change.drift) == ("unchanged", None, True)
+
+
+def test_planner_reports_a_linked_relation_deleted_in_silvasoft():
+    payload = {"Address_City": "Baarn"}
+    link = Link("1", 5, None, "all", "addprivaterelation", payload, payload_hash(payload), "new", False)
+    directory = Directory({5: "1"})
+    directory.add_listing([])
+    change = Planner({"1": link}, lambda d: None, directory, True).change(rendered(payload))
+    assert change.action == "error" and "missing from Silvasoft's listing" in (change.message or "")
