@@ -23,10 +23,15 @@ _TYPE_NAMES = {
 }
 
 
-@lru_cache(maxsize=1)
 def load_schema() -> dict[str, Any]:
     """The mapping schema shipped inside the package."""
-    text = resources.files("relmap").joinpath("schemas/mapping.schema.json").read_text(encoding="utf-8")
+    return packaged_schema("mapping.schema.json")
+
+
+@lru_cache(maxsize=4)
+def packaged_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped inside the package, in relmap/schemas/."""
+    text = resources.files("relmap").joinpath(f"schemas/{name}").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -49,15 +54,21 @@ def dotted(path: PathKey) -> str:
     return out or "the top level"
 
 
-def validate_schema(doc: Document, sink: DiagnosticSink) -> set[PathKey]:
-    """Check the document against the schema; report every violation and return the paths that had one."""
+def validate_schema(doc: Document, sink: DiagnosticSink, schema: dict[str, Any] | None = None) -> set[PathKey]:
+    """Check the document against ``schema`` (the mapping schema unless given); report every violation and return
+    the paths that had one."""
     from jsonschema import Draft202012Validator  # imported here: the start-up path stays light
 
-    validator = Draft202012Validator(load_schema())
+    validator = Draft202012Validator(load_schema() if schema is None else schema)
     bad: set[PathKey] = set()
+    required: set[tuple[PathKey, tuple[Any, ...]]] = set()
     for error in validator.iter_errors(doc.data):
         for leaf in _leaves(error):
             path = tuple(leaf.absolute_path)
+            if leaf.validator == "required":  # one error per missing key, but _report names them all at once
+                if (path, tuple(leaf.absolute_schema_path)) in required:
+                    continue
+                required.add((path, tuple(leaf.absolute_schema_path)))
             if leaf.validator == "additionalProperties":  # the unknown keys are the problem, not their parent
                 bad.update((*path, key) for key in leaf.instance if key not in leaf.schema.get("properties", {}))
             else:
