@@ -1,0 +1,99 @@
+"""A plan as text, Terraform-style: one line per relation, the fields that change beneath it, a summary at the end.
+
+:func:`text` is plain (pipes, logs, CI); :func:`show` writes the same lines to a rich Console with colour.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from relmap.report import plan_values as pv
+
+Line = list[tuple[str, str]]  # (text, rich style) segments
+
+STYLES = {"create": "green", "update": "yellow", "link": "cyan", "unchanged": "dim", "skip": "dim", "error": "red"}
+FIELD_STYLES = {"add": "green", "update": "yellow", "same": "dim", "overwrite": "yellow", "keep": "dim", "unset": "dim"}
+DRIFT = "magenta"
+
+
+def text(doc: dict[str, Any]) -> str:
+    """The plan as plain text, no colour codes."""
+    return "".join("".join(part for part, _ in line) + "\n" for line in _lines(doc))
+
+
+def show(doc: dict[str, Any], console: Console) -> None:
+    """The plan, coloured, on ``console``: the same lines as :func:`text`."""
+    for line in _lines(doc):
+        console.print(Text.assemble(*line), soft_wrap=True, highlight=False)
+
+
+def _lines(doc: dict[str, Any]) -> list[Line]:
+    lines: list[Line] = [
+        [(f"relmap plan for {pv.visible(doc['mapping']['path'])}", "bold"), (f" ({pv.read_text(doc)})", "")],
+        [(pv.provenance(doc), "dim")],
+        [],
+    ]
+    for relation in doc["relations"]:
+        lines += _relation(relation)
+    if not doc["relations"]:
+        lines.append([("(no relations)", "dim")])
+    lines += [
+        [],
+        [("Plan: ", "bold"), (pv.summary_text(doc), "")],
+        [("Cost: ", "bold"), (pv.cost_text(doc), "")],
+    ]
+    if not doc["read"]["silvasoft_listed"]:
+        lines.append([("Note: ", "bold"), (pv.NOT_READ, "")])
+    if doc["coverage"] is not None:
+        lines += _coverage(doc["coverage"])
+    if doc["warnings"]:
+        lines += [[], [("Warnings:", "bold yellow")]]
+        lines += [[("  - ", "yellow"), (pv.visible(w), "")] for w in doc["warnings"]]
+    return lines
+
+
+def _relation(relation: dict[str, Any]) -> list[Line]:
+    action, style = relation["action"], STYLES.get(relation["action"], "")
+    head: Line = [
+        (f"{pv.visible(relation['symbol'])} {pv.debtor(relation)}  ", style),
+        (pv.visible(relation["name"]), ""),
+    ]
+    if relation["debtor_number"] is None:
+        head.append((f" ({pv.visible(relation['origin'])})", "dim"))
+    if action in ("skip", "error"):
+        reason = f": {pv.visible(relation['reason'])}" if relation["reason"] else ""
+        return [[*head, (f"  {action}{reason}", style)]]
+    head.append((f"  {action}", style))
+    if pv.where(relation):
+        head.append((f"  {pv.where(relation)}", ""))
+    if pv.why(relation):
+        head.append((f"  ({pv.why(relation)})", "dim"))
+    if pv.drifted(relation):
+        head.append((f"  drift: {pv.plural(pv.drifted(relation), 'parameter')} changed in Silvasoft", DRIFT))
+    if relation["reason"]:
+        head.append((f"  note: {pv.visible(relation['reason'])}", ""))
+    lines = [head]
+    shown, folded = pv.notable(relation)
+    for field in shown:
+        symbol = pv.DRIFT_SYMBOL if field["drift"] else pv.FIELD_SYMBOLS[field["change"]]
+        mark = DRIFT if field["drift"] else FIELD_STYLES[field["change"]]
+        lines.append(
+            [(f"    {symbol} ", mark), (pv.visible(field["parameter"]), mark), (": ", ""), (pv.field_detail(field), "")]
+        )
+    if folded and (shown or action != "unchanged"):
+        lines.append([(f"      ({pv.unchanged_parameters(len(folded))})", "dim")])
+    return lines
+
+
+def _coverage(coverage: dict[str, Any]) -> list[Line]:
+    scope = pv.coverage_scope(coverage)
+    lines: list[Line] = [[], [("Coverage", "bold"), (f" ({scope})" if scope else "", ""), (":", "bold")]]
+    items = pv.coverage_items(coverage)
+    for heading, entries in items:
+        lines.append([(f"  {heading}: ", ""), (", ".join(entries), "")])
+    if not items:
+        lines.append([("  nothing unread, unset or unseen", "dim")])
+    return lines
