@@ -131,7 +131,7 @@ def _first_line(tree: nodes.Template, name: str) -> int:
     return 1
 
 
-def _subscripts(tree: nodes.Template, base: str) -> Iterator[tuple[int, Any]]:
+def subscripts(tree: nodes.Template, base: str) -> Iterator[tuple[int, Any]]:
     """(line, key) for every ``base.key`` and ``base[key]`` with a constant key."""
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         target: Any = node
@@ -143,7 +143,7 @@ def _subscripts(tree: nodes.Template, base: str) -> Iterator[tuple[int, Any]]:
 
 
 def _check_vars(tree: nodes.Template, variables: set[str]) -> Iterator[TemplateProblem]:
-    for line, key in _subscripts(tree, "vars"):
+    for line, key in subscripts(tree, "vars"):
         if key not in variables:
             from relmap.schema import did_you_mean
 
@@ -152,7 +152,7 @@ def _check_vars(tree: nodes.Template, variables: set[str]) -> Iterator[TemplateP
 
 
 def _check_freefields(tree: nodes.Template, freefields: dict[str, int]) -> Iterator[TemplateProblem]:
-    for line, key in _subscripts(tree, "ff"):
+    for line, key in subscripts(tree, "ff"):
         if isinstance(key, bool) or not isinstance(key, int | str):
             continue
         if isinstance(key, int):

@@ -6,14 +6,14 @@ One bad record never stops the others: each problem becomes a FieldError on that
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from relmap.catalog.outsmart import BY_NAME, FREEFIELD_MAX
 from relmap.convert import convert, describe, is_empty
 from relmap.errors import Location, TransformError
 from relmap.expressions import template_names
-from relmap.plan import ArrayRule, Condition, Group, Member, Plan, Route, Rule
+from relmap.plan import ArrayRule, Condition, Group, Member, Plan, Route, Rule, SourceFilter
 from relmap.sources.query import matches
 from relmap.sources.records import RecordProblem, SourceRecord
 
@@ -135,13 +135,13 @@ class Renderer:
 
     def _skip_reason(self, skips: Iterable[Any], context: dict[str, Any]) -> str | None:
         for skip in skips:
-            if _test(skip.condition, context, "skip"):
+            if self._test(skip.condition, context, "skip"):
                 return str(skip.reason)
         return None
 
     def _route(self, context: dict[str, Any]) -> Route | None:
         for route in self.plan.routes:
-            if route.when is None or _test(route.when, context, f"route {route.name}"):
+            if route.when is None or self._test(route.when, context, f"route {route.name}"):
                 return route
         return None
 
@@ -176,7 +176,7 @@ class Renderer:
 
     def _group(self, group: Group, context: dict[str, Any], errors: list[FieldError], label: str) -> Any:
         try:
-            if group.when is not None and not _test(group.when, context, label):
+            if group.when is not None and not self._test(group.when, context, label):
                 return None
         except _ConditionError as exc:
             errors.append(exc.error)
@@ -199,7 +199,7 @@ class Renderer:
         self, rule: Rule, context: dict[str, Any], errors: list[FieldError], label: str, check_required: bool = True
     ) -> Any:
         try:
-            if rule.when is not None and not _test(rule.when, context, label):
+            if rule.when is not None and not self._test(rule.when, context, label):
                 return None
             value = self._value(rule, context)
         except _ConditionError as exc:
@@ -216,25 +216,37 @@ class Renderer:
         return value
 
     def _value(self, rule: Rule, context: dict[str, Any]) -> Any:
+        # TracingRenderer._value takes these same steps, noting each; change both together.
         raw = rule.get(context)
         if rule.lookup is not None:
-            raw = _look_up(rule, raw)
+            raw = _look_up(rule, lookup_key(raw), raw)[0]
         if is_empty(raw) and rule.fallback is not None:
             raw = rule.fallback
         return convert(raw, rule.param, self.date_format)
 
+    def _test(self, condition: Condition, context: dict[str, Any], label: str) -> bool:
+        try:
+            return bool(condition.test(context))
+        except Exception as exc:  # same reason as in _rule: user code, this record's problem
+            raise _ConditionError(FieldError(f"{label} when", _template_error(exc), condition.location)) from exc
 
-def _look_up(rule: Rule, raw: Any) -> Any:
+
+def lookup_key(raw: Any) -> str:
+    """The text a ``map:`` table is looked up by."""
+    return "" if raw is None else str(raw).strip()
+
+
+def _look_up(rule: Rule, key: str, raw: Any) -> tuple[Any, str]:
+    """The looked-up value and how it was found: hit, empty (passed through), kept (keep_unmapped) or default."""
     assert rule.lookup is not None
-    key = "" if raw is None else str(raw).strip()
     if key in rule.lookup:
-        return rule.lookup[key]
+        return rule.lookup[key], "hit"
     if not key:
-        return raw
+        return raw, "empty"
     if rule.keep_unmapped:
-        return raw
+        return raw, "kept"
     if rule.has_default:
-        return rule.default
+        return rule.default, "default"
     known = ", ".join(repr(k) for k in list(rule.lookup)[:8])
     raise TransformError(f"{describe(key)} is not in the map (known: {known}); add it, or give a default:")
 
@@ -242,13 +254,6 @@ def _look_up(rule: Rule, raw: Any) -> Any:
 class _ConditionError(Exception):
     def __init__(self, error: FieldError) -> None:
         self.error = error
-
-
-def _test(condition: Condition, context: dict[str, Any], label: str) -> bool:
-    try:
-        return bool(condition.test(context))
-    except Exception as exc:  # same reason as in _rule: user code, this record's problem
-        raise _ConditionError(FieldError(f"{label} when", _template_error(exc), condition.location)) from exc
 
 
 def _template_error(exc: Exception) -> str:
@@ -269,3 +274,115 @@ def _failed(found: list[FieldError], label: str, rule: Rule) -> bool:
 
 def _with(base: Rendered, **changes: Any) -> Rendered:
     return replace(base, **changes)
+
+
+# ---- tracing: what ``relmap explain`` and coverage see; the plain Renderer above records nothing ----------------
+
+
+@dataclass
+class ConditionStep:
+    """One ``when`` (of a skip, route, item or parameter) evaluated: its result, or the error it raised."""
+
+    condition: Condition
+    label: str
+    result: bool | None = None
+    error: FieldError | None = None
+
+
+@dataclass
+class ValueStep:
+    """One parameter's value, step by step; ``stage`` is the step it reached (where it failed, if it did)."""
+
+    rule: Rule
+    label: str
+    stage: Literal["source", "lookup", "convert", "done"] = "source"
+    raw: Any = None  # what the rule's source gave: the field's value, the template's text, the expression's value
+    lookup_key: str | None = None
+    lookup: str | None = None  # hit | empty | kept | default; a miss raises at stage "lookup"
+    looked_up: Any = None  # the value after the lookup table and the fallback: what convert() was given
+    fallback: bool = False  # the fallback replaced an empty value
+    value: Any = None  # what convert() returned
+
+
+@dataclass
+class RenderTrace:
+    """Everything one ``TracingRenderer.render`` call did, in the order it did it."""
+
+    context: dict[str, Any] = field(default_factory=dict)
+    filters: list[tuple[SourceFilter, bool]] = field(default_factory=list)
+    conditions: list[ConditionStep] = field(default_factory=list)
+    route: Route | None = None  # the route whose when matched (before its own skips)
+    values: dict[str, ValueStep] = field(default_factory=dict)  # by parameter label: Relation_Contact[0].Email
+    groups: dict[str, bool] = field(default_factory=dict)  # item/object label → sent (False: left out)
+
+    def condition(self, condition: Condition) -> ConditionStep | None:
+        return next((step for step in self.conditions if step.condition is condition), None)
+
+
+class TracingRenderer(Renderer):
+    """A Renderer that also notes each step in ``trace`` (reset by every ``render``).
+
+    It overrides hooks of Renderer and calls them, so its results are the plain Renderer's; only ``_value`` repeats
+    the steps it notes. Subclassing keeps the plain Renderer free of any tracing cost.
+    """
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__(plan)
+        self.trace = RenderTrace()
+        self._label = ""
+
+    def render(self, record: SourceRecord) -> Rendered:
+        self.trace = RenderTrace()
+        return super().render(record)
+
+    def context(self, record: SourceRecord) -> dict[str, Any]:
+        self.trace.context = super().context(record)
+        return self.trace.context
+
+    def _filtered_out(self, record: SourceRecord) -> str | None:
+        for rule in self.plan.source.filters:
+            passed = matches(record.fields.get(rule.field), rule.operator, rule.value)
+            self.trace.filters.append((rule, passed))
+            if not passed:
+                break
+        return super()._filtered_out(record)
+
+    def _route(self, context: dict[str, Any]) -> Route | None:
+        self.trace.route = super()._route(context)
+        return self.trace.route
+
+    def _test(self, condition: Condition, context: dict[str, Any], label: str) -> bool:
+        step = ConditionStep(condition, label)
+        self.trace.conditions.append(step)
+        try:
+            step.result = super()._test(condition, context, label)
+        except _ConditionError as exc:
+            step.error = exc.error
+            raise
+        return step.result
+
+    def _group(self, group: Group, context: dict[str, Any], errors: list[FieldError], label: str) -> Any:
+        body = super()._group(group, context, errors, label)
+        self.trace.groups[label] = body is not None
+        return body
+
+    def _rule(
+        self, rule: Rule, context: dict[str, Any], errors: list[FieldError], label: str, check_required: bool = True
+    ) -> Any:
+        self._label = label
+        return super()._rule(rule, context, errors, label, check_required)
+
+    def _value(self, rule: Rule, context: dict[str, Any]) -> Any:
+        step = self.trace.values[self._label] = ValueStep(rule, self._label)
+        raw = step.raw = rule.get(context)
+        step.stage = "lookup"
+        if rule.lookup is not None:
+            step.lookup_key = lookup_key(raw)
+            raw, step.lookup = _look_up(rule, step.lookup_key, raw)
+        if is_empty(raw) and rule.fallback is not None:
+            raw, step.fallback = rule.fallback, True
+        step.looked_up = raw
+        step.stage = "convert"
+        step.value = convert(raw, rule.param, self.date_format)
+        step.stage = "done"
+        return step.value

@@ -1,23 +1,87 @@
-"""``relmap validate MAPPING...``: every problem in every file, at once."""
+"""``relmap validate MAPPING...``: every problem in every file, at once; ``--verbose`` adds each mapping's coverage.
+
+Coverage (relmap.coverage) is imported only with ``--verbose``: plain validation stays light and fast.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from relmap.cli import EXIT_FAILED, EXIT_OK
+from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.compiler import compile_file
 from relmap.errors import Diagnostic
+from relmap.plan import Plan
 from relmap.report import diagnostics as report
+
+if TYPE_CHECKING:
+    from relmap.coverage import Coverage
+    from relmap.sources.records import SourceRecord
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    verbose = getattr(args, "verbose", False)
+    if getattr(args, "input", None) and not verbose:
+        err.write("relmap validate: error: --input measures coverage on data, which only --verbose shows\n")
+        return EXIT_FATAL
     results: dict[str, list[Diagnostic]] = {}
+    plans: dict[str, Plan | None] = {}
     for name in args.mappings:
-        found = compile_file(name, display=name).diagnostics
+        compiled = compile_file(name, display=name)
+        found = compiled.diagnostics
         if args.no_warnings:
             found = [d for d in found if d.severity == "error"]
         results[name] = found
-    out.write(report.as_json(results) if args.format == "json" else report.as_text(results))
+        plans[name] = compiled.plan
+    if not verbose:
+        out.write(report.as_json(results) if args.format == "json" else report.as_text(results))
+    else:
+        coverages = _coverages(plans, _records(args, err) if args.input else None)
+        out.write(_verbose_json(results, coverages) if args.format == "json" else _verbose_text(results, coverages))
     failed = any(d.severity == "error" for found in results.values() for d in found)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _records(args: argparse.Namespace, err: TextIO) -> list[SourceRecord]:
+    """The usable records of --input, read once for every mapping; unreadable ones are counted on ``err``."""
+    from relmap.sources.files import read_records
+    from relmap.sources.records import SourceRecord
+
+    records, problems = [], 0
+    for item in read_records(args.input, args.input_format):
+        if isinstance(item, SourceRecord):
+            records.append(item)
+        else:
+            problems += 1
+    if problems:
+        err.write(
+            f"relmap: warning: {problems} record{'s' * (problems != 1)} of {args.input} cannot be read; "
+            "coverage leaves them out (relmap render shows why)\n"
+        )
+    return records
+
+
+def _coverages(plans: dict[str, Plan | None], records: list[SourceRecord] | None) -> dict[str, Coverage | None]:
+    from relmap.coverage import measure
+
+    return {name: measure(plan, records) if plan is not None else None for name, plan in plans.items()}
+
+
+def _verbose_text(results: dict[str, list[Diagnostic]], coverages: dict[str, Coverage | None]) -> str:
+    lines: list[str] = []
+    for name, diagnostics in results.items():
+        lines.append(report.as_text({name: diagnostics}).rstrip("\n"))
+        coverage = coverages.get(name)
+        if coverage is None:
+            lines.append("  coverage: not measured, the mapping has errors")
+            continue
+        lines.append("  coverage:")
+        lines += [f"    {line}" for line in coverage.lines()]
+    return "\n".join(lines) + "\n"
+
+
+def _verbose_json(results: dict[str, list[Diagnostic]], coverages: dict[str, Coverage | None]) -> str:
+    extra: dict[str, dict[str, Any] | None] = {
+        name: coverage.as_dict() if coverage is not None else None for name, coverage in coverages.items()
+    }
+    return report.as_json(results, coverage=extra)

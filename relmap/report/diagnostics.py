@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from relmap.errors import Diagnostic
 
@@ -28,8 +29,9 @@ def as_text(results: dict[str, list[Diagnostic]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_json(results: dict[str, list[Diagnostic]]) -> str:
-    files = [
+def as_json(results: dict[str, list[Diagnostic]], coverage: Mapping[str, dict[str, Any] | None] | None = None) -> str:
+    """The versioned document; with ``coverage`` (validate --verbose), each file also gets a "coverage" key."""
+    files: list[dict[str, Any]] = [
         {
             "file": name,
             "valid": not any(d.severity == "error" for d in diagnostics),
@@ -37,4 +39,7 @@ def as_json(results: dict[str, list[Diagnostic]]) -> str:
         }
         for name, diagnostics in results.items()
     ]
+    if coverage is not None:
+        for entry in files:
+            entry["coverage"] = coverage.get(entry["file"])
     return json.dumps({"format_version": FORMAT_VERSION, "files": files}, indent=2, ensure_ascii=False) + "\n"
