@@ -30,11 +30,42 @@ EXIT_PENDING = 3
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    plan = plan_or_report(args.mapping, err, "nothing was synced")
+    misuse = _misuse(args)
+    if misuse:
+        err.write(f"relmap run: error: {misuse}\n")
+        return EXIT_FATAL
+    plan = plan_or_report(args.mapping, err, "nothing was planned" if args.dry_run else "nothing was synced")
     if plan is None:
         return EXIT_FATAL
     with environment(args, plan, err) as (environ, pace, state_path):
-        return _sync(args, plan, environ, pace, state_path, out, err)
+        if not args.dry_run:
+            return _sync(args, plan, environ, pace, state_path, out, err)
+        from relmap.commands.dry_run import dry_run
+
+        try:
+            return dry_run(args, plan, environ, pace, state_path, out, err)
+        except RelmapError as exc:
+            if not args.detailed_exitcode:
+                raise
+            err.write(f"relmap: error: {exc}\n")  # 2 means "changes" here, so a fatal error is 1, as for terraform
+            return EXIT_FAILED
+
+
+def _misuse(args: argparse.Namespace) -> str | None:
+    """Options that only make sense together, checked before anything is read."""
+    if not args.dry_run:
+        for option, given in (
+            ("--out", args.out),
+            ("--detailed-exitcode", args.detailed_exitcode),
+            ("--format", args.format != "terminal"),
+        ):
+            if given:
+                return f"{option} goes with --dry-run (a run that writes prints its summary and --report)"
+    if args.plan and args.dry_run:
+        return "--plan applies a saved plan; make a plan with --dry-run --out FILE, then apply it without --dry-run"
+    if args.plan and args.full:
+        return "--plan reads what the saved plan read; leave out --full"
+    return None
 
 
 def _sync(
@@ -52,6 +83,7 @@ def _sync(
     from relmap.sync import connect
     from relmap.sync.reading import reader
     from relmap.sync.runner import Sync
+    from relmap.sync.saved import load as load_plan
     from relmap.targets.silvasoft import SilvasoftClient
 
     settings = connect.settings(plan, environ, pace)
@@ -61,37 +93,39 @@ def _sync(
         http = HttpClient(session, settings.silvasoft_url, settings.redact)
         silvasoft = SilvasoftClient(http, settings.username, settings.api_key, budget)
         progress = _progress(err, args.quiet)
-        sync = Sync(plan, state, silvasoft, budget, reader(plan, outsmart), _digest(args.mapping), outsmart, progress)
+        digest = mapping_digest(args.mapping)
+        saved = load_plan(args.plan, digest, settings.target) if args.plan else None
+        sync = Sync(plan, state, silvasoft, budget, reader(plan, outsmart), digest, outsmart, progress)
         try:
-            result = sync.run(full=args.full)
+            result = sync.run(full=args.full, saved=saved)
         except RelmapError as exc:
             progress.close()
-            _write_report(args.report, sync.result.outcomes, settings.redact)
+            _write_report(args.report, sync.result.outcomes, settings.redact, args.mask_pii)
             _summary(sync.result, out)
             raise RelmapError(settings.redact(str(exc))) from None
         progress.close()
-    _write_report(args.report, result.outcomes, settings.redact)
+    _write_report(args.report, result.outcomes, settings.redact, args.mask_pii)
     for warning in result.warnings:
         err.write(f"relmap: warning: {settings.redact(warning)}\n")
     _summary(result, out)
     if result.counts()["failed"]:
         return EXIT_FAILED
-    return EXIT_PENDING if result.counts()["pending"] else EXIT_OK
+    return EXIT_PENDING if result.counts()["pending"] or result.stale else EXIT_OK
 
 
-def _digest(mapping: str) -> str:
+def mapping_digest(mapping: str) -> str:
     """Runs of a changed mapping re-check every relation: the watermark belongs to one mapping text."""
     return hashlib.sha256(Path(mapping).read_bytes() + __version__.encode()).hexdigest()
 
 
-def _write_report(path: str | None, outcomes: list[Outcome], redact: Callable[[str], str]) -> None:
+def _write_report(path: str | None, outcomes: list[Outcome], redact: Callable[[str], str], mask_pii: bool) -> None:
     if not path:
         return
     from relmap.report.sync import report_lines
 
     try:
         with open(path, "w", encoding="utf-8") as handle:
-            handle.writelines(report_lines(outcomes, redact))
+            handle.writelines(report_lines(outcomes, redact, mask_pii))
     except OSError as exc:
         raise RelmapError(f"cannot write the report {path}: {exc.strerror}") from None
 
@@ -111,6 +145,8 @@ def _summary(result: RunResult, out: TextIO) -> None:
         stop = report.stop_text(result)
         if stop:
             console.print(stop, style="yellow", markup=False)
+        if result.stale:
+            console.print(report.stale_text(result), style="yellow", markup=False)
         return
     out.write(report.summary_text(result))
 

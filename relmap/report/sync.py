@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+from relmap.report.mask import Masker, mask_value
 from relmap.sync.apply import Outcome
 from relmap.sync.runner import RunResult
 
@@ -59,12 +60,24 @@ def summary_text(result: RunResult) -> str:
     text = f"Sync: {parts}. Silvasoft requests: {result.silvasoft_requests} spent, {result.budget_left} left this hour"
     text += f" (plan: {result.per_hour} per hour)\n"
     stop = stop_text(result)
-    return text + (stop + "\n" if stop else "")
+    text += stop + "\n" if stop else ""
+    return text + (stale_text(result) + "\n" if result.stale else "")
 
 
-def report_lines(outcomes: Iterable[Outcome], redact: Callable[[str], str]) -> Iterable[str]:
+def stale_text(result: RunResult) -> str:
+    many = result.stale != 1
+    return (
+        f"{result.stale} planned relation{'s' * many} {'were' if many else 'was'} left alone: changed since the plan "
+        "was made, or not in it; make a new plan with --dry-run --out"
+    )
+
+
+def report_lines(outcomes: Iterable[Outcome], redact: Callable[[str], str], mask_pii: bool = False) -> Iterable[str]:
     for outcome in outcomes:
         record: dict[str, Any] = outcome.as_dict()
         if record["error"]:
             record["error"] = redact(record["error"])
+        if mask_pii:
+            masker = Masker.for_relation({"name": outcome.name}, {})
+            record["name"], record["error"] = mask_value(record["name"]), masker.text(record["error"])
         yield json.dumps(record, ensure_ascii=False) + "\n"

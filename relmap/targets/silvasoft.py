@@ -21,6 +21,8 @@ from relmap.http import HttpClient, Retry, RetryPolicy, TransportFailure, retry_
 API = "Silvasoft"
 PAGE_LIMIT = 200  # listrelations answers at most 200 relations per call
 CREATE_ENDPOINTS = ("addprivaterelation", "addbusinessrelation")
+
+
 class Pacer(Protocol):
     def acquire(self, endpoint: str) -> None:
         """Wait for a request slot and record it; raise BudgetSpent when the hour's budget is used up."""

@@ -1,0 +1,118 @@
+"""``relmap run MAPPING --dry-run``: read both sides, plan, and report what a run would change; write nothing.
+
+Exit codes: 0 no relation has an error (with --detailed-exitcode: and nothing would change); 1 some relations have
+errors; 2 a fatal error (or, with --detailed-exitcode, changes are pending and none has an error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from relmap.cli import EXIT_FAILED, EXIT_OK
+from relmap.errors import RelmapError
+from relmap.plan import Plan
+
+if TYPE_CHECKING:
+    from relmap.budget import Pace
+    from relmap.sync.runner import Preview
+
+EXIT_CHANGES = 2  # --detailed-exitcode: the plan has changes (as terraform plan -detailed-exitcode)
+
+
+def dry_run(
+    args: argparse.Namespace,
+    plan: Plan,
+    environ: dict[str, str],
+    pace: Pace | None,
+    state_path: Path,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    from relmap.budget import Budget
+    from relmap.commands.run import _progress, mapping_digest
+    from relmap.http import HttpClient
+    from relmap.report.plan import Context, document
+    from relmap.state import State
+    from relmap.sync import connect
+    from relmap.sync.reading import reader
+    from relmap.sync.runner import Sync
+    from relmap.targets.silvasoft import SilvasoftClient
+
+    settings = connect.settings(plan, environ, pace)
+    digest = mapping_digest(args.mapping)
+    with State(state_path, settings.target) as state, connect.session() as session:
+        outsmart = connect.outsmart_client(settings, session) if plan.source.kind == "outsmart" else None
+        budget = Budget(state, settings.pace)
+        http = HttpClient(session, settings.silvasoft_url, settings.redact)
+        silvasoft = SilvasoftClient(http, settings.username, settings.api_key, budget)
+        progress = _progress(err, args.quiet)
+        sync = Sync(plan, state, silvasoft, budget, reader(plan, outsmart), digest, outsmart, progress)
+        try:
+            preview = sync.preview(full=args.full)
+        except RelmapError as exc:
+            raise RelmapError(settings.redact(str(exc))) from None
+        finally:
+            progress.close()
+    context = Context(
+        mapping_path=args.mapping,
+        mapping_digest=digest,
+        account=settings.target,
+        coverage=_coverage(plan, preview),
+        mask_pii=args.mask_pii,
+        created_at=time.time(),
+    )
+    doc = document(preview, context, settings.redact)
+    if args.out:
+        saved = document(preview, Context(**{**context.__dict__, "mask_pii": False}), settings.redact)
+        _write(args.out, json.dumps(saved, ensure_ascii=False, indent=2) + "\n", "the plan")
+    if args.report:
+        lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in doc["relations"])
+        _write(args.report, lines, "the report")
+    _show(doc, args.format, out)
+    summary = doc["summary"]
+    if summary["error"]:
+        return EXIT_FAILED
+    if args.detailed_exitcode and summary["create"] + summary["update"] + summary["link"]:
+        return EXIT_CHANGES
+    return EXIT_OK
+
+
+def _coverage(plan: Plan, preview: Preview) -> dict[str, Any] | None:
+    from relmap.coverage import measure
+
+    records = [item.record for item in preview.items if item.record is not None]
+    return measure(plan, records if preview.full else None).as_dict()
+
+
+def _show(doc: dict[str, Any], format: str, out: TextIO) -> None:
+    if format == "json":
+        out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    elif format == "markdown":
+        from relmap.report.plan_markdown import markdown
+
+        out.write(markdown(doc))
+    elif format == "html":
+        from relmap.report.plan_html import html
+
+        out.write(html(doc))
+    elif out.isatty():
+        from rich.console import Console
+
+        from relmap.report.plan_text import show
+
+        show(doc, Console(file=out))
+    else:
+        from relmap.report.plan_text import text
+
+        out.write(text(doc))
+
+
+def _write(path: str, text: str, what: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise RelmapError(f"cannot write {what} {path}: {exc.strerror}") from None

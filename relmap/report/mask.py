@@ -1,0 +1,80 @@
+"""``--mask-pii``: names, e-mail addresses, phone numbers and IBANs out of reports, changes still visible.
+
+A masked value becomes ``•••``; empty values stay empty, so a reader still sees that a value was added, changed or
+is missing. Free text (reasons, error messages) has this relation's own personal values and anything shaped like
+an e-mail address replaced the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+MASK = "•••"
+# Silvasoft parameters (the last part of a path such as Relation_Contact[0].Email) that hold personal data.
+PII_PARAMETERS = frozenset(
+    {"Name", "FirstName", "LastName", "MiddleName", "Initials", "Email", "Phone", "Mobile", "Fax", "IBAN"}
+)
+# OutSmart relation fields whose values are personal data (their text is masked wherever it shows up).
+_PII_FIELD = re.compile(r"name|contact|e_?mail|phone|mobile|fax|iban", re.IGNORECASE)
+_EMAIL = re.compile(r"[^\s@<>()\"',;:]+@[^\s@<>()\"',;:]+\.[A-Za-z]{2,}")
+_MIN_LENGTH = 3  # shorter values ("de", "BV") would mask ordinary words in messages
+
+
+def is_pii(parameter: str) -> bool:
+    return parameter.rsplit(".", 1)[-1] in PII_PARAMETERS
+
+
+def mask_value(value: Any) -> Any:
+    return MASK if isinstance(value, str) and value.strip() else value
+
+
+@dataclass(frozen=True)
+class Masker:
+    known: tuple[str, ...]  # this relation's personal values, longest first
+
+    @classmethod
+    def for_relation(cls, fields: dict[str, Any], payload: dict[str, Any]) -> Masker:
+        values = {str(v).strip() for k, v in fields.items() if _PII_FIELD.search(k) and v not in (None, "")}
+        values |= {str(v).strip() for path, v in _walk(payload) if is_pii(path) and v not in (None, "")}
+        return cls(tuple(sorted((v for v in values if len(v) >= _MIN_LENGTH), key=len, reverse=True)))
+
+    def text(self, text: str | None) -> str | None:
+        if not text:
+            return text
+        for value in self.known:
+            text = text.replace(value, MASK)
+        return _EMAIL.sub(MASK, text)
+
+    def relation(self, entry: dict[str, Any]) -> dict[str, Any]:
+        masked = dict(entry)
+        masked["name"] = mask_value(entry.get("name"))
+        masked["origin"] = self.text(entry.get("origin"))
+        masked["reason"] = self.text(entry.get("reason"))
+        masked["fields"] = [self._field(field) for field in entry.get("fields") or []]
+        masked["send"] = self._send(entry.get("send"))
+        return masked
+
+    def _field(self, field: dict[str, Any]) -> dict[str, Any]:
+        if not is_pii(field["parameter"]):
+            return {k: self._scalar(v) if k != "parameter" else v for k, v in field.items()}
+        return {k: mask_value(v) if k in ("before", "after", "synced", "silvasoft") else v for k, v in field.items()}
+
+    def _scalar(self, value: Any) -> Any:
+        return self.text(value) if isinstance(value, str) else value
+
+    def _send(self, value: Any, path: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: self._send(v, f"{path}.{k}" if path else k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._send(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return mask_value(value) if is_pii(path) else self._scalar(value)
+
+
+def _walk(value: Any, path: str = "") -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [pair for k, v in value.items() for pair in _walk(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [pair for i, v in enumerate(value) for pair in _walk(v, f"{path}[{i}]")]
+    return [(path, value)]

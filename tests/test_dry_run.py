@@ -1,0 +1,284 @@
+"""``relmap run --dry-run`` end to end over real sockets: plans, drift, cost, saved plans, masking, exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from conftest import ROOT, CliResult, writes
+
+from relmap.sandbox import Sandbox
+
+# The shipped mapping with the two sample relations that cannot be synced skipped, so a plan can be free of errors.
+NO_ERRORS = {
+    "    reason: inactive in OutSmart\n": "    reason: inactive in OutSmart\n"
+    '  - when: debtor_number in ["14233Aaa", "10005"]\n    reason: known bad sample\n'
+}
+KEEP_CITY = {"  Address_City: city\n": "  Address_City: {from: city, drift: keep}\n"}
+SCHEMA = ROOT / "schemas" / "plan.schema.json"
+
+
+@pytest.fixture
+def relmap(run_cli: Callable[..., CliResult], mapping: Callable[..., Path], tmp_path: Path) -> Callable[..., CliResult]:
+    """``relmap run routing.yaml ARGS`` in tmp_path (the mapping fixture writes routing.yaml)."""
+
+    def run(*args: str) -> CliResult:
+        return run_cli("run", str(tmp_path / "routing.yaml"), "-q", *args, cwd=tmp_path)
+
+    return run
+
+
+def plan_of(result: CliResult) -> dict[str, Any]:
+    doc = json.loads(result.out)
+    jsonschema.validate(doc, json.loads(SCHEMA.read_text(encoding="utf-8")))
+    return doc
+
+
+def relation(doc: dict[str, Any], debtor: str) -> dict[str, Any]:
+    return next(r for r in doc["relations"] if r["debtor_number"] == debtor)
+
+
+def fields(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f["parameter"]: f for f in entry["fields"]}
+
+
+def guid_of(world: Sandbox, number: int) -> int:
+    return next(r["RelationGUID"] for r in world.silvasoft.relations() if r["CustomerNumber"] == number)
+
+
+def test_dry_run_plans_the_first_sync_writes_nothing_and_prices_it_exactly(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult]
+):
+    mapping()
+    result = relmap("--dry-run", "--format", "json")
+    assert result.code == 1, result.err  # two sample relations have errors
+    doc = plan_of(result)
+    assert doc["summary"] == {"create": 31, "update": 0, "link": 0, "unchanged": 0, "skip": 2, "error": 2, "drift": 0}
+    assert writes(sandbox) == 0 and sandbox.silvasoft.relations() == []
+    assert doc["read"] == {"full": True, "since": None, "silvasoft_listed": True, "outsmart_requests": 1,
+                           "silvasoft_requests": 1}  # fmt: skip
+    created = relation(doc, "10001")
+    assert (created["symbol"], created["matched_by"], created["route"]) == ("+", "new", "consumers")
+    assert fields(created)["Address_City"] == {
+        "parameter": "Address_City", "before": None, "after": "Loosdrecht", "synced": None, "silvasoft": None,
+        "change": "add", "drift": False,
+    }  # fmt: skip
+    assert "conflict" in relation(doc, "10005")["reason"]
+    again = relmap("--dry-run", "--format", "json")  # nothing was linked or remembered: the same plan
+    assert plan_of(again)["summary"] == doc["summary"]
+    real = relmap()
+    assert f"Silvasoft requests: {doc['cost']['requests']} spent" in real.out  # the cost the plan announced
+
+
+def test_after_a_sync_the_plan_shows_updates_and_drift_three_ways(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult]
+):
+    mapping()
+    relmap()
+    sandbox.outsmart.edit("10001", city="Hilversum")  # changed in OutSmart
+    sandbox.silvasoft.edit(guid_of(sandbox, 10003), Address_City="Typo-stad")  # changed by hand in Silvasoft
+    incremental = plan_of(relmap("--dry-run", "--format", "json"))
+    changed = [r["debtor_number"] for r in incremental["relations"] if r["action"] != "unchanged"]
+    assert changed == ["10001"]
+    assert incremental["read"]["full"] is False
+    doc = plan_of(relmap("--dry-run", "--full", "--format", "json"))
+    assert doc["summary"]["update"] == 2 and doc["summary"]["drift"] == 1
+    edited = fields(relation(doc, "10001"))["Address_City"]
+    assert (edited["change"], edited["before"], edited["after"], edited["drift"]) == (
+        "update", "Loosdrecht", "Hilversum", False)  # fmt: skip
+    drifted = relation(doc, "10003")
+    city = fields(drifted)["Address_City"]
+    assert (city["change"], city["silvasoft"], city["synced"], city["after"], city["drift"]) == (
+        "overwrite", "Typo-stad", city["after"], city["after"], True)  # fmt: skip
+    assert drifted["send"]["Address_City"] == city["after"]
+    assert all(f["change"] == "same" for name, f in fields(drifted).items() if name != "Address_City")
+
+
+def test_a_kept_parameter_keeps_the_silvasoft_value_in_the_plan_and_the_run(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult]
+):
+    mapping(**KEEP_CITY)
+    relmap()
+    guid = guid_of(sandbox, 10003)
+    sandbox.silvasoft.edit(guid, Address_City="Typo-stad", Address_Street="Handstraat")
+    doc = plan_of(relmap("--dry-run", "--full", "--format", "json"))
+    entry = relation(doc, "10003")
+    assert entry["action"] == "update" and "Address_City" not in entry["send"]
+    assert fields(entry)["Address_City"]["change"] == "keep"
+    assert fields(entry)["Address_Street"]["change"] == "overwrite"
+    relmap("--full")
+    after = sandbox.silvasoft.get(guid) or {}
+    assert after["Address_City"] == "Typo-stad" and after["Address_Street"] != "Handstraat"
+    settled = plan_of(relmap("--dry-run", "--full", "--format", "json"))
+    assert relation(settled, "10003")["action"] == "unchanged"  # the kept value stays drift, and stays kept
+
+
+def test_detailed_exitcode(sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult]):
+    mapping(**NO_ERRORS)
+    assert relmap("--dry-run", "--detailed-exitcode").code == 2  # changes pending
+    assert relmap().code == 0
+    assert relmap("--dry-run", "--detailed-exitcode").code == 0  # in step
+    sandbox.outsmart.edit("10001", city="Hilversum")
+    assert relmap("--dry-run", "--detailed-exitcode").code == 2
+    mapping()  # the sample relations with errors come back
+    assert relmap("--dry-run", "--detailed-exitcode").code == 1
+
+
+def test_detailed_exitcode_turns_a_fatal_error_into_1(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+):
+    mapping()
+    monkeypatch.setenv("SILVASOFT_API_KEY", "wrong")
+    result = relmap("--dry-run", "--detailed-exitcode")
+    assert result.code == 1 and "relmap: error:" in result.err
+    assert relmap("--dry-run").code == 2
+
+
+def test_saved_plan_is_applied_exactly_and_changed_relations_are_left_alone(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], tmp_path: Path
+):
+    mapping()
+    saved = tmp_path / "plan.json"
+    made = relmap("--dry-run", "--out", str(saved))
+    assert made.code == 1 and "Plan: 31 to create" in made.out
+    assert writes(sandbox) == 0
+    sandbox.outsmart.edit("10003", city="Hilversum")  # changed after the plan was made
+    sandbox.outsmart.add({**(sandbox.outsmart.get("10001") or {}), "debtor_number": "99999", "email": "n@x.nl"})
+    report = tmp_path / "applied.jsonl"
+    applied = relmap("--plan", str(saved), "--report", str(report))
+    assert applied.code == 1, applied.err  # the two relations with errors still fail
+    lines = {line["debtor_number"]: line for line in map(json.loads, report.read_text().splitlines())}
+    assert lines["10003"]["action"] == "skipped" and "changed in OutSmart since the plan" in lines["10003"]["error"]
+    assert lines["99999"]["action"] == "skipped" and "not in the saved plan" in lines["99999"]["error"]
+    assert Counter(line["action"] for line in lines.values())["created"] == 30
+    assert writes(sandbox) == 30
+    assert "left alone" in applied.out
+    rest = relmap()
+    assert "2 created" in rest.out  # 10003 and 99999, by the next ordinary run
+
+
+def test_saved_plan_for_another_mapping_text_or_a_silvasoft_change_is_refused(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], tmp_path: Path
+):
+    mapping(**NO_ERRORS)
+    relmap()
+    sandbox.outsmart.edit("10001", city="Hilversum")
+    saved = tmp_path / "plan.json"
+    relmap("--dry-run", "--full", "--out", str(saved))
+    sandbox.silvasoft.edit(guid_of(sandbox, 10001), Address_Street="Handstraat")
+    applied = relmap("--plan", str(saved))
+    assert applied.code == 3 and "1 planned relation was left alone" in applied.out
+    assert (sandbox.silvasoft.get(guid_of(sandbox, 10001)) or {})["Address_City"] == "Loosdrecht"
+    mapping(**NO_ERRORS, **KEEP_CITY)
+    refused = relmap("--plan", str(saved))
+    assert refused.code == 2 and "the mapping changed since" in refused.err
+    saved.write_text("{}", encoding="utf-8")
+    assert "is not a plan relmap saved" in relmap("--plan", str(saved)).err
+
+
+def test_mask_pii_hides_personal_values_but_shows_that_they_change(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], tmp_path: Path
+):
+    mapping()
+    report, saved = tmp_path / "masked.jsonl", tmp_path / "plan.json"
+    result = relmap("--dry-run", "--format", "json", "--mask-pii", "--report", str(report), "--out", str(saved))
+    doc = plan_of(result)
+    assert doc["masked"] is True
+    personal = {
+        str(r[key]).strip()
+        for r in sandbox.outsmart.relations()
+        for key in ("name", "contact", "email", "email_workorder", "phone_number", "mobile")
+        if r.get(key) and len(str(r[key]).strip()) >= 3
+    }
+    for text in (result.out, report.read_text(encoding="utf-8")):
+        assert [value for value in personal if value in text] == []
+    entry = fields(relation(doc, "10001"))
+    email = entry["Relation_Contact[0].Email"]
+    assert (email["after"], email["change"]) == ("•••", "add")
+    assert entry["Address_City"]["after"] == "Loosdrecht"  # not personal
+    assert "@" in saved.read_text(encoding="utf-8")  # the saved plan keeps what it will send
+    tmp_path.joinpath("masked.json").write_text(result.out, encoding="utf-8")
+    refused = relmap("--plan", str(tmp_path / "masked.json"))
+    assert refused.code == 2 and "--mask-pii" in refused.err
+
+
+def test_every_format_renders_without_secrets(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult]
+):
+    mapping()
+    secrets = [value for value in sandbox.credentials.values() if len(value) >= 6]
+    assert secrets
+    for form in ("terminal", "json", "markdown", "html"):
+        result = relmap("--dry-run", "--format", form)
+        assert result.code == 1 and "10001" in result.out, form
+        assert [s for s in secrets if s in result.out + result.err] == [], form
+
+
+def test_incremental_plan_without_changes_reads_nothing_from_silvasoft(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult]
+):
+    mapping()
+    relmap()
+    sandbox.silvasoft.clear_log()
+    doc = plan_of(relmap("--dry-run", "--format", "json"))
+    assert {r["action"] for r in doc["relations"]} <= {"unchanged"}  # what the overlap re-reads, all in step
+    assert doc["read"]["silvasoft_listed"] is False
+    assert doc["cost"]["requests"] == 0 and sandbox.silvasoft.count() == 0
+
+
+def test_plan_that_cannot_list_silvasoft_within_the_budget_says_so(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult]
+):
+    mapping(**{"requests_per_hour: 300": "requests_per_hour: 1"})
+    assert relmap("--dry-run").code == 1  # the one request of the hour lists Silvasoft
+    spent = relmap("--dry-run")
+    assert spent.code == 2 and "cannot make the plan" in spent.err and "budget" in spent.err
+
+
+def test_cost_beyond_this_hour_is_given_in_hours(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult]
+):
+    mapping(**{"requests_per_hour: 300": "requests_per_hour: 15"})
+    doc = plan_of(relmap("--dry-run", "--format", "json"))
+    assert doc["cost"]["requests"] == 32 and doc["cost"]["left_this_hour"] == 14
+    assert doc["cost"]["hours"] == 3  # 14 this hour, then 15 and 3 in the next two
+    assert "about 3 hours on a 15-per-hour plan" in doc["cost"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--out", "p.json"), "--out goes with --dry-run"),
+        (("--detailed-exitcode",), "--detailed-exitcode goes with --dry-run"),
+        (("--format", "html"), "--format goes with --dry-run"),
+        (("--dry-run", "--plan", "p.json"), "--plan applies a saved plan"),
+        (("--plan", "p.json", "--full"), "leave out --full"),
+    ],
+)
+def test_options_that_need_each_other(mapping: Callable[..., Path], relmap: Callable[..., CliResult], args, message):
+    mapping()
+    result = relmap(*args)
+    assert result.code == 2 and message in result.err
+
+
+def normalized(text: str) -> str:
+    text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<created>", text)
+    text = re.sub(r'"digest": "[0-9a-f]+"', '"digest": "<digest>"', text)
+    text = re.sub(r"mapping sha256 [0-9a-f]+", "mapping sha256 <digest>", text)
+    text = re.sub(r"^relmap \S+, <created>", "relmap <version>, <created>", text, flags=re.MULTILINE)
+    return re.sub(r'"relmap_version": "[^"]+"', '"relmap_version": "<version>"', text)
+
+
+def test_golden_plans_of_the_first_sync(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], golden, tmp_path: Path
+):
+    mapping()
+    for form, name in (("json", "dry-run-first-sync.json"), ("terminal", "dry-run-first-sync.txt")):
+        out = relmap("--dry-run", "--format", form).out.replace(str(tmp_path), "<tmp>")
+        golden(name, normalized(out))
