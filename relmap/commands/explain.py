@@ -89,17 +89,14 @@ def _from_file(plan: Plan, path: str, format: str | None) -> tuple[list[Item], s
 
 def _from_api(plan: Plan, environ: Mapping[str, str], wanted: str) -> tuple[list[Item], str]:
     """Ask OutSmart for that one relation (and, when the mapping names freefields, check their numbers)."""
-    from relmap.http import HttpClient, Redactor, checked_base_url
-    from relmap.secrets import resolve
+    from relmap.http import HttpClient, Redactor
     from relmap.sources.outsmart import OutSmartClient
     from relmap.sources.records import normalize_record
-    from relmap.sync.connect import session
+    from relmap.sync.connect import outsmart_access, session
     from relmap.sync.reading import check_freefields
 
     source = plan.source
-    url = checked_base_url(environ.get("RELMAP_OUTSMART_URL") or source.base_url or "", "source.outsmart.base_url")
-    token = resolve(source.token, "source.outsmart.token", environ, plan.path)
-    software_token = resolve(source.software_token, "source.outsmart.software_token", environ, plan.path)
+    url, token, software_token = outsmart_access(plan, environ)
     with session() as http_session:
         client = OutSmartClient(HttpClient(http_session, url, Redactor([token, software_token])), token, software_token)
         if plan.freefields:

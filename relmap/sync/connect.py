@@ -49,11 +49,7 @@ def settings(plan: Plan, environ: Mapping[str, str], pace: Pace | None = None) -
     mapping = plan.path
     outsmart_url = token = software_token = None
     if plan.source.kind == "outsmart":
-        outsmart_url = checked_base_url(
-            environ.get("RELMAP_OUTSMART_URL") or plan.source.base_url or "", "source.outsmart.base_url"
-        )
-        token = resolve(plan.source.token, "source.outsmart.token", environ, mapping)
-        software_token = resolve(plan.source.software_token, "source.outsmart.software_token", environ, mapping)
+        outsmart_url, token, software_token = outsmart_access(plan, environ)
     silvasoft_url = checked_base_url(
         environ.get("RELMAP_SILVASOFT_URL") or plan.target.base_url, "target.silvasoft.base_url"
     )
@@ -69,6 +65,14 @@ def settings(plan: Plan, environ: Mapping[str, str], pace: Pace | None = None) -
         pace or _pace(plan, environ, silvasoft_url),
         Redactor([token, software_token, api_key]),
     )
+
+
+def outsmart_access(plan: Plan, environ: Mapping[str, str]) -> tuple[str, str, str]:
+    """OutSmart's base URL and both tokens, for a command that reads OutSmart only (ConfigError if one is missing)."""
+    url = checked_base_url(environ.get("RELMAP_OUTSMART_URL") or plan.source.base_url or "", "source.outsmart.base_url")
+    token = resolve(plan.source.token, "source.outsmart.token", environ, plan.path)
+    software_token = resolve(plan.source.software_token, "source.outsmart.software_token", environ, plan.path)
+    return url, token, software_token
 
 
 def _header(value: str, setting: str) -> str:
