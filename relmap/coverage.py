@@ -202,7 +202,9 @@ class Coverage:
                 "never read",
                 "freefield",
                 [f"ff[{f.number}]" + (f" {f.name}" if f.name else "") for f in self.freefields_unread],
-                "every freefield is read",
+                "every freefield is read"
+                if self.records is not None
+                else "every freefield the mapping names is read (the data's other freefields: --input FILE)",
             ),
         ]
         for endpoint, names in self.parameters_unset.items():

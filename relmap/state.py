@@ -237,10 +237,11 @@ class State:
         return [Intent(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]
 
     def forget_payload(self, debtor_number: str) -> None:
-        """The last update's outcome is unknown: the next run sends the update again."""
-        self.db.execute(
-            "UPDATE links SET payload = NULL, payload_hash = NULL WHERE debtor_number = ?", (debtor_number,)
-        )
+        """The last update's outcome is unknown: the next run checks Silvasoft and sends what differs.
+
+        The payload stays as the last *confirmed* one (the base for drift); only its hash goes, which marks the link
+        unconfirmed."""
+        self.db.execute("UPDATE links SET payload_hash = NULL WHERE debtor_number = ?", (debtor_number,))
 
     # ledger: every Silvasoft request, so that back-to-back runs share the hour
     def ledger_since(self, since: float) -> list[float]:

@@ -51,7 +51,7 @@ def test_kept_parameter_leaves_the_silvasoft_value_and_is_not_sent():
         "Address_City": ("keep", "Hilversum", "Hilversum", True),
         "Address_Street": ("update", "Laan 1", "Laan 2", False),
     }
-    assert found.send == {"Address_Street": "Laan 2"}
+    assert found.send == {"Address_City": "Hilversum", "Address_Street": "Laan 2"}
 
 
 def test_kept_drift_alone_sends_nothing():
@@ -60,13 +60,14 @@ def test_kept_drift_alone_sends_nothing():
     assert found.send is None and found.drift
 
 
-def test_kept_main_contact_field_leaves_the_other_contact_fields():
+def test_kept_main_contact_field_is_sent_as_silvasoft_has_it():
+    # updaterelation/ replaces the main contact as a whole: a kept field left out would be cleared
     ours = {"Relation_Contact": [{"Email": "new@x.nl", "Phone": "0612345678"}]}
     synced = {"Relation_Contact": [{"Email": "old@x.nl", "Phone": "0612345678"}]}
     theirs = {"Relation_Contact": [{"Email": "old@x.nl", "Phone": "0201111111"}]}
     found = compare(ours, synced, theirs, frozenset({"Relation_Contact[0].Phone"}))
     assert by_parameter(found.fields)["Relation_Contact[0].Phone"][0] == "keep"
-    assert found.send == {"Relation_Contact": [{"Email": "new@x.nl"}]}
+    assert found.send == {"Relation_Contact": [{"Email": "new@x.nl", "Phone": "0201111111"}]}
 
 
 def test_without_silvasoft_only_the_last_synced_value_is_compared():
@@ -156,3 +157,30 @@ def test_planner_reports_a_linked_relation_deleted_in_silvasoft():
     directory.add_listing([])
     change = Planner({"1": link}, lambda d: None, directory, True).change(rendered(payload))
     assert change.action == "error" and "missing from Silvasoft's listing" in (change.message or "")
+
+
+def test_an_unconfirmed_update_is_checked_against_silvasoft_not_taken_as_drift():
+    # city Loosdrecht → Hilversum; the update failed, so the link keeps Loosdrecht, unconfirmed
+    ours, synced = {"Address_City": "Hilversum"}, {"Address_City": "Loosdrecht"}
+    not_landed = compare(ours, synced, {"Address_City": "Loosdrecht"}, frozenset({"Address_City"}))
+    assert by_parameter(not_landed.fields)["Address_City"] == ("update", "Loosdrecht", "Hilversum", False)
+    landed = compare(ours, synced, {"Address_City": "Hilversum"}, frozenset({"Address_City"}))
+    assert landed.send is None and not landed.drift
+
+
+def test_planner_resends_an_unconfirmed_update_when_silvasoft_was_not_read():
+    payload = {"Address_City": "Baarn"}
+    link = Link("1", 5, None, "all", "addprivaterelation", payload, None, "new", False)
+    change = Planner({"1": link}, lambda d: None, Directory({5: "1"}), True).change(rendered(payload))
+    assert (change.action, change.send) == ("update", payload)
+    listed = Directory({5: "1"})
+    listed.add_listing([{"RelationGUID": 5, "Address_City": "Baarn"}])
+    change = Planner({"1": link}, lambda d: None, listed, True).change(rendered(payload))
+    assert change.action == "unchanged" and "not confirmed" in (change.message or "")
+
+
+def test_mask_hides_ibans_and_email_addresses_in_messages():
+    from relmap.report.mask import Masker
+
+    masked = Masker(()).text("not a valid IBAN: 'NL91ABNA0417164301', nor NL91 ABNA 0417 1643 01; mail a.b@c.nl")
+    assert masked == "not a valid IBAN: '•••', nor •••; mail •••"

@@ -109,7 +109,7 @@ def test_a_kept_parameter_keeps_the_silvasoft_value_in_the_plan_and_the_run(
     sandbox.silvasoft.edit(guid, Address_City="Typo-stad", Address_Street="Handstraat")
     doc = plan_of(relmap("--dry-run", "--full", "--format", "json"))
     entry = relation(doc, "10003")
-    assert entry["action"] == "update" and "Address_City" not in entry["send"]
+    assert entry["action"] == "update" and entry["send"]["Address_City"] == "Typo-stad"  # sent as Silvasoft has it
     assert fields(entry)["Address_City"]["change"] == "keep"
     assert fields(entry)["Address_Street"]["change"] == "overwrite"
     relmap("--full")
@@ -246,8 +246,9 @@ def test_cost_beyond_this_hour_is_given_in_hours(
 ):
     mapping(**{"requests_per_hour: 300": "requests_per_hour: 15"})
     doc = plan_of(relmap("--dry-run", "--format", "json"))
-    assert doc["cost"]["requests"] == 32 and doc["cost"]["left_this_hour"] == 14
-    assert doc["cost"]["hours"] == 3  # 14 this hour, then 15 and 3 in the next two
+    assert doc["cost"]["left_this_hour"] == 14
+    # 31 creates; each run lists Silvasoft first: 1 + 13 this hour, 1 + 14 the next, 1 + 4 the third
+    assert (doc["cost"]["requests"], doc["cost"]["hours"]) == (34, 3)
     assert "about 3 hours on a 15-per-hour plan" in doc["cost"]["text"]
 
 
@@ -282,3 +283,86 @@ def test_golden_plans_of_the_first_sync(
     for form, name in (("json", "dry-run-first-sync.json"), ("terminal", "dry-run-first-sync.txt")):
         out = relmap("--dry-run", "--format", form).out.replace(str(tmp_path), "<tmp>")
         golden(name, normalized(out))
+
+
+def test_saved_plan_with_a_relation_no_longer_read_reports_it_and_applies_the_rest(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], tmp_path: Path
+):
+    mapping(**NO_ERRORS)
+    relmap()
+    sandbox.outsmart.edit("10001", city="Hilversum")
+    sandbox.outsmart.edit("10003", city="Soest")
+    saved, report = tmp_path / "plan.json", tmp_path / "applied.jsonl"
+    relmap("--dry-run", "--out", str(saved))
+    sandbox.outsmart.remove("10001")
+    applied = relmap("--plan", str(saved), "--report", str(report))
+    assert applied.code == 3, applied.err
+    lines = {line["debtor_number"]: line for line in map(json.loads, report.read_text().splitlines())}
+    assert lines["10001"]["action"] == "skipped" and "no longer read" in lines["10001"]["error"]
+    assert lines["10003"]["action"] == "updated"
+
+
+def test_a_saved_plan_lists_silvasoft_so_a_later_hand_edit_is_not_overwritten(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], tmp_path: Path
+):
+    mapping(**NO_ERRORS)
+    relmap()
+    sandbox.outsmart.edit("10001", city="Hilversum")
+    saved = tmp_path / "plan.json"
+    doc = json.loads(relmap("--dry-run", "--format", "json", "--out", str(saved)).out)
+    assert doc["read"]["full"] is False and doc["read"]["silvasoft_listed"] is True  # listed because of --out
+    guid = guid_of(sandbox, 10001)
+    sandbox.silvasoft.edit(guid, Address_Street="Handstraat")
+    applied = relmap("--plan", str(saved))
+    assert applied.code == 3 and "left alone" in applied.out
+    assert (sandbox.silvasoft.get(guid) or {})["Address_Street"] == "Handstraat"
+
+
+def test_a_saved_plan_writes_back_only_what_it_applied(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], tmp_path: Path
+):
+    write_back = {"    software_token: ${OUTSMART_SOFTWARE_TOKEN}\n": "    software_token: ${OUTSMART_SOFTWARE_TOKEN}\n"
+                  "    write_back: true\n"}  # fmt: skip
+    mapping(**NO_ERRORS, **write_back)
+    saved = tmp_path / "plan.json"
+    relmap("--dry-run", "--out", str(saved))
+    sandbox.outsmart.edit("10003", city="Soest")  # changed after planning: not applied, so not written back
+    relmap("--plan", str(saved))
+    assert (sandbox.outsmart.get("10001") or {})["external_id"] == str(guid_of(sandbox, 10001))
+    assert not (sandbox.outsmart.get("10003") or {}).get("external_id")
+
+
+def test_a_broken_plan_file_is_a_clear_error(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], tmp_path: Path
+):
+    mapping()
+    saved = tmp_path / "plan.json"
+    saved.write_text(json.dumps({"kind": "relmap-plan", "format_version": 1, "relations": "xx"}), encoding="utf-8")
+    result = relmap("--plan", str(saved))
+    assert result.code == 2 and "is not a valid relmap plan" in result.err and "internal error" not in result.err
+
+
+def test_detailed_exitcode_of_a_mapping_that_does_not_compile_is_1(
+    mapping: Callable[..., Path], relmap: Callable[..., CliResult]
+):
+    mapping(**{"relmap: 1\n": "relmap: 1\nbogus: [\n"})
+    assert relmap("--dry-run", "--detailed-exitcode").code == 1
+
+
+def test_an_unwritable_report_path_stops_before_anything_is_read(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], tmp_path: Path
+):
+    mapping()
+    result = relmap("--report", str(tmp_path / "missing" / "r.jsonl"))
+    assert result.code == 2 and "does not exist" in result.err
+    assert sandbox.silvasoft.count() == 0 and sandbox.outsmart.count() == 0
+
+
+def test_a_real_run_with_mask_pii_masks_its_progress_lines_and_report(
+    sandbox: Sandbox, mapping: Callable[..., Path], run_cli: Callable[..., CliResult], tmp_path: Path
+):
+    mapping()
+    report = tmp_path / "r.jsonl"
+    result = run_cli("run", str(tmp_path / "routing.yaml"), "--mask-pii", "--report", str(report), cwd=tmp_path)
+    assert "10001" in result.err and "P. van der Berg" not in result.err and "fam.jansen@ziggo.nl" not in result.err
+    assert "fam.jansen@ziggo.nl" not in report.read_text(encoding="utf-8")

@@ -273,12 +273,12 @@ def test_a_guid_links_one_relation_only_and_a_refused_save_changes_nothing(state
     assert state.link("10003") is not None
 
 
-def test_forget_payload_keeps_the_link_but_not_what_was_synced(state: State) -> None:
+def test_forget_payload_keeps_the_last_confirmed_payload_but_marks_it_unconfirmed(state: State) -> None:
     save(state, "10001", 4000001)
     state.mark_written_back(["10001"])
     state.forget_payload("10001")
     assert state.link("10001") == Link(
-        "10001", 4000001, 10001, "private", "addprivaterelation", None, None, "new", True
+        "10001", 4000001, 10001, "private", "addprivaterelation", PAYLOAD, None, "new", True
     )
     state.forget_payload("nobody")  # no link: nothing happens
     assert len(state.links()) == 1

@@ -52,7 +52,7 @@ def dry_run(
         progress = _progress(err, args.quiet)
         sync = Sync(plan, state, silvasoft, budget, reader(plan, outsmart), digest, outsmart, progress)
         try:
-            preview = sync.preview(full=args.full)
+            preview = sync.preview(full=args.full, list_silvasoft=bool(args.out))
         except RelmapError as exc:
             raise RelmapError(settings.redact(str(exc))) from None
         finally:

@@ -76,3 +76,27 @@ class RichProgress:
 
     def close(self) -> None:
         self.bar.stop()
+
+
+class MaskedProgress:
+    """``--mask-pii`` for the per-relation lines: names and personal values in messages become •••."""
+
+    def __init__(self, inner: ClosingProgress) -> None:
+        self.inner = inner
+
+    def phase(self, text: str) -> None:
+        self.inner.phase(text)
+
+    def start(self, total: int) -> None:
+        self.inner.start(total)
+
+    def advance(self, outcome: Outcome) -> None:
+        from dataclasses import replace
+
+        from relmap.report.mask import Masker, mask_value
+
+        masker = Masker.for_relation({"name": outcome.name}, {})
+        self.inner.advance(replace(outcome, name=mask_value(outcome.name), error=masker.text(outcome.error)))
+
+    def close(self) -> None:
+        self.inner.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -30,25 +31,40 @@ EXIT_PENDING = 3
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    misuse = _misuse(args)
+    detailed = args.dry_run and args.detailed_exitcode
+    fatal = EXIT_FAILED if detailed else EXIT_FATAL  # with --detailed-exitcode 2 means "changes", as for terraform
+    misuse = _misuse(args) or _unwritable(args)
     if misuse:
         err.write(f"relmap run: error: {misuse}\n")
-        return EXIT_FATAL
+        return fatal
     plan = plan_or_report(args.mapping, err, "nothing was planned" if args.dry_run else "nothing was synced")
     if plan is None:
-        return EXIT_FATAL
-    with environment(args, plan, err) as (environ, pace, state_path):
-        if not args.dry_run:
-            return _sync(args, plan, environ, pace, state_path, out, err)
-        from relmap.commands.dry_run import dry_run
+        return fatal
+    try:
+        with environment(args, plan, err) as (environ, pace, state_path):
+            if not args.dry_run:
+                return _sync(args, plan, environ, pace, state_path, out, err)
+            from relmap.commands.dry_run import dry_run
 
-        try:
             return dry_run(args, plan, environ, pace, state_path, out, err)
-        except RelmapError as exc:
-            if not args.detailed_exitcode:
-                raise
-            err.write(f"relmap: error: {exc}\n")  # 2 means "changes" here, so a fatal error is 1, as for terraform
-            return EXIT_FAILED
+    except RelmapError as exc:
+        if not detailed:
+            raise
+        err.write(f"relmap: error: {exc}\n")
+        return fatal
+
+
+def _unwritable(args: argparse.Namespace) -> str | None:
+    """Files the run will write, checked before anything is read or spent."""
+    for option, path in (("--report", args.report), ("--out", args.out)):
+        if not path:
+            continue
+        folder = Path(path).parent
+        if not folder.is_dir():
+            return f"{option} {path}: the folder {folder} does not exist"
+        if not os.access(folder, os.W_OK) or (Path(path).exists() and not os.access(path, os.W_OK)):
+            return f"{option} {path}: not writable"
+    return None
 
 
 def _misuse(args: argparse.Namespace) -> str | None:
@@ -92,7 +108,7 @@ def _sync(
         budget = Budget(state, settings.pace)
         http = HttpClient(session, settings.silvasoft_url, settings.redact)
         silvasoft = SilvasoftClient(http, settings.username, settings.api_key, budget)
-        progress = _progress(err, args.quiet)
+        progress = _progress(err, args.quiet, args.mask_pii)
         digest = mapping_digest(args.mapping)
         saved = load_plan(args.plan, digest, settings.target) if args.plan else None
         sync = Sync(plan, state, silvasoft, budget, reader(plan, outsmart), digest, outsmart, progress)
@@ -151,9 +167,10 @@ def _summary(result: RunResult, out: TextIO) -> None:
     out.write(report.summary_text(result))
 
 
-def _progress(err: TextIO, quiet: bool) -> ClosingProgress:
-    from relmap.commands.progress import LineProgress, NoProgress, RichProgress
+def _progress(err: TextIO, quiet: bool, mask_pii: bool = False) -> ClosingProgress:
+    from relmap.commands.progress import LineProgress, MaskedProgress, NoProgress, RichProgress
 
     if quiet:
         return NoProgress()
-    return RichProgress(err) if err.isatty() else LineProgress(err)
+    shown = RichProgress(err) if err.isatty() else LineProgress(err)
+    return MaskedProgress(shown) if mask_pii else shown

@@ -2,7 +2,7 @@
 
 A masked value becomes ``•••``; empty values stay empty, so a reader still sees that a value was added, changed or
 is missing. Free text (reasons, error messages) has this relation's own personal values and anything shaped like
-an e-mail address replaced the same way.
+an e-mail address or an IBAN replaced the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ PII_PARAMETERS = frozenset(
 # OutSmart relation fields whose values are personal data (their text is masked wherever it shows up).
 _PII_FIELD = re.compile(r"name|contact|e_?mail|phone|mobile|fax|iban", re.IGNORECASE)
 _EMAIL = re.compile(r"[^\s@<>()\"',;:]+@[^\s@<>()\"',;:]+\.[A-Za-z]{2,}")
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 _MIN_LENGTH = 3  # shorter values ("de", "BV") would mask ordinary words in messages
 
 
@@ -45,7 +46,7 @@ class Masker:
             return text
         for value in self.known:
             text = text.replace(value, MASK)
-        return _EMAIL.sub(MASK, text)
+        return _IBAN.sub(MASK, _EMAIL.sub(MASK, text))
 
     def relation(self, entry: dict[str, Any]) -> dict[str, Any]:
         masked = dict(entry)

@@ -7,7 +7,6 @@ IBANs are replaced by ``•••`` after the changes are worked out, so the rep
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -94,29 +93,49 @@ def _relation(
 
 
 def cost(preview: Preview) -> dict[str, Any]:
-    """The Silvasoft requests a run would spend: the same reading as this plan's, and one per create or update."""
+    """The Silvasoft requests applying the plan would spend: one per create or update, plus the same listing as this
+    plan's in every run (hour) it takes; against this hour's remaining budget and the plan's hourly limit."""
     writes = sum(1 for change in preview.changes if change.writes)
-    requests = writes + preview.silvasoft_requests
+    pages = preview.silvasoft_requests  # the plan's own reads: the listing a run would make too
     left, per_hour = preview.budget_left, preview.per_hour
-    if requests == 0:
-        hours = 0
-    elif requests <= left:
-        hours = 1
-    else:
-        hours = 1 + math.ceil((requests - left) / max(per_hour, 1))
+    requests, hours = _schedule(writes, pages, left, per_hour)
     return {
         "requests": requests,
         "left_this_hour": left,
         "per_hour": per_hour,
         "hours": hours,
-        "text": _cost_text(requests, left, per_hour, hours, writes * preview.interval),
+        "text": _cost_text(requests, left, per_hour, hours, pages, writes * preview.interval),
     }
 
 
-def _cost_text(requests: int, left: int, per_hour: int, hours: int, seconds: float) -> str:
+def _schedule(writes: int, pages: int, left: int, per_hour: int) -> tuple[int, int | None]:
+    """(requests, hours) of the runs that carry out ``writes``, each run listing Silvasoft (``pages``) first.
+
+    Hours is None when a run can never get past the listing within one hour's budget."""
+    if writes == 0:
+        return pages, (1 if pages else 0)
+    if per_hour <= pages:
+        return writes + pages, None
+    requests, hours, budget, remaining = 0, 0, left, writes
+    while remaining > 0:
+        hours += 1
+        if budget > pages:
+            done = min(budget - pages, remaining)
+            requests += pages + done
+            remaining -= done
+        budget = per_hour
+    return requests, hours
+
+
+def _cost_text(requests: int, left: int, per_hour: int, hours: int | None, pages: int, seconds: float) -> str:
     if requests == 0:
         return f"needs no Silvasoft requests; {left:,} left this hour"
     needs = f"needs {requests:,} Silvasoft request{'s' * (requests != 1)}"
+    if hours is None:
+        return (
+            f"{needs}, but listing Silvasoft alone takes {pages:,} requests, more than the {per_hour:,}-per-hour plan "
+            f"allows in an hour: the run cannot finish; {left:,} left this hour"
+        )
     if hours > 1:
         needs += f", about {hours} hours on a {per_hour:,}-per-hour plan"
     elif seconds >= 90:

@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from relmap.errors import ApiError, BudgetSpent, CredentialsError, RateLimited, RecordRejected, Unavailable
 from relmap.state import State
-from relmap.sync.changes import Change, differs, update_params
+from relmap.sync.changes import Change, update_params
+from relmap.sync.drift import compare
 from relmap.sync.identity import Directory, existed_before, guid_of, payload_email, payload_number
 from relmap.targets.silvasoft import SilvasoftClient
 
@@ -179,7 +180,7 @@ class Applier:
             )
         by = "number" if same_number else "email"
         params = update_params(payload)
-        if differs(params, relation):
+        if compare(params, None, update_params(relation), frozenset()).send is not None:
             self.state.close_intent(intent)
             followup = Change("update", change.result, change.name, guid, by, params, modified_at=change.modified_at)
             return self._update(followup)

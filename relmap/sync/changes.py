@@ -55,25 +55,6 @@ def update_params(payload: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def differs(params: dict[str, Any], relation: dict[str, Any]) -> bool:
-    """Whether Silvasoft's copy of a relation differs from what the mapping sets (only what it sets counts)."""
-    for key, value in params.items():
-        if key == "Relation_Contact":
-            theirs = relation.get(key)
-            first = theirs[0] if isinstance(theirs, list) and theirs else theirs
-            if not isinstance(first, dict) or any(_ne(v, first.get(k)) for k, v in value[0].items()):
-                return True
-        elif _ne(value, relation.get(key)):
-            return True
-    return False
-
-
-def _ne(ours: Any, theirs: Any) -> bool:
-    if isinstance(ours, str) and isinstance(theirs, str):
-        return ours.strip() != theirs.strip()
-    return bool(ours != theirs)
-
-
 class Planner:
     """Decides the change of each relation of one run; remembers what earlier relations of the run claimed."""
 
@@ -134,14 +115,22 @@ class Planner:
             theirs = update_params(relation)
         synced = update_params(link.payload) if link.payload is not None else None
         found = compare(update_params(payload), synced, theirs, self.keep.get(route or "", frozenset()))
-        if found.send is None:
+        unconfirmed = link.payload_hash is None  # the last update's outcome is unknown
+        send = found.send
+        if send is None and unconfirmed and theirs is None:
+            send = update_params(payload)  # Silvasoft not read: send it all again rather than guess
+        if send is None:
             note = None
-            if link.payload_hash != payload_hash(payload) and not any(f.change == "keep" for f in found.fields):
-                note = "only parameters that updaterelation/ cannot change differ; nothing to send"
+            if unconfirmed:
+                note = "the last update was not confirmed; Silvasoft holds these values already"
             elif link.payload_hash != payload_hash(payload):
-                note = "Silvasoft's own values are kept; nothing to send"
+                note = (
+                    "Silvasoft's own values are kept; nothing to send"
+                    if any(f.change == "keep" for f in found.fields)
+                    else "only parameters that updaterelation/ cannot change differ; nothing to send"
+                )
             return make("unchanged", guid=link.guid, matched_by="linked", message=note, fields=found.fields)
-        return make("update", guid=link.guid, matched_by="linked", send=found.send, fields=found.fields)
+        return make("update", guid=link.guid, matched_by="linked", send=send, fields=found.fields)
 
     def _unlinked(self, make: Callable[..., Change], debtor: str, payload: dict[str, Any], route: str | None) -> Change:
         if not self.directory.listed:

@@ -106,8 +106,8 @@ def compare(
     diffs: list[FieldDiff] = []
     for path in _ordered(mine, base):
         diffs.append(_one(path, mine.get(path, _MISSING), base.get(path, _MISSING), now, theirs is not None, keep))
-    kept = {d.parameter for d in diffs if d.change == "keep"}
-    send = _without(ours, kept) if any(d.sends for d in diffs) else None
+    kept = {d.parameter: d.after for d in diffs if d.change == "keep"}
+    send = _keeping(ours, kept) if any(d.sends for d in diffs) else None
     return Comparison(tuple(diffs), send)
 
 
@@ -123,6 +123,8 @@ def _one(path: str, o: Any, s: Any, now: dict[str, Any], listed: bool, keep: fro
     if o is _MISSING:  # the mapping no longer sets it: updaterelation/ cannot clear a value
         before = None if current is _MISSING else current
         return FieldDiff(path, before, before, synced, silvasoft, "unset", drift)
+    if t is not _MISSING and same(o, t):  # Silvasoft already holds OutSmart's value, whoever put it there
+        return FieldDiff(path, t, o, synced, silvasoft, "same", False)
     if drift and path in keep:
         return FieldDiff(path, t, t, synced, silvasoft, "keep", True)
     if current is _MISSING:
@@ -137,18 +139,21 @@ def _ordered(mine: dict[str, Any], base: dict[str, Any]) -> Iterable[str]:
     yield from (path for path in base if path not in mine)
 
 
-def _without(params: dict[str, Any], kept: set[str]) -> dict[str, Any]:
-    """The parameters with the kept paths left out (a kept main-contact field leaves the contact's other fields)."""
+def _keeping(params: dict[str, Any], kept: dict[str, Any]) -> dict[str, Any]:
+    """The parameters with each kept path set to Silvasoft's own value.
+
+    Sending the kept value (rather than leaving it out) matters for the main contact: updaterelation/ replaces the
+    contact as a whole, so a field left out of it would be cleared."""
     out = copy.deepcopy(params)
-    for path in kept:
+    for path, value in kept.items():
         match = _PATH.match(path)
         if match is None:
-            out.pop(path, None)
+            out[path] = value
             continue
         items = out.get(match["key"])
         index = int(match["index"])
         if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
-            items[index].pop(match["child"], None)
+            items[index][match["child"]] = value
     return out
 
 

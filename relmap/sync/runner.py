@@ -19,11 +19,11 @@ from relmap.plan import Plan, Rule
 from relmap.render import Rendered, render_all
 from relmap.sources.outsmart import OutSmartClient
 from relmap.sources.records import RecordProblem, SourceRecord
-from relmap.state import Link, State, payload_hash
+from relmap.state import Intent, Link, State, payload_hash
 from relmap.sync.apply import Applier, Outcome, outcome
 from relmap.sync.changes import Change, Planner
 from relmap.sync.drift import kept_parameters
-from relmap.sync.identity import Directory
+from relmap.sync.identity import Directory, Match
 from relmap.sync.saved import SavedPlan, silvasoft_fingerprint, source_fingerprint
 from relmap.sync.writeback import write_back
 from relmap.targets.silvasoft import SilvasoftClient
@@ -133,7 +133,7 @@ class Sync:
         items = self._read(since)
         directory = Directory({link.guid: debtor for debtor, link in self.state.links().items()})
         try:
-            self._settle_and_list(items, directory, since is None)
+            self._settle_and_list(items, directory, since is None, always=saved is not None)
         except (BudgetSpent, RateLimited) as stop:
             self._stopped(result, stop)
         planner = self._planner(self.state.links(), directory)
@@ -142,20 +142,29 @@ class Sync:
         for item in items:
             result.outcomes.append(self._one(item, planner, applier, result, saved))
             self.progress.advance(result.outcomes[-1])
-        if saved:
-            result.outcomes += self._unseen(saved, items)
         if self.plan.source.write_back and self.outsmart is not None:
-            result.warnings += write_back(self.outsmart, self.state, [i.record for i in items if i.record])
+            records = [i.record for i, o in zip(items, result.outcomes, strict=True) if i.record]
+            if saved:  # a saved plan's run writes back only what it applied
+                applied = {o.debtor_number for o in result.outcomes if o.action in ("created", "updated", "linked")}
+                records = [r for r in records if r.debtor_number in applied]
+            result.warnings += write_back(self.outsmart, self.state, records)
         self._finish(result, run_id, items, move_watermark=saved is None)
+        if saved:
+            unseen = self._unseen(saved, items)
+            result.stale += len(unseen)
+            result.outcomes += unseen
         return result
 
-    def preview(self, full: bool = False) -> Preview:
-        """Plan every relation as a run would, reading both sides and writing nothing (no link, no watermark)."""
+    def preview(self, full: bool = False, list_silvasoft: bool = False) -> Preview:
+        """Plan every relation as a run would, reading both sides and writing nothing (no link, no watermark).
+
+        ``list_silvasoft`` lists Silvasoft even when the run would not (a plan saved to be applied later needs
+        Silvasoft's own copy of every relation, to tell whether it changed in between)."""
         since = self._since(full)
         items = self._read(since)
         links = self.state.links()
         directory = Directory({link.guid: debtor for debtor, link in links.items()})
-        if self._needs_listing(items, since is None):
+        if list_silvasoft or self._needs_listing(items, since is None):
             self.progress.phase("listing Silvasoft relations")
             try:
                 directory.add_listing(self.silvasoft.list_all())
@@ -194,20 +203,30 @@ class Sync:
         return Planner(links, self.state.failure, directory, self.match_email, keep)
 
     def _recovered(self, links: dict[str, Link], directory: Directory) -> dict[str, Link]:
-        """The links as a run would have them after settling interrupted writes (see _settle_and_list)."""
+        """The links as a run would have them after settling interrupted writes (as _settle_and_list does)."""
         links = dict(links)
-        for intent in self.state.intents():
+        for intent, match in self._recoveries(directory):
             link = links.get(intent.debtor_number)
-            if intent.action == "create" and link is None:
-                match = directory.find_created(intent.payload)
-                if match and directory.claim(match.guid, intent.debtor_number) is None:
-                    links[intent.debtor_number] = Link(
-                        intent.debtor_number, match.guid, None, None, intent.endpoint, intent.payload,
-                        payload_hash(intent.payload), "recovered", False,
-                    )  # fmt: skip
+            if match is not None:
+                links[intent.debtor_number] = Link(
+                    intent.debtor_number, match.guid, None, None, intent.endpoint, intent.payload,
+                    payload_hash(intent.payload), "recovered", False,
+                )  # fmt: skip
             elif link is not None:
-                links[intent.debtor_number] = replace(link, payload=None, payload_hash=None)
+                links[intent.debtor_number] = replace(link, payload_hash=None)
         return links
+
+    def _recoveries(self, directory: Directory) -> list[tuple[Intent, Match | None]]:
+        """Each open intent, with the relation its interrupted create made (claimed for it), if one is listed."""
+        found: list[tuple[Intent, Match | None]] = []
+        for intent in self.state.intents():
+            match = None
+            if intent.action == "create" and self.state.link(intent.debtor_number) is None:
+                candidate = directory.find_created(intent.payload)
+                if candidate and directory.claim(candidate.guid, intent.debtor_number) is None:
+                    match = candidate
+            found.append((intent, match))
+        return found
 
     def _one(
         self, item: Item, planner: Planner, applier: Applier, result: RunResult, saved: SavedPlan | None = None
@@ -253,36 +272,33 @@ class Sync:
             result.stopped = "Silvasoft reports its hourly request limit reached (other tools may share it)"
             result.resume_at = self.clock() + 3600
 
-    def _settle_and_list(self, items: list[Item], directory: Directory, full: bool) -> None:
+    def _settle_and_list(self, items: list[Item], directory: Directory, full: bool, always: bool = False) -> None:
         """List Silvasoft when the run needs it (see _needs_listing); settle interrupted writes."""
-        if not self._needs_listing(items, full):
+        if not always and not self._needs_listing(items, full):
             return
-        intents = self.state.intents()
         self.progress.phase("listing Silvasoft relations")
         directory.add_listing(self.silvasoft.list_all())
-        for intent in intents:
-            if intent.action == "create" and self.state.link(intent.debtor_number) is None:
-                match = directory.find_created(intent.payload)
-                if match and directory.claim(match.guid, intent.debtor_number) is None:
-                    self.state.save_link(
-                        intent.debtor_number,
-                        match.guid,
-                        customer_number=None,
-                        route=None,
-                        endpoint=intent.endpoint,
-                        payload=intent.payload,
-                        matched_by="recovered",
-                        intent=intent.id,
-                    )
-                    continue
-            else:
-                self.state.forget_payload(intent.debtor_number)  # an update's outcome is unknown: send it again
+        for intent, match in self._recoveries(directory):
+            if match is not None:
+                self.state.save_link(
+                    intent.debtor_number,
+                    match.guid,
+                    customer_number=None,
+                    route=None,
+                    endpoint=intent.endpoint,
+                    payload=intent.payload,
+                    matched_by="recovered",
+                    intent=intent.id,
+                )
+                continue
+            if self.state.link(intent.debtor_number) is not None:
+                self.state.forget_payload(intent.debtor_number)  # an update's outcome is unknown: check it again
             self.state.close_intent(intent.id)
 
     def _needs_listing(self, items: list[Item], full: bool) -> bool:
-        """One listing of Silvasoft per run, only when needed: a relation is unlinked, a write was interrupted, the
-        run reads everything (so drift in Silvasoft is found), or a changed relation has parameters whose Silvasoft
-        value the mapping keeps."""
+        """One listing of Silvasoft per run, only when needed: a relation is unlinked, a write was interrupted or not
+        confirmed, the run reads everything (so drift in Silvasoft is found), or a changed relation has parameters
+        whose Silvasoft value the mapping keeps."""
         if self.state.intents():
             return True
         links = self.state.links()
@@ -293,9 +309,17 @@ class Sync:
             if link is None:
                 if self._unlinked(item.result):
                     return True
-            elif full or (link.payload_hash != payload_hash(item.result.payload) and self._keeps(item.result.route)):
+            elif self._compares_with_silvasoft(link, item.result, full):
                 return True
         return False
+
+    def _compares_with_silvasoft(self, link: Link, result: Rendered, full: bool) -> bool:
+        """A linked relation needs Silvasoft's copy when everything is read (drift), its last update was not
+        confirmed, or it changed and has parameters whose Silvasoft value is kept."""
+        if full or link.payload_hash is None:
+            return True
+        changed = link.payload_hash != payload_hash(result.payload or {})
+        return changed and self._keeps(result.route)
 
     def _keeps(self, route: str | None) -> bool:
         return any(r.name == route and kept_parameters(r, self.plan.target.drift) for r in self.plan.routes)

@@ -78,6 +78,20 @@ class SavedPlan:
         return None
 
 
+def _invalid(doc: dict[str, Any]) -> str | None:
+    """The first way ``doc`` breaks schemas/plan.schema.json, or None."""
+    import jsonschema
+
+    from relmap.schema import packaged_schema
+
+    validator = jsonschema.Draft202012Validator(packaged_schema("plan.schema.json"))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+    if error is None:
+        return None
+    where = "/".join(str(part) for part in error.absolute_path) or "the top level"
+    return f"{where}: {error.message[:200]}"
+
+
 def load(path: str, mapping_digest: str, account: str) -> SavedPlan:
     """Read a saved plan; refuse one made for another mapping text or another Silvasoft account."""
     try:
@@ -93,6 +107,9 @@ def load(path: str, mapping_digest: str, account: str) -> SavedPlan:
             f"{path} has plan format {doc.get('format_version')!r}; this relmap applies format {FORMAT_VERSION}: "
             "make a new plan"
         )
+    problem = _invalid(doc)
+    if problem:
+        raise ConfigError(f"{path} is not a valid relmap plan ({problem}); make a new plan")
     if doc.get("masked"):
         raise ConfigError(f"{path} was made with --mask-pii and cannot be applied; make a plan without it")
     if (doc.get("mapping") or {}).get("digest") != mapping_digest:
