@@ -12,7 +12,7 @@ from relmap.state import Link, payload_hash
 from relmap.sync.changes import Planner, update_params
 from relmap.sync.drift import compare
 from relmap.sync.identity import Directory, existed_before, parse_created
-from relmap.sync.runner import _deduplicated
+from relmap.sync.reading import deduplicated
 
 
 def rendered(debtor: str, email: str | None = None, number: int | None = None, **extra: Any) -> Rendered:
@@ -154,7 +154,7 @@ def test_a_relation_sent_twice_identically_counts_once():
     one = SourceRecord(0, "a", {"debtor_number": "1", "name": "A"}, {})
     same = SourceRecord(1, "b", {"debtor_number": "1", "name": "A"}, {})
     other = SourceRecord(2, "c", {"debtor_number": "1", "name": "B"}, {})
-    assert _deduplicated([one, same, other]) == [one, other]
+    assert deduplicated([one, same, other]) == [one, other]
 
 
 def test_an_interrupted_create_is_never_matched_to_a_relation_someone_else_owns():

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from relmap.plan import Plan, Rule
+
 # A relation Silvasoft returns from a create counts as "already there" when it is this much older than the request.
 CREATED_SKEW = 600.0
 
@@ -151,3 +153,15 @@ def _same(relation: dict[str, Any], payload: dict[str, Any], key: str) -> bool:
         return str(value or "").replace(" ", "").casefold()
 
     return norm(relation.get(key)) == norm(payload.get(key))
+
+
+def email_identity(plan: Plan) -> bool:
+    """E-mail identifies a relation unless the mapping creates relations with OnExistingRelationEmail: CONTINUE."""
+    return not any(
+        isinstance(member, Rule)
+        and member.name == "OnExistingRelationEmail"
+        and member.kind == "value"
+        and str(member.get({})).upper() == "CONTINUE"
+        for route in plan.routes
+        for member in route.fields
+    )

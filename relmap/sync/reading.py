@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 
 from relmap.errors import ConfigError
 from relmap.plan import Plan
@@ -10,6 +11,7 @@ from relmap.sources.outsmart import OutSmartClient
 from relmap.sources.records import RecordProblem, SourceRecord, normalize_record
 
 Reader = Callable[[str | None], Iterable[SourceRecord | RecordProblem]]
+STAMP = "%Y-%m-%d %H:%M:%S"  # OutSmart's modified_at / created_at
 
 
 def reader(plan: Plan, client: OutSmartClient | None) -> Reader:
@@ -71,3 +73,28 @@ def check_freefields(plan: Plan, settings: list[object]) -> None:
             problems.append(f"'{name}' is freefield {actual} in OutSmart, the mapping says {number}")
     if problems:
         raise ConfigError(f"{plan.path}: freefields: " + "; ".join(problems) + " (GET /freefields/)")
+
+
+def deduplicated(records: Iterable[SourceRecord | RecordProblem]) -> list[SourceRecord | RecordProblem]:
+    """A relation OutSmart sends twice, identically, counts once; two different ones are reported by the planner."""
+    seen: set[tuple[str, str]] = set()
+    kept: list[SourceRecord | RecordProblem] = []
+    for record in records:
+        if isinstance(record, SourceRecord):
+            key = (record.debtor_number, repr(sorted(record.fields.items())) + repr(sorted(record.freefields.items())))
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(record)
+    return kept
+
+
+def stamp(value: str | None) -> str | None:
+    """A usable ``YYYY-MM-DD HH:MM:SS`` (zero dates and odd values are not)."""
+    if not value or value.startswith("0000"):
+        return None
+    try:
+        datetime.strptime(value, STAMP)
+    except ValueError:
+        return None
+    return value

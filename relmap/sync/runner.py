@@ -15,7 +15,7 @@ from typing import Protocol
 
 from relmap.budget import Budget
 from relmap.errors import BudgetSpent, RateLimited, RelmapError
-from relmap.plan import Plan, Rule
+from relmap.plan import Plan
 from relmap.render import Rendered, render_all
 from relmap.sources.outsmart import OutSmartClient
 from relmap.sources.records import RecordProblem, SourceRecord
@@ -23,12 +23,12 @@ from relmap.state import Intent, Link, State, payload_hash
 from relmap.sync.apply import Applier, Outcome, outcome
 from relmap.sync.changes import Change, Planner
 from relmap.sync.drift import kept_parameters
-from relmap.sync.identity import Directory, Match
+from relmap.sync.identity import Directory, Match, email_identity
+from relmap.sync.reading import STAMP, deduplicated, stamp
 from relmap.sync.saved import SavedPlan, silvasoft_fingerprint, source_fingerprint
 from relmap.sync.writeback import write_back
 from relmap.targets.silvasoft import SilvasoftClient
 
-STAMP = "%Y-%m-%d %H:%M:%S"
 OVERLAP = timedelta(minutes=15)  # OutSmart's clock and ours may disagree; re-reading a little costs nothing
 
 
@@ -121,7 +121,7 @@ class Sync:
         self.outsmart = outsmart
         self.progress = progress or Silent()
         self.clock = clock
-        self.match_email = _email_identity(plan)
+        self.match_email = email_identity(plan)
         self.result = RunResult()  # filled as the run goes, so a fatal error still leaves what was done
 
     def run(self, full: bool = False, saved: SavedPlan | None = None) -> RunResult:
@@ -332,14 +332,14 @@ class Sync:
         return not (refused and result.payload is not None and refused[0] == payload_hash(result.payload))
 
     def _items(self, records: Iterable[SourceRecord | RecordProblem]) -> Iterator[Item]:
-        listed = _deduplicated(records)
+        listed = deduplicated(records)
         by_index = {record.index: record for record in listed}
         for rendered in render_all(self.plan, listed):
             found = by_index.get(rendered.index)
             source = found if isinstance(found, SourceRecord) else None
             fields = source.fields if source else {}
             name = str(fields.get("name") or "")
-            yield Item(source, rendered, name, _stamp(fields.get("modified_at")))
+            yield Item(source, rendered, name, stamp(fields.get("modified_at")))
 
     def _since(self, full: bool) -> str | None:
         """The lower bound of an incremental read, or None to read everything."""
@@ -365,40 +365,3 @@ class Sync:
         result.budget_left = self.budget.left()
         outcome_name = "stopped" if result.stopped else ("failed" if result.counts()["failed"] else "ok")
         self.state.finish_run(run_id, outcome_name, dict(result.counts()), result.silvasoft_requests)
-
-
-def _deduplicated(records: Iterable[SourceRecord | RecordProblem]) -> list[SourceRecord | RecordProblem]:
-    """A relation OutSmart sends twice, identically, counts once; two different ones are reported by the planner."""
-    seen: set[tuple[str, str]] = set()
-    kept: list[SourceRecord | RecordProblem] = []
-    for record in records:
-        if isinstance(record, SourceRecord):
-            key = (record.debtor_number, repr(sorted(record.fields.items())) + repr(sorted(record.freefields.items())))
-            if key in seen:
-                continue
-            seen.add(key)
-        kept.append(record)
-    return kept
-
-
-def _stamp(value: str | None) -> str | None:
-    """A usable ``YYYY-MM-DD HH:MM:SS`` (zero dates and odd values are not)."""
-    if not value or value.startswith("0000"):
-        return None
-    try:
-        datetime.strptime(value, STAMP)
-    except ValueError:
-        return None
-    return value
-
-
-def _email_identity(plan: Plan) -> bool:
-    """E-mail identifies a relation unless the mapping creates relations with OnExistingRelationEmail: CONTINUE."""
-    return not any(
-        isinstance(member, Rule)
-        and member.name == "OnExistingRelationEmail"
-        and member.kind == "value"
-        and str(member.get({})).upper() == "CONTINUE"
-        for route in plan.routes
-        for member in route.fields
-    )
