@@ -75,7 +75,7 @@ def test_payload_diff_names_each_key(run_cli) -> None:
     block = result.out.split("FAIL payload differs\n")[1].split("tests/cases/")[0]
     assert block == (
         "  payload: 5 differences\n"
-        '    CustomerNumber: expected "10001", got 10001 (a number, not text)\n'
+        '    CustomerNumber: expected "10001", got 10001 (a number, not a string)\n'
         '    GroupName: expected "Zakelijk", got "Particulier"\n'
         '    Address_PostalCode: expected "1234AB", got "1234 AB"\n'
         '    Relation_Contact[0].Sex: unexpected "Man"\n'

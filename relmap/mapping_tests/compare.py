@@ -14,6 +14,7 @@ from typing import Any
 from relmap.mapping_tests.model import Case, Difference, Expectation, Failure
 from relmap.render import FieldError, Rendered
 from relmap.schema import did_you_mean
+from relmap.sources.records import json_type
 
 _SHOWN = 100  # characters of a value shown in a difference
 
@@ -140,22 +141,10 @@ def difference_text(found: Difference) -> str:
     else:
         text = f"{found.path}: expected {_value(found.expected)}, got {_value(found.actual)}"
         if _value(found.expected).strip('"') == _value(found.actual).strip('"'):
-            text += f" ({_kind(found.actual)}, not {_kind(found.expected)})"
+            text += f" ({json_type(found.actual)}, not {json_type(found.expected)})"
     return text + (f" ({found.hint})" if found.hint else "")
 
 
 def _value(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return "a list" if isinstance(value, list) else "an object"
