@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -32,34 +33,20 @@ def dry_run(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    from relmap.budget import Budget
-    from relmap.commands.run import _progress, mapping_digest
-    from relmap.http import HttpClient
+    from relmap.commands.run import connected
     from relmap.report.plan import Context, document
-    from relmap.state import State
-    from relmap.sync import connect
-    from relmap.sync.reading import reader
-    from relmap.sync.runner import Sync
-    from relmap.targets.silvasoft import SilvasoftClient
 
-    settings = connect.settings(plan, environ, pace)
-    digest = mapping_digest(args.mapping)
-    with State(state_path, settings.target) as state, connect.session() as session:
-        outsmart = connect.outsmart_client(settings, session) if plan.source.kind == "outsmart" else None
-        budget = Budget(state, settings.pace)
-        http = HttpClient(session, settings.silvasoft_url, settings.redact)
-        silvasoft = SilvasoftClient(http, settings.username, settings.api_key, budget)
-        progress = _progress(err, args.quiet)
-        sync = Sync(plan, state, silvasoft, budget, reader(plan, outsmart), digest, outsmart, progress)
+    with connected(args, plan, environ, pace, state_path, err) as wired:
+        settings = wired.settings
         try:
-            preview = sync.preview(full=args.full, list_silvasoft=bool(args.out))
+            preview = wired.sync.preview(full=args.full, list_silvasoft=bool(args.out))
         except RelmapError as exc:
             raise RelmapError(settings.redact(str(exc))) from None
         finally:
-            progress.close()
+            wired.progress.close()
     context = Context(
         mapping_path=args.mapping,
-        mapping_digest=digest,
+        mapping_digest=wired.digest,
         account=settings.target,
         coverage=_coverage(plan, preview),
         mask_pii=args.mask_pii,
@@ -67,7 +54,7 @@ def dry_run(
     )
     doc = document(preview, context, settings.redact)
     if args.out:
-        saved = document(preview, Context(**{**context.__dict__, "mask_pii": False}), settings.redact)
+        saved = document(preview, replace(context, mask_pii=False), settings.redact)
         _write(args.out, json.dumps(saved, ensure_ascii=False, indent=2) + "\n", "the plan")
     if args.report:
         lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in doc["relations"])

@@ -8,9 +8,11 @@ and none failed: the next run continues them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
     from relmap.budget import Pace
     from relmap.commands.progress import ClosingProgress
     from relmap.sync.apply import Outcome
-    from relmap.sync.runner import RunResult
+    from relmap.sync.connect import Settings
+    from relmap.sync.runner import RunResult, Sync
 
 EXIT_PENDING = 3
 
@@ -84,6 +87,45 @@ def _misuse(args: argparse.Namespace) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Connected:
+    """A run's pieces, wired to both APIs and the state database: what run and run --dry-run share."""
+
+    settings: Settings
+    sync: Sync
+    progress: ClosingProgress
+    digest: str
+
+
+@contextlib.contextmanager
+def connected(
+    args: argparse.Namespace, plan: Plan, environ: dict[str, str], pace: Pace | None, state_path: Path, err: TextIO
+) -> Iterator[Connected]:
+    """Settings, the state (locked), one HTTP session, both clients, the budget and the Sync. The caller closes the
+    progress display before it prints; it is closed again (harmlessly) on the way out."""
+    from relmap.budget import Budget
+    from relmap.http import HttpClient
+    from relmap.state import State
+    from relmap.sync import connect
+    from relmap.sync.reading import reader
+    from relmap.sync.runner import Sync
+    from relmap.targets.silvasoft import SilvasoftClient
+
+    settings = connect.settings(plan, environ, pace)
+    digest = mapping_digest(args.mapping)
+    with State(state_path, settings.target) as state, connect.session() as session:
+        outsmart = connect.outsmart_client(settings, session) if plan.source.kind == "outsmart" else None
+        budget = Budget(state, settings.pace)
+        http = HttpClient(session, settings.silvasoft_url, settings.redact)
+        silvasoft = SilvasoftClient(http, settings.username, settings.api_key, budget)
+        progress = _progress(err, args.quiet, args.mask_pii)
+        sync = Sync(plan, state, silvasoft, budget, reader(plan, outsmart), digest, outsmart, progress)
+        try:
+            yield Connected(settings, sync, progress, digest)
+        finally:
+            progress.close()  # callers close it earlier, before printing; this is for an error on the way
+
+
 def _sync(
     args: argparse.Namespace,
     plan: Plan,
@@ -93,25 +135,11 @@ def _sync(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    from relmap.budget import Budget
-    from relmap.http import HttpClient
-    from relmap.state import State
-    from relmap.sync import connect
-    from relmap.sync.reading import reader
-    from relmap.sync.runner import Sync
     from relmap.sync.saved import load as load_plan
-    from relmap.targets.silvasoft import SilvasoftClient
 
-    settings = connect.settings(plan, environ, pace)
-    with State(state_path, settings.target) as state, connect.session() as session:
-        outsmart = connect.outsmart_client(settings, session) if plan.source.kind == "outsmart" else None
-        budget = Budget(state, settings.pace)
-        http = HttpClient(session, settings.silvasoft_url, settings.redact)
-        silvasoft = SilvasoftClient(http, settings.username, settings.api_key, budget)
-        progress = _progress(err, args.quiet, args.mask_pii)
-        digest = mapping_digest(args.mapping)
-        saved = load_plan(args.plan, digest, settings.target) if args.plan else None
-        sync = Sync(plan, state, silvasoft, budget, reader(plan, outsmart), digest, outsmart, progress)
+    with connected(args, plan, environ, pace, state_path, err) as wired:
+        settings, sync, progress = wired.settings, wired.sync, wired.progress
+        saved = load_plan(args.plan, wired.digest, settings.target) if args.plan else None
         try:
             result = sync.run(full=args.full, saved=saved)
         except RelmapError as exc:
