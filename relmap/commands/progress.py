@@ -91,12 +91,9 @@ class MaskedProgress:
         self.inner.start(total)
 
     def advance(self, outcome: Outcome) -> None:
-        from dataclasses import replace
+        from relmap.report.mask import mask_outcome
 
-        from relmap.report.mask import Masker, mask_value
-
-        masker = Masker.for_relation({"name": outcome.name}, {})
-        self.inner.advance(replace(outcome, name=mask_value(outcome.name), error=masker.text(outcome.error)))
+        self.inner.advance(mask_outcome(outcome))
 
     def close(self) -> None:
         self.inner.close()

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from relmap.sync.apply import Outcome
 
 MASK = "•••"
 # Silvasoft parameters (the last part of a path such as Relation_Contact[0].Email) that hold personal data.
@@ -29,6 +32,14 @@ def is_pii(parameter: str) -> bool:
 
 def mask_value(value: Any) -> Any:
     return MASK if isinstance(value, str) and value.strip() else value
+
+
+def mask_outcome(outcome: Outcome) -> Outcome:
+    """A real run's line for one relation (progress and --report), with its name and personal values masked."""
+    from dataclasses import replace
+
+    masker = Masker.for_relation({"name": outcome.name}, {})
+    return replace(outcome, name=mask_value(outcome.name), error=masker.text(outcome.error))
 
 
 @dataclass(frozen=True)

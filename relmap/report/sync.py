@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from relmap.report.mask import Masker, mask_value
+from relmap.report.mask import mask_outcome
 from relmap.sync.apply import Outcome
 from relmap.sync.runner import RunResult
 
@@ -74,10 +74,7 @@ def stale_text(result: RunResult) -> str:
 
 def report_lines(outcomes: Iterable[Outcome], redact: Callable[[str], str], mask_pii: bool = False) -> Iterable[str]:
     for outcome in outcomes:
-        record: dict[str, Any] = outcome.as_dict()
+        record: dict[str, Any] = (mask_outcome(outcome) if mask_pii else outcome).as_dict()
         if record["error"]:
             record["error"] = redact(record["error"])
-        if mask_pii:
-            masker = Masker.for_relation({"name": outcome.name}, {})
-            record["name"], record["error"] = mask_value(record["name"]), masker.text(record["error"])
         yield json.dumps(record, ensure_ascii=False) + "\n"
