@@ -216,19 +216,37 @@ class Renderer:
         return value
 
     def _value(self, rule: Rule, context: dict[str, Any]) -> Any:
-        # TracingRenderer._value takes these same steps, noting each; change both together.
-        raw = rule.get(context)
-        if rule.lookup is not None:
-            raw = _look_up(rule, lookup_key(raw), raw)[0]
-        if is_empty(raw) and rule.fallback is not None:
-            raw = rule.fallback
-        return convert(raw, rule.param, self.date_format)
+        return _evaluate(rule, context, self.date_format, None)
 
     def _test(self, condition: Condition, context: dict[str, Any], label: str) -> bool:
         try:
             return bool(condition.test(context))
         except Exception as exc:  # same reason as in _rule: user code, this record's problem
             raise _ConditionError(FieldError(f"{label} when", _template_error(exc), condition.location)) from exc
+
+
+def _evaluate(rule: Rule, context: dict[str, Any], date_format: str, step: ValueStep | None) -> Any:
+    """A rule's value: read, look up, fall back, convert; ``step`` (explain's trace) notes each stage."""
+    raw = rule.get(context)
+    if step is not None:
+        step.raw, step.stage = raw, "lookup"
+    if rule.lookup is not None:
+        key = lookup_key(raw)
+        if step is not None:
+            step.lookup_key = key  # before the lookup: a miss raises, and explain shows the key it missed
+        raw, how = _look_up(rule, key, raw)
+        if step is not None:
+            step.lookup = how
+    if is_empty(raw) and rule.fallback is not None:
+        raw = rule.fallback
+        if step is not None:
+            step.fallback = True
+    if step is None:
+        return convert(raw, rule.param, date_format)
+    step.looked_up, step.stage = raw, "convert"
+    step.value = convert(raw, rule.param, date_format)
+    step.stage = "done"
+    return step.value
 
 
 def lookup_key(raw: Any) -> str:
@@ -374,15 +392,4 @@ class TracingRenderer(Renderer):
 
     def _value(self, rule: Rule, context: dict[str, Any]) -> Any:
         step = self.trace.values[self._label] = ValueStep(rule, self._label)
-        raw = step.raw = rule.get(context)
-        step.stage = "lookup"
-        if rule.lookup is not None:
-            step.lookup_key = lookup_key(raw)
-            raw, step.lookup = _look_up(rule, step.lookup_key, raw)
-        if is_empty(raw) and rule.fallback is not None:
-            raw, step.fallback = rule.fallback, True
-        step.looked_up = raw
-        step.stage = "convert"
-        step.value = convert(raw, rule.param, self.date_format)
-        step.stage = "done"
-        return step.value
+        return _evaluate(rule, context, self.date_format, step)
