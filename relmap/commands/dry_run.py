@@ -33,7 +33,7 @@ def dry_run(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    from relmap.commands.run import connected
+    from relmap.commands.run import connected, write_file
     from relmap.report.plan import Context, document
 
     with connected(args, plan, environ, pace, state_path, err) as wired:
@@ -55,10 +55,10 @@ def dry_run(
     doc = document(preview, context, settings.redact)
     if args.out:
         saved = document(preview, replace(context, mask_pii=False), settings.redact)
-        _write(args.out, json.dumps(saved, ensure_ascii=False, indent=2) + "\n", "the plan")
+        write_file(args.out, json.dumps(saved, ensure_ascii=False, indent=2) + "\n", "the plan")
     if args.report:
         lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in doc["relations"])
-        _write(args.report, lines, "the report")
+        write_file(args.report, lines, "the report")
     _show(doc, args.format, out)
     summary = doc["summary"]
     if summary["error"]:
@@ -96,10 +96,3 @@ def _show(doc: dict[str, Any], format: str, out: TextIO) -> None:
         from relmap.report.plan_text import text
 
         out.write(text(doc))
-
-
-def _write(path: str, text: str, what: str) -> None:
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise RelmapError(f"cannot write {what} {path}: {exc.strerror}") from None

@@ -167,11 +167,15 @@ def _write_report(path: str | None, outcomes: list[Outcome], redact: Callable[[s
         return
     from relmap.report.sync import report_lines
 
+    write_file(path, "".join(report_lines(outcomes, redact, mask_pii)), "the report")
+
+
+def write_file(path: str, text: str, what: str) -> None:
+    """Write an output file the user named; a failure is a located error, not a traceback."""
     try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.writelines(report_lines(outcomes, redact, mask_pii))
+        Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise RelmapError(f"cannot write the report {path}: {exc.strerror}") from None
+        raise RelmapError(f"cannot write {what} {path}: {exc.strerror}") from None
 
 
 def _summary(result: RunResult, out: TextIO) -> None:

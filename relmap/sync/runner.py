@@ -122,6 +122,8 @@ class Sync:
         self.progress = progress or Silent()
         self.clock = clock
         self.match_email = email_identity(plan)
+        # route name → the parameters whose drifted Silvasoft value the mapping keeps
+        self.keep = {route.name: kept_parameters(route, plan.target.drift) for route in plan.routes}
         self.result = RunResult()  # filled as the run goes, so a fatal error still leaves what was done
 
     def run(self, full: bool = False, saved: SavedPlan | None = None) -> RunResult:
@@ -199,8 +201,7 @@ class Sync:
         return list(self._items(self.read(since)))
 
     def _planner(self, links: dict[str, Link], directory: Directory) -> Planner:
-        keep = {route.name: kept_parameters(route, self.plan.target.drift) for route in self.plan.routes}
-        return Planner(links, self.state.failure, directory, self.match_email, keep)
+        return Planner(links, self.state.failure, directory, self.match_email, self.keep)
 
     def _recovered(self, links: dict[str, Link], directory: Directory) -> dict[str, Link]:
         """The links as a run would have them after settling interrupted writes (as _settle_and_list does)."""
@@ -319,10 +320,7 @@ class Sync:
         if full or link.payload_hash is None:
             return True
         changed = link.payload_hash != payload_hash(result.payload or {})
-        return changed and self._keeps(result.route)
-
-    def _keeps(self, route: str | None) -> bool:
-        return any(r.name == route and kept_parameters(r, self.plan.target.drift) for r in self.plan.routes)
+        return changed and bool(self.keep.get(result.route or ""))
 
     def _unlinked(self, result: Rendered) -> bool:
         debtor = result.debtor_number or ""
