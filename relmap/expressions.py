@@ -9,9 +9,10 @@ from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.exceptions import TemplateAssertionError
-from jinja2.sandbox import SandboxedEnvironment
 
 from relmap.catalog.outsmart import FREEFIELD_MAX, FREEFIELD_MIN
+from relmap.limits import MAX_SIZE, TemplateLimit, charge, evaluation
+from relmap.template_env import DROPPED_FILTERS, BoundedEnvironment
 
 Compiled = Callable[[dict[str, Any]], Any]
 
@@ -30,14 +31,20 @@ def _finalize(value: Any) -> Any:
     return "" if value is None else value  # a missing value renders as nothing, never as "None"
 
 
-@lru_cache(maxsize=1)
-def environment() -> SandboxedEnvironment:
-    """The sandboxed environment every mapping template runs in."""
-    from relmap.filters import FILTERS, TESTS
+# Compiling is bounded too: a template is text of the mapping file, but Jinja's parser and Python's compiler recurse.
+COMPILE_TIME_LIMIT = 10.0
+MAX_NESTING = 40
 
-    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, finalize=_finalize)
-    env.filters.update(FILTERS)
-    env.tests.update(TESTS)
+
+@lru_cache(maxsize=1)
+def environment() -> BoundedEnvironment:
+    """The sandboxed, immutable, bounded environment every mapping template runs in."""
+    from relmap.filters import FILTERS, TESTS
+    from relmap.template_env import bounded
+
+    env = BoundedEnvironment(undefined=StrictUndefined, autoescape=False, finalize=_finalize)
+    env.filters.update({name: bounded(function) for name, function in FILTERS.items()})
+    env.tests.update({name: bounded(function) for name, function in TESTS.items()})
     return env
 
 
@@ -47,14 +54,49 @@ def compile_code(
     """Compile a template (``expression=False``) or a bare expression; on failure, say where and why."""
     env = environment()
     text = source if not expression else "{{ (" + source + ") }}"
+    deep = _too_deep(source)
+    if deep:
+        return None, None, deep
     try:
-        tree = env.parse(text)
-        function = _expression(env, source) if expression else _template(env, tree)
+        with evaluation(COMPILE_TIME_LIMIT):
+            tree = env.parse(text)
+            function = _expression(env, source) if expression else _template(env, tree)
     except TemplateAssertionError as exc:
         return None, None, _assertion(exc)
     except TemplateSyntaxError as exc:
         return None, None, TemplateProblem(exc.lineno or 1, f"template syntax error: {exc.message}", "template-syntax")
+    except TemplateLimit as exc:
+        return None, None, TemplateProblem(1, f"template cannot be compiled: {exc}", "template-limit")
+    except RecursionError:
+        return None, None, _nested(1)
+    except (ValueError, SyntaxError, MemoryError, OverflowError) as exc:  # e.g. a number literal of 5,000 digits
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None, None, TemplateProblem(1, f"template cannot be compiled: {message}", "template-invalid")
     return function, tree, None
+
+
+def _too_deep(source: str) -> TemplateProblem | None:
+    """Brackets nested past MAX_NESTING: refused before Jinja's recursive parser meets them."""
+    depth, line = 0, 1
+    for char in source:
+        if char in "([{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return _nested(line)
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        elif char == "\n":
+            line += 1
+    return None
+
+
+def _nested(line: int) -> TemplateProblem:
+    return TemplateProblem(
+        line,
+        f"template nests brackets deeper than {MAX_NESTING} levels",
+        "template-limit",
+        "split it into {% set %} steps",
+    )
 
 
 def template_names() -> dict[str, Any]:
@@ -67,26 +109,34 @@ def template_names() -> dict[str, Any]:
 # therefore already hold template_names(); the template never writes to it (assignments go to the context's own vars).
 
 
-def _template(env: SandboxedEnvironment, tree: nodes.Template) -> Compiled:
+def _template(env: BoundedEnvironment, tree: nodes.Template) -> Compiled:
     template = env.from_string(tree)
     root, new_context = template.root_render_func, template.new_context
 
     def run(names: dict[str, Any]) -> str:
-        return "".join(root(new_context(names, shared=True)))
+        with evaluation():
+            parts, total = [], 0
+            for part in root(new_context(names, shared=True)):
+                total += len(part)
+                if total > MAX_SIZE:
+                    raise TemplateLimit(f"template output is longer than {MAX_SIZE:,} characters")
+                parts.append(part)
+            return "".join(parts)
 
     return run
 
 
-def _expression(env: SandboxedEnvironment, source: str) -> Compiled:
+def _expression(env: BoundedEnvironment, source: str) -> Compiled:
     env.compile_expression(source, undefined_to_none=False)  # raises the syntax error with the user's own text
     template = env.from_string("{% set result = (" + source + ") %}")
     root, new_context = template.root_render_func, template.new_context
 
     def run(names: dict[str, Any]) -> Any:
-        context = new_context(names, shared=True)
-        for _ in root(context):
-            pass
-        return context.vars["result"]
+        with evaluation():
+            context = new_context(names, shared=True)
+            for _ in root(context):
+                pass
+            return charge(context.vars["result"])
 
     return run
 
@@ -97,6 +147,11 @@ def _assertion(exc: TemplateAssertionError) -> TemplateProblem:
         prefix = f"No {kind} named '"
         if message.startswith(prefix):
             name = message[len(prefix) :].split("'", 1)[0]
+            if kind == "filter" and name in DROPPED_FILTERS:
+                hint = "read attributes by name: record.city or record['city']"
+                return TemplateProblem(
+                    exc.lineno or 1, f"the {name} filter is not available in mappings", "template-unsafe", hint
+                )
             pool = environment().filters if kind == "filter" else environment().tests
             from relmap.schema import did_you_mean
 

@@ -16,6 +16,7 @@ from relmap.expressions import template_names
 from relmap.plan import ArrayRule, Condition, Group, Member, Plan, Route, Rule, SourceFilter
 from relmap.sources.query import matches
 from relmap.sources.records import RecordProblem, SourceRecord
+from relmap.template_env import FrozenDict, freeze
 
 Status = Literal["ok", "skipped", "error"]
 # A field the record lacks, or null, is "" in templates: filters never see None (`None | lower` would be "none").
@@ -90,22 +91,27 @@ class Renderer:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.date_format = plan.target.date_format
-        self.variables = dict(plan.variables)
+        self.variables = freeze(plan.variables)  # one object for every record: no template may change it
         self.base = {**template_names(), **_BLANK_FIELDS}
 
     def context(self, record: SourceRecord) -> dict[str, Any]:
-        """The names a template sees: every OutSmart field (missing or null ones as ""), ff, vars and record."""
+        """The names a template sees: every OutSmart field (missing or null ones as ""), ff, vars and record.
+
+        Each is a frozen copy: templates are pure functions of the record, and what a later step (the planner,
+        write-back to OutSmart) reads of the record is the record as read, whatever a template tried.
+        """
         context = dict(self.base)
-        for name, value in record.fields.items():
+        fields = freeze(record.fields)
+        for name, value in fields.items():
             context[name] = "" if value is None else value
         freefields: dict[int | str, Any] = dict(_BLANK_FREEFIELDS)
         for number, value in record.freefields.items():
-            freefields[number] = "" if value is None else value
+            freefields[number] = "" if value is None else freeze(value)
         for name, number in self.plan.freefields.items():
             freefields[name] = freefields.get(number)
-        context["ff"] = freefields
+        context["ff"] = FrozenDict(freefields)
         context["vars"] = self.variables
-        context["record"] = record.fields
+        context["record"] = fields
         return context
 
     def render(self, record: SourceRecord) -> Rendered:

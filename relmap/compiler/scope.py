@@ -10,6 +10,7 @@ from relmap.errors import DiagnosticSink, Location
 from relmap.expressions import Compiled, check_names, compile_code
 from relmap.loader import Document, PathKey
 from relmap.plan import Condition
+from relmap.template_audit import audit
 
 
 @dataclass
@@ -51,7 +52,7 @@ class Scope:
             return None
         assert tree is not None
         ok = True
-        for found in check_names(tree, self.fields, set(self.variables), self.freefields):
+        for found in (*check_names(tree, self.fields, set(self.variables), self.freefields), *audit(tree)):
             self.sink.error(self.doc.text_line(path, found.line), found.message, found.code, found.hint)
             ok = False
         return function if ok else None
