@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -11,7 +12,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.exceptions import TemplateAssertionError
 
 from relmap.catalog.outsmart import FREEFIELD_MAX, FREEFIELD_MIN
-from relmap.limits import MAX_SIZE, TemplateLimit, charge, evaluation
+from relmap.limits import MAX_SIZE, TemplateLimit, bounded_call, charge, evaluation
 from relmap.template_env import DROPPED_FILTERS, BoundedEnvironment
 
 Compiled = Callable[[dict[str, Any]], Any]
@@ -40,11 +41,10 @@ MAX_NESTING = 40
 def environment() -> BoundedEnvironment:
     """The sandboxed, immutable, bounded environment every mapping template runs in."""
     from relmap.filters import FILTERS, TESTS
-    from relmap.template_env import bounded
 
     env = BoundedEnvironment(undefined=StrictUndefined, autoescape=False, finalize=_finalize)
-    env.filters.update({name: bounded(function) for name, function in FILTERS.items()})
-    env.tests.update({name: bounded(function) for name, function in TESTS.items()})
+    env.filters.update(FILTERS)  # relmap's own filters give a normalised value no larger than what they read
+    env.tests.update(TESTS)
     return env
 
 
@@ -113,17 +113,16 @@ def _template(env: BoundedEnvironment, tree: nodes.Template) -> Compiled:
     template = env.from_string(tree)
     root, new_context = template.root_render_func, template.new_context
 
-    def run(names: dict[str, Any]) -> str:
-        with evaluation():
-            parts, total = [], 0
-            for part in root(new_context(names, shared=True)):
-                total += len(part)
-                if total > MAX_SIZE:
-                    raise TemplateLimit(f"template output is longer than {MAX_SIZE:,} characters")
-                parts.append(part)
-            return "".join(parts)
+    def render(names: dict[str, Any]) -> str:
+        parts, total = [], 0
+        for part in root(new_context(names, shared=True)):
+            total += len(part)
+            if total > MAX_SIZE:
+                raise TemplateLimit(f"template output is longer than {MAX_SIZE:,} characters")
+            parts.append(part)
+        return "".join(parts)
 
-    return run
+    return functools.partial(bounded_call, render)
 
 
 def _expression(env: BoundedEnvironment, source: str) -> Compiled:
@@ -131,14 +130,13 @@ def _expression(env: BoundedEnvironment, source: str) -> Compiled:
     template = env.from_string("{% set result = (" + source + ") %}")
     root, new_context = template.root_render_func, template.new_context
 
-    def run(names: dict[str, Any]) -> Any:
-        with evaluation():
-            context = new_context(names, shared=True)
-            for _ in root(context):
-                pass
-            return charge(context.vars["result"])
+    def evaluate(names: dict[str, Any]) -> Any:
+        context = new_context(names, shared=True)
+        for _ in root(context):
+            pass
+        return charge(context.vars["result"])
 
-    return run
+    return functools.partial(bounded_call, evaluate)
 
 
 def _assertion(exc: TemplateAssertionError) -> TemplateProblem:

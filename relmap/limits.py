@@ -15,9 +15,10 @@ or makes a gigabyte string must cost one record error, not the run (nor, when it
 from __future__ import annotations
 
 import ctypes
+import math
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -42,14 +43,18 @@ class TemplateTimeout(TemplateLimit):
     """An evaluation ran past its time limit and was stopped."""
 
 
-class _Meter(threading.local):
-    """What the evaluation running in this thread has made so far (``active`` is False outside one)."""
+class _Slot:
+    """One thread's evaluation: whether one runs, what it has made, its deadline, and whether it was told to stop."""
 
-    active = False
-    total = 0
+    __slots__ = ("active", "deadline", "fired", "ident", "total")
+
+    def __init__(self, ident: int) -> None:
+        self.ident, self.active, self.total, self.deadline, self.fired = ident, False, 0, math.inf, False
 
 
-_meter = _Meter()
+class _Local(threading.local):
+    def __init__(self) -> None:
+        self.slot = _WATCHDOG.register(threading.get_ident())
 
 
 def charge(value: Any) -> Any:
@@ -57,9 +62,10 @@ def charge(value: Any) -> Any:
     amount = size(value, MAX_SIZE)
     if amount > MAX_SIZE:
         raise TemplateLimit(f"a template value would hold more than {MAX_SIZE:,} characters or items")
-    if _meter.active:
-        _meter.total += amount
-        if _meter.total > MAX_TOTAL:
+    slot = _local.slot
+    if slot.active:
+        slot.total += amount
+        if slot.total > MAX_TOTAL:
             raise TemplateLimit(f"a template made more than {MAX_TOTAL:,} characters or items in one evaluation")
     return value
 
@@ -69,14 +75,22 @@ def size(value: Any, cap: int = MAX_SIZE) -> int:
 
     It stops counting once ``cap`` is passed, so that measuring a huge value costs no more than the bound.
     """
-    if isinstance(value, str | bytes | bytearray):
+    kind = type(value)
+    if kind is str or kind is bytes or kind is bytearray:
         return len(value)
+    if kind in _SCALARS:
+        return 1
+    if kind is int:
+        check_int(value)
+        return 1
     if isinstance(value, Undefined):
         value._fail_with_undefined_error()  # an attribute the sandbox refused, inside a list or a dict
+    if isinstance(value, str | bytes | bytearray):
+        return len(value)
     if isinstance(value, int) and not isinstance(value, bool):
         check_int(value)
         return 1
-    if isinstance(value, Mapping):
+    if isinstance(value, dict | Mapping):
         items: Any = value.items()
     elif isinstance(value, list | tuple | set | frozenset):
         items = value
@@ -88,6 +102,9 @@ def size(value: Any, cap: int = MAX_SIZE) -> int:
         if total > cap:
             break
     return total
+
+
+_SCALARS = frozenset({bool, float, type(None)})
 
 
 def check_int(value: int) -> None:
@@ -114,25 +131,40 @@ class _Stop(BaseException):
     library swallows it; ``evaluation`` turns it into a TemplateTimeout, an ordinary record error."""
 
 
+def bounded_call(function: Callable[[Any], Any], argument: Any, seconds: float | None = None) -> Any:
+    """``function(argument)`` as one bounded evaluation: metered sizes, and stopped after ``seconds``
+    (``TIME_LIMIT``). Evaluations do not nest: an inner one shares the outer one's bounds.
+
+    Written out rather than as a context manager, and cheap: it runs for every template of every record.
+    """
+    slot = _local.slot
+    if slot.active:
+        return function(argument)
+    limit = TIME_LIMIT if seconds is None else seconds
+    slot.active, slot.total, slot.deadline = True, 0, time.monotonic() + limit
+    try:
+        return function(argument)
+    except _Stop:
+        raise TemplateTimeout(f"template ran longer than the {limit:g} s limit and was stopped") from None
+    finally:
+        _WATCHDOG.disarm(slot)
+
+
 @contextmanager
 def evaluation(seconds: float | None = None) -> Iterator[None]:
-    """Run the body as one bounded evaluation: metered sizes, and stopped after ``seconds`` (``TIME_LIMIT``).
-
-    Evaluations do not nest: an inner one (a template that renders another) shares the outer one's bounds.
-    """
-    if _meter.active:
+    """The body of the ``with`` as one bounded evaluation, as ``bounded_call`` runs a function."""
+    slot = _local.slot
+    if slot.active:
         yield
         return
-    _meter.active, _meter.total = True, 0
-    seconds = TIME_LIMIT if seconds is None else seconds
-    token = _WATCHDOG.arm(seconds)
+    limit = TIME_LIMIT if seconds is None else seconds
+    slot.active, slot.total, slot.deadline = True, 0, time.monotonic() + limit
     try:
         yield
     except _Stop:
-        raise TemplateTimeout(f"template ran longer than the {seconds:g} s limit and was stopped") from None
+        raise TemplateTimeout(f"template ran longer than the {limit:g} s limit and was stopped") from None
     finally:
-        _WATCHDOG.disarm(token)
-        _meter.active = False
+        _WATCHDOG.disarm(slot)
 
 
 class _Watchdog:
@@ -140,40 +172,37 @@ class _Watchdog:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._armed: dict[int, list[Any]] = {}  # thread id → [deadline, token, fired]
-        self._tokens = 0
+        self._slots: list[_Slot] = []
         self._thread: threading.Thread | None = None
 
-    def arm(self, seconds: float) -> int:
+    def register(self, ident: int) -> _Slot:
+        slot = _Slot(ident)
         with self._lock:
-            self._tokens += 1
-            self._armed[threading.get_ident()] = [time.monotonic() + seconds, self._tokens, False]
+            alive = {thread.ident for thread in threading.enumerate()}
+            self._slots = [s for s in self._slots if s.ident in alive and s.ident != ident] + [slot]
             if self._thread is None:
                 self._thread = threading.Thread(target=self._watch, name="relmap-template-watchdog", daemon=True)
                 self._thread.start()
-            return self._tokens
+        return slot
 
-    def disarm(self, token: int) -> None:
-        ident = threading.get_ident()
+    def disarm(self, slot: _Slot) -> None:
         with self._lock:
-            entry = self._armed.get(ident)
-            if entry is None or entry[1] != token:
-                return
-            del self._armed[ident]
-            if entry[2]:
+            slot.active, slot.deadline = False, math.inf
+            if slot.fired:
                 # A stop may still be pending (the body finished just as the deadline passed): clear it here, under
                 # the lock, so that it can never land in the code after the evaluation.
-                _set_async_exc(ident, None)
+                slot.fired = False
+                _set_async_exc(slot.ident, None)
 
     def _watch(self) -> None:
         while True:
             time.sleep(_POLL)
             now = time.monotonic()
             with self._lock:
-                for ident, entry in self._armed.items():
-                    if entry[0] <= now:
-                        entry[2] = True  # raised again every poll, should something have caught it
-                        _set_async_exc(ident, _Stop)
+                for slot in self._slots:
+                    if slot.deadline <= now:
+                        slot.fired = True  # raised again every poll, should something have caught it
+                        _set_async_exc(slot.ident, _Stop)
 
 
 def _set_async_exc(ident: int, exc: type[BaseException] | None) -> None:
@@ -181,3 +210,4 @@ def _set_async_exc(ident: int, exc: type[BaseException] | None) -> None:
 
 
 _WATCHDOG = _Watchdog()
+_local = _Local()

@@ -52,11 +52,24 @@ class FrozenDict(dict):  # type: ignore[type-arg]
 
 def freeze(value: Any) -> Any:
     """A deep, read-only copy of a value handed to templates: dicts become FrozenDicts, lists and sets tuples."""
+    if type(value) in _IMMUTABLE:  # nearly every field value: checked first, for speed
+        return value
     if isinstance(value, Mapping):
-        return FrozenDict({key: freeze(item) for key, item in value.items()})
+        return FrozenDict({key: item if type(item) in _IMMUTABLE else freeze(item) for key, item in value.items()})
     if isinstance(value, list | tuple | set | frozenset):
         return tuple(freeze(item) for item in value)
     return value
+
+
+_IMMUTABLE = frozenset({str, int, float, bool, type(None)})
+# Jinja filters whose result is never larger than what they are given: they need no charging (and run per record).
+_NOT_GROWING = frozenset(
+    {
+        *("lower", "upper", "trim", "capitalize", "title", "striptags", "wordcount", "default", "d", "length"),
+        *("first", "last", "count", "int", "float", "abs", "round", "reverse", "sort", "unique", "min", "max"),
+        *("random", "items"),
+    }
+)
 
 
 class _BoundedCodeGenerator(CodeGenerator):
@@ -84,8 +97,10 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         self.globals["range"] = bounded_range
         for name in DROPPED_FILTERS:
             self.filters.pop(name, None)
-        self.filters = {name: bounded(function, _FILTER_CHECKS.get(name)) for name, function in self.filters.items()}
-        self.tests = {name: bounded(function) for name, function in self.tests.items()}
+        self.filters = {
+            name: function if name in _NOT_GROWING else bounded(function, _FILTER_CHECKS.get(name))
+            for name, function in self.filters.items()
+        }  # tests give True or False: nothing to bound
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if attr in ("format", "format_map") and isinstance(obj, str):

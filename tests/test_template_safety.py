@@ -322,3 +322,28 @@ def test_the_bounds_are_documented_as_they_are() -> None:
     for figure in (f"{limits.TIME_LIMIT:g} s", *(f"{bound:,}" for bound in bounds)):
         assert figure in section, figure
     assert textwrap.dedent(section).strip()
+
+
+def test_evaluations_in_other_threads_are_bounded_and_keep_the_main_thread_bounded() -> None:
+    import threading
+
+    def spin() -> None:
+        while True:
+            sum(range(1000))
+
+    outcomes: list[str] = []
+
+    def worker() -> None:
+        try:
+            limits.bounded_call(lambda _: spin(), None, 0.1)
+        except limits.TemplateTimeout as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert outcomes == ["template ran longer than the 0.1 s limit and was stopped"] * 3
+    with pytest.raises(limits.TemplateTimeout):  # the main thread's slot survived the others coming and going
+        limits.bounded_call(lambda _: spin(), None, 0.1)
