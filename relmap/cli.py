@@ -141,11 +141,39 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # a bug in relmap: say so plainly; RELMAP_DEBUG=1 shows where
+    except Exception as exc:  # a bug in relmap: say so plainly, with what it was working on; RELMAP_DEBUG=1 raises
         if os.environ.get("RELMAP_DEBUG"):
             raise
-        err.write(
-            f"relmap: internal error: {type(exc).__name__}; this is a bug in relmap {__version__}, please report it "
-            "(run again with RELMAP_DEBUG=1 for the traceback)\n"
-        )
+        err.write(unexpected(exc, args) + "\n")
         return EXIT_FATAL
+
+
+def _secret(name: str) -> bool:
+    return any(word in name.upper() for word in ("TOKEN", "KEY", "SECRET", "PASSWORD"))
+
+
+def unexpected(exc: BaseException, args: argparse.Namespace) -> str:
+    """The message for an exception relmap did not foresee: the input it was working on, the place in relmap, and
+    the exception's own words with every secret of the environment masked."""
+    import traceback
+
+    from relmap.http import Redactor
+
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if f"{os.sep}relmap{os.sep}" in frame.filename]
+    where = ""
+    if frames:
+        path = frames[-1].filename
+        where = f" at relmap{path.rsplit(os.sep + 'relmap', 1)[1]}:{frames[-1].lineno}"
+    subject = next(
+        (str(value) for name in ("mapping", "path", "plan") if isinstance(value := getattr(args, name, None), str)),
+        " ".join(getattr(args, "mappings", None) or []) or args.command,
+    )
+    secrets = [
+        v for k, v in os.environ.items() if k.startswith(("OUTSMART_", "SILVASOFT_")) or "TOKEN" in k or "KEY" in k
+    ]
+    words = Redactor(secrets)(str(exc))[:300]
+    detail = f": {words}" if words else ""
+    return (
+        f"relmap: error: {subject}: unexpected {type(exc).__name__}{detail}{where}. This is a bug in relmap "
+        f"{__version__}: please report it with the output of the same command run with RELMAP_DEBUG=1"
+    )

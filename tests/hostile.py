@@ -226,7 +226,7 @@ def probe(argv: list[str], seconds: float = 30.0, cwd: Path | None = None) -> Ou
     finally:
         os.chdir(before)
     text = out.getvalue() + err.getvalue()
-    crashed = "internal error" if "internal error" in text else None
+    crashed = "internal error" if "internal error" in text or "This is a bug in relmap" in text else None
     return Outcome(code, out.getvalue(), err.getvalue(), crashed=crashed)
 
 

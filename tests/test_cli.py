@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -98,3 +99,24 @@ def test_validate_start_up_keeps_heavy_imports_out() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_an_unforeseen_exception_is_a_located_message_with_no_secret(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from relmap import commands
+    from relmap.cli import main
+
+    monkeypatch.setenv("SILVASOFT_API_KEY", "sk-live-very-secret")
+
+    def broken(args: object, out: object, err: object) -> int:
+        raise ValueError("could not use sk-live-very-secret here")
+
+    monkeypatch.setitem(commands.COMMANDS, "render", broken)
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["render", "mappings/x.yaml"], stdout=out, stderr=err)
+    assert code == 2 and out.getvalue() == ""
+    message = err.getvalue()
+    assert message.startswith("relmap: error: mappings/x.yaml: unexpected ValueError: could not use ***")
+    assert "at relmap/../tests/" not in message and "sk-live-very-secret" not in message
+    assert "This is a bug in relmap" in message and "RELMAP_DEBUG=1" in message
