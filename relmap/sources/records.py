@@ -1,12 +1,16 @@
 """One OutSmart relation, normalised: every value a string or None, freefields by their number 1..50.
 
 A record that cannot be used at all becomes a RecordProblem; the caller reports it and goes on with the others.
+Text with a lone surrogate (``"\\ud800"`` escaped in JSON, or bytes that were not UTF-8) is such a problem: it
+can be neither printed nor sent, so it is never passed on.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import reprlib
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -16,7 +20,11 @@ FREEFIELD_PREFIX = "val_value_"
 _NUMBER_KEYS = ("fld_order", "number", "id")
 _VALUE_KEYS = ("value", "val_value")
 _DIGITS = re.compile(r"[0-9]+")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SHORT = 40
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3  # a value nested a thousand deep must not make the message itself fail (RecursionError)
+_REPR.maxstring = _REPR.maxother = _SHORT
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,29 @@ class RecordProblem:
     debtor_number: str | None
 
 
+@dataclass(frozen=True, repr=False)
+class LongNumber:
+    """A JSON integer with more digits than Python turns into an int (``sys.get_int_max_str_digits``).
+
+    The JSON readers decode such a number into this instead of failing on the whole file, so that it becomes a
+    problem of the one record that holds it.
+    """
+
+    digits: int
+
+    def __repr__(self) -> str:
+        return f"<a number of {self.digits:,} digits>"
+
+    __str__ = __repr__
+
+
+def json_int(text: str) -> int | LongNumber:
+    """``parse_int`` for the JSON decoders: an int, or a LongNumber when int() would refuse the digits."""
+    digits = len(text) - text.startswith("-")
+    limit = sys.get_int_max_str_digits()
+    return LongNumber(digits) if limit and digits > limit else int(text)
+
+
 @dataclass(frozen=True)
 class _Entry:
     """One freefield value as found, before its number and value are checked."""
@@ -77,7 +108,7 @@ def json_type(value: object) -> str:
         return "null"
     if isinstance(value, bool):
         return "true/false"
-    if isinstance(value, int | float):
+    if isinstance(value, int | float | LongNumber):
         return "a number"
     if isinstance(value, str):
         return "a string"
@@ -98,6 +129,9 @@ def value_text(value: object) -> str | None:
         return str(value)
     if isinstance(value, float):
         return _float_text(value)
+    if isinstance(value, LongNumber):
+        limit = sys.get_int_max_str_digits()
+        raise ValueError(f"holds a number of {value.digits:,} digits, more than the {limit:,} relmap reads")
     raise ValueError(f"holds {json_type(value)}, not text, a number, true/false or null")
 
 
@@ -110,6 +144,21 @@ def _float_text(value: float) -> str:
     return repr(value)
 
 
+def _record_text(value: object) -> str | None:
+    """value_text, and text that can be printed and sent: a lone surrogate raises ValueError (the reason)."""
+    text = value_text(value)
+    bad = _surrogate(text) if text else None
+    if bad:
+        raise ValueError(f"contains an invalid character ({bad})")
+    return text
+
+
+def _surrogate(text: str) -> str | None:
+    """``lone surrogate \\ud800`` for the first one in ``text``; None when there is none."""
+    found = None if text.isascii() else _SURROGATE.search(text)  # isascii costs nothing: most text is ASCII
+    return f"lone surrogate \\u{ord(found[0]):04x}" if found else None
+
+
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -119,7 +168,7 @@ def _known_debtor_number(raw: Mapping[object, object]) -> str | None:
     if _blank(value):
         return None
     try:
-        return value_text(value)
+        return _record_text(value)
     except ValueError:
         return None
 
@@ -134,8 +183,12 @@ def _plain_fields(raw: Mapping[object, object], problems: list[str]) -> dict[str
         name = str(key)
         if name in FREEFIELD_CONTAINERS or _is_freefield_key(name):
             continue
+        bad = _surrogate(name)
+        if bad:
+            problems.append(f"field {name!r} has an invalid character in its name ({bad})")
+            continue
         try:
-            fields[name] = value_text(value)
+            fields[name] = _record_text(value)
         except ValueError as error:
             problems.append(f"field {name!r} {error}")
     return fields
@@ -146,7 +199,7 @@ def _freefields(raw: Mapping[object, object], problems: list[str]) -> dict[int, 
     for entry in _freefield_entries(raw, problems):
         try:
             number = _freefield_number(entry.number)
-            value = value_text(entry.value)
+            value = _record_text(entry.value)
         except ValueError as error:
             problems.append(f"freefield {entry.where} {error}")
             continue
@@ -221,5 +274,5 @@ def _freefield_number(number: object) -> int:
 
 
 def _short(value: object) -> str:
-    text = repr(value)
+    text = repr(value) if isinstance(value, str | int | float | bool | None) else _REPR.repr(value)
     return text if len(text) <= _SHORT else text[: _SHORT - 1] + "…"
