@@ -1,10 +1,15 @@
-"""Progress of a run on stderr: a rich progress bar on a terminal, one plain line per write otherwise."""
+"""Progress of a run on stderr: a rich progress bar on a terminal, one plain line per write otherwise.
+
+Every text shown is escaped for the terminal (report.terminal: report.sync.line does it for the relation lines),
+and rich is never asked to read markup in it: ``[bold]`` in a name or a phase is printed as it is.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol, TextIO
 
 from relmap.report.sync import line
+from relmap.report.terminal import escape
 from relmap.sync.apply import Outcome
 from relmap.sync.runner import Silent
 
@@ -30,7 +35,7 @@ class LineProgress:
         self.stream = stream
 
     def phase(self, text: str) -> None:
-        self.stream.write(f"relmap: {text}\n")
+        self.stream.write(f"relmap: {escape(text)}\n")
 
     def start(self, total: int) -> None:
         self.stream.write(f"relmap: {total} relation{'s' * (total != 1)} to check\n")
@@ -53,7 +58,7 @@ class RichProgress:
 
         self.console = Console(file=stream)
         self.bar = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
@@ -64,7 +69,7 @@ class RichProgress:
         self.bar.start()
 
     def phase(self, text: str) -> None:
-        self.bar.update(self.task, description=text)
+        self.bar.update(self.task, description=escape(text))
 
     def start(self, total: int) -> None:
         self.bar.update(self.task, description="syncing", total=total, completed=0)

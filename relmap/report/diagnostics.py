@@ -1,4 +1,8 @@
-"""Validation diagnostics as compiler-style lines (``file:line:col: error: message [code]``) or JSON."""
+"""Validation diagnostics as compiler-style lines (``file:line:col: error: message [code]``) or JSON.
+
+Messages quote names and values from the mapping file; in the text each line is escaped for the terminal
+(report.terminal), so a control character or bidi override in a mapping shows instead of acting.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from relmap.errors import Diagnostic
+from relmap.report.terminal import escape, text_lines
 
 FORMAT_VERSION = 1
 
@@ -15,10 +20,10 @@ def summary(name: str, diagnostics: Sequence[Diagnostic]) -> str:
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = len(diagnostics) - errors
     if not diagnostics:
-        return f"{name}: ok"
+        return f"{escape(name)}: ok"
     parts = [f"{errors} error{'s' * (errors != 1)}"] if errors else []
     parts += [f"{warnings} warning{'s' * (warnings != 1)}"] if warnings else []
-    return f"{name}: " + ", ".join(parts)
+    return f"{escape(name)}: " + ", ".join(parts)
 
 
 def as_text(results: dict[str, list[Diagnostic]]) -> str:
@@ -26,7 +31,7 @@ def as_text(results: dict[str, list[Diagnostic]]) -> str:
     for name, diagnostics in results.items():
         lines.extend(d.text() for d in diagnostics)
         lines.append(summary(name, diagnostics))
-    return "\n".join(lines) + "\n"
+    return text_lines(lines) or "\n"  # no files: one empty line, as ever
 
 
 def as_json(results: dict[str, list[Diagnostic]], coverage: Mapping[str, dict[str, Any] | None] | None = None) -> str:

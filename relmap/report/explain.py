@@ -1,4 +1,8 @@
-"""``relmap explain`` as readable text (the JSON is ``Explanation.as_dict``)."""
+"""``relmap explain`` as readable text (the JSON is ``Explanation.as_dict``).
+
+The text is built as a list of lines, each escaped for the terminal (report.terminal) as it is written: relation
+data and the mapping's own text cannot break a line, move the cursor or reorder what follows.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 from typing import Any
 
 from relmap.explain import Decision, Explanation, Read, Step, Test
+from relmap.report.terminal import text_lines
 
 INDENT = "  "
 DETAIL = " " * 6
@@ -30,7 +35,7 @@ def as_text(explanation: Explanation) -> str:
         for step in e.steps:
             lines += _step(step)
     lines += ["", *_result(e)]
-    return "\n".join(lines) + "\n"
+    return text_lines(lines)
 
 
 def _decision(decision: Decision) -> list[str]:
@@ -139,14 +144,15 @@ def _errors(step: Step) -> list[str]:
 def _result(e: Explanation) -> list[str]:
     if e.status == "ok":
         body = json.dumps(e.payload, indent=2, ensure_ascii=False)
-        return [f"result: ok, the payload for {e.endpoint}"] + [INDENT + line for line in body.splitlines()]
+        # split("\n"), not splitlines(): json.dumps leaves U+2028 and U+0085 in strings, and those are data
+        return [f"result: ok, the payload for {e.endpoint}"] + [INDENT + line for line in body.split("\n")]
     if e.status == "skipped":
         return [f"result: skipped: {e.reason}"]
     return ["result: error, nothing would be sent"] + [f"{INDENT}error: {error.text()}" for error in e.errors]
 
 
 def _multiline(label: str, text: str) -> list[str]:
-    first, *rest = text.splitlines() or [""]
+    first, *rest = text.split("\n")  # not splitlines(): a form feed or U+2028 in a template is shown, not obeyed
     return [_detail(label, first)] + [_detail("", line) for line in rest]
 
 

@@ -1,6 +1,9 @@
 """A plan as text, Terraform-style: one line per relation, the fields that change beneath it, a summary at the end.
 
 :func:`text` is plain (pipes, logs, CI); :func:`show` writes the same lines to a rich Console with colour.
+Relation data goes through plan_values.visible as in every plan format; then every segment is escaped for the
+terminal (report.terminal), which also covers what visible leaves (a lone surrogate) and the words around the
+data. Segments reach rich as Text, never as markup, so ``[bold]`` in a name is printed as it is.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from relmap.report import plan_values as pv
+from relmap.report.terminal import escape
 
 Line = list[tuple[str, str]]  # (text, rich style) segments
 
@@ -31,6 +35,10 @@ def show(doc: dict[str, Any], console: Console) -> None:
 
 
 def _lines(doc: dict[str, Any]) -> list[Line]:
+    return [[(escape(part), style) for part, style in line] for line in _plain_lines(doc)]
+
+
+def _plain_lines(doc: dict[str, Any]) -> list[Line]:
     lines: list[Line] = [
         [(f"relmap plan for {pv.visible(doc['mapping']['path'])}", "bold"), (f" ({pv.read_text(doc)})", "")],
         [(pv.provenance(doc), "dim")],

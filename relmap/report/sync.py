@@ -1,4 +1,8 @@
-"""What a sync run did: one line per relation, a summary table, and the JSON-lines report file."""
+"""What a sync run did: one line per relation, a summary table, and the JSON-lines report file.
+
+The lines and the summary are for a terminal: relation data and API messages in them are escaped
+(report.terminal). The report file is JSON (json.dumps escapes control characters its own way).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from relmap.report.mask import mask_outcome
+from relmap.report.terminal import escape
 from relmap.sync.apply import Outcome
 from relmap.sync.runner import RunResult
 
@@ -31,7 +36,7 @@ def line(outcome: Outcome) -> str:
     detail = ", ".join(x for x in (where, guid, matched) if x)
     text = f"{SYMBOLS[outcome.action]} {outcome.debtor_number or '?'}  {outcome.name}  {outcome.action}"
     text += f" ({detail})" if detail else ""
-    return text + (f": {outcome.error}" if outcome.error else "")
+    return escape(text + (f": {outcome.error}" if outcome.error else ""))
 
 
 def summary_rows(result: RunResult) -> list[tuple[str, str]]:
@@ -51,7 +56,7 @@ def stop_text(result: RunResult, when: Callable[[float], str] = _clock) -> str |
     if not result.stopped:
         return f"{pending} relation{'s' * (pending != 1)} pending; the next run tries them again" if pending else None
     after = f"; the next run can continue from {when(result.resume_at)}" if result.resume_at else ""
-    return f"stopped: {result.stopped}; {pending} relation{'s' * (pending != 1)} pending{after}"
+    return f"stopped: {escape(result.stopped)}; {pending} relation{'s' * (pending != 1)} pending{after}"
 
 
 def summary_text(result: RunResult) -> str:
