@@ -51,7 +51,16 @@ def environment() -> BoundedEnvironment:
 def compile_code(
     source: str, *, expression: bool
 ) -> tuple[Compiled | None, nodes.Template | None, TemplateProblem | None]:
-    """Compile a template (``expression=False``) or a bare expression; on failure, say where and why."""
+    """Compile a template (``expression=False``) or a bare expression; on failure, say where and why.
+
+    The same text compiles once per process: mappings repeat their templates in every route, and what compiling
+    gives (a pure function, a syntax tree only ever read) can be shared.
+    """
+    return _compile(source, expression)
+
+
+@lru_cache(maxsize=4096)
+def _compile(source: str, expression: bool) -> tuple[Compiled | None, nodes.Template | None, TemplateProblem | None]:
     env = environment()
     text = source if not expression else "{{ (" + source + ") }}"
     deep = _too_deep(source)
