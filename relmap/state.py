@@ -2,11 +2,13 @@
 
 One database belongs to one mapping and one Silvasoft account (checked on open). Every change is committed at once
 (WAL), so a run killed at any moment leaves the state of its last finished step, plus the intents it had opened.
+Whatever SQLite or a hand-edited row throws at it becomes a StateError that names the file (state_check.py); a
+read-only state can still be opened by a dry run, whose ledger entries then stay in memory.
 """
 
 from __future__ import annotations
 
-import fcntl
+import contextlib
 import hashlib
 import json
 import os
@@ -17,37 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from relmap import state_open
 from relmap.errors import StateError
-
-SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS links (
-    debtor_number TEXT PRIMARY KEY,
-    guid INTEGER NOT NULL UNIQUE,
-    customer_number INTEGER,
-    route TEXT,
-    endpoint TEXT,
-    payload TEXT,
-    payload_hash TEXT,
-    matched_by TEXT NOT NULL,
-    synced_at REAL NOT NULL,
-    written_back INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS failures (
-    debtor_number TEXT PRIMARY KEY, payload_hash TEXT NOT NULL, error TEXT NOT NULL, at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS intents (
-    id INTEGER PRIMARY KEY, debtor_number TEXT NOT NULL, action TEXT NOT NULL, endpoint TEXT NOT NULL,
-    guid INTEGER, payload TEXT NOT NULL, started_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS ledger (at REAL NOT NULL, endpoint TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS ledger_at ON ledger (at);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY, started_at REAL NOT NULL, finished_at REAL, mode TEXT NOT NULL,
-    outcome TEXT, counts TEXT, requests INTEGER
-);
-"""
+from relmap.state_check import Row, guarded, translated
+from relmap.state_lock import StateLock
+from relmap.state_open import SCHEMA_VERSION as SCHEMA_VERSION
 
 
 def payload_hash(payload: dict[str, Any]) -> str:
@@ -89,28 +65,45 @@ class Intent:
 
 
 class State:
-    """An open state database; one run at a time holds its lock."""
+    """An open state database; one run at a time holds its lock.
 
-    def __init__(self, path: str | os.PathLike[str], target: str) -> None:
+    ``lock``: a lock the caller already holds (and releases); otherwise the state takes its own. ``may_read_only``:
+    a state this user cannot write is opened read-only (for a dry run) instead of refused."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        target: str,
+        *,
+        lock: StateLock | None = None,
+        command: str | None = None,
+        may_read_only: bool = False,
+    ) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = _lock(self.path)
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+        self._own_lock = lock is None
+        self._lock = lock or StateLock(path, command, may_read_only)
+        self.read_only = self._lock.read_only
+        self._unrecorded: list[float] = []  # a read-only state's ledger entries of this run
         try:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
-            self._check(target)
-        except sqlite3.DatabaseError as exc:
-            self.close()
-            raise StateError(f"{self.path}: not a relmap state database ({exc})") from None
-        except StateError:
+            with translated(self.path):
+                self.db = state_open.connect(self._lock)
+                existing = state_open.check(self.db, self.path, target)
+                if existing:
+                    self._check_rows()
+                if not self.read_only:
+                    state_open.initialise(self.db, target)
+                elif not existing:
+                    raise StateError(f"the state {self.path} is empty and read-only; run once with write access")
+        except BaseException:
             self.close()
             raise
 
     def close(self) -> None:
-        self.db.close()
-        self._lock.close()
+        db: sqlite3.Connection | None = getattr(self, "db", None)
+        if db is not None:
+            db.close()  # before the lock: closing the lock's descriptor of the file must find SQLite done
+        if self._own_lock:
+            self._lock.close()
 
     def __enter__(self) -> State:
         return self
@@ -118,24 +111,19 @@ class State:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _check(self, target: str) -> None:
-        version = self.get_meta("schema_version")
-        if version is not None and (not version.isdigit() or int(version) > SCHEMA_VERSION):
-            raise StateError(f"{self.path} was written by a newer relmap (state version {version})")
-        known = self.get_meta("target")
-        if known is not None and known != target:
-            raise StateError(
-                f"{self.path} holds the links of another Silvasoft account or URL; "
-                "give this account its own state with --state FILE"
-            )
-        self.set_meta("schema_version", str(SCHEMA_VERSION))
-        self.set_meta("target", target)
+    def _check_rows(self) -> None:
+        """Every row a run reads is read once now, so a hand-edited one stops the run before it spends a request."""
+        self.links()
+        self.intents()
+        state_open.check_ledger(self.db)
 
     # meta
+    @guarded
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
 
+    @guarded
     def set_meta(self, key: str, value: str | None) -> None:
         if value is None:
             self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
@@ -143,17 +131,30 @@ class State:
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     # links
+    @guarded
     def links(self) -> dict[str, Link]:
         return {link.debtor_number: link for link in self._links("SELECT * FROM links", ())}
 
+    @guarded
     def link(self, debtor_number: str) -> Link | None:
         return next(iter(self._links("SELECT * FROM links WHERE debtor_number = ?", (debtor_number,))), None)
 
     def _links(self, sql: str, args: tuple[Any, ...]) -> Iterator[Link]:
         for row in self.db.execute(sql, args):
-            payload = json.loads(row[5]) if row[5] else None
-            yield Link(row[0], int(row[1]), row[2], row[3], row[4], payload, row[6], row[7], bool(row[9]))
+            read = Row("links", "debtor_number", row[0])
+            yield Link(
+                str(row[0]),
+                read.whole("guid", row[1]) or 0,
+                read.whole("customer_number", row[2], nullable=True),
+                read.text("route", row[3], nullable=True),
+                read.text("endpoint", row[4], nullable=True),
+                read.json_object("payload", row[5], nullable=True),
+                read.text("payload_hash", row[6], nullable=True),
+                read.text("matched_by", row[7]) or "",
+                bool(read.whole("written_back", row[9])),
+            )
 
+    @guarded
     def save_link(
         self,
         debtor_number: str,
@@ -192,10 +193,12 @@ class State:
             if intent is not None:
                 self.db.execute("DELETE FROM intents WHERE id = ?", (intent,))
 
+    @guarded
     def guid_owner(self, guid: int) -> str | None:
         row = self.db.execute("SELECT debtor_number FROM links WHERE guid = ?", (guid,)).fetchone()
         return None if row is None else str(row[0])
 
+    @guarded
     def mark_written_back(self, debtor_numbers: list[str]) -> None:
         with self._transaction():
             self.db.executemany(
@@ -203,12 +206,14 @@ class State:
             )
 
     # failures: a record Silvasoft refused is not sent again until its payload changes
+    @guarded
     def failure(self, debtor_number: str) -> tuple[str, str] | None:
         row = self.db.execute(
             "SELECT payload_hash, error FROM failures WHERE debtor_number = ?", (debtor_number,)
         ).fetchone()
         return None if row is None else (str(row[0]), str(row[1]))
 
+    @guarded
     def save_failure(self, debtor_number: str, payload: dict[str, Any], error: str, intent: int | None) -> None:
         with self._transaction():
             self.db.execute(
@@ -219,6 +224,7 @@ class State:
                 self.db.execute("DELETE FROM intents WHERE id = ?", (intent,))
 
     # intents: written before every write, closed with its outcome
+    @guarded
     def open_intent(
         self, debtor_number: str, action: str, endpoint: str, payload: dict[str, Any], guid: int | None
     ) -> int:
@@ -229,13 +235,26 @@ class State:
         )
         return int(cursor.lastrowid or 0)
 
+    @guarded
     def close_intent(self, intent: int) -> None:
         self.db.execute("DELETE FROM intents WHERE id = ?", (intent,))
 
+    @guarded
     def intents(self) -> list[Intent]:
-        rows = self.db.execute("SELECT * FROM intents ORDER BY id").fetchall()
-        return [Intent(r[0], r[1], r[2], r[3], r[4], json.loads(r[5]), r[6]) for r in rows]
+        found = []
+        for row in self.db.execute("SELECT * FROM intents ORDER BY id"):
+            read = Row("intents", "id", row[0])
+            action = read.text("action", row[2]) or ""
+            if action not in ("create", "update"):
+                raise read.bad(f"action {action!r} is neither create nor update")
+            payload = read.json_object("payload", row[5]) or {}
+            guid = read.whole("guid", row[4], nullable=True)
+            found.append(
+                Intent(row[0], str(row[1]), action, read.text("endpoint", row[3]) or "", guid, payload, row[6])
+            )
+        return found
 
+    @guarded
     def forget_payload(self, debtor_number: str) -> None:
         """The last update's outcome is unknown: the next run checks Silvasoft and sends what differs.
 
@@ -244,21 +263,35 @@ class State:
         self.db.execute("UPDATE links SET payload_hash = NULL WHERE debtor_number = ?", (debtor_number,))
 
     # ledger: every Silvasoft request, so that back-to-back runs share the hour
+    @guarded
     def ledger_since(self, since: float) -> list[float]:
         rows = self.db.execute("SELECT at FROM ledger WHERE at >= ? ORDER BY at", (since,)).fetchall()
-        return [float(r[0]) for r in rows]
+        return sorted([float(r[0]) for r in rows] + [at for at in self._unrecorded if at >= since])
 
+    @guarded
     def record_request(self, at: float, endpoint: str) -> None:
+        if self.read_only:
+            self._unrecorded.append(at)  # counted for this run's budget; the dry run says it was not recorded
+            return
         self.db.execute("INSERT INTO ledger (at, endpoint) VALUES (?, ?)", (at, endpoint))
 
+    @guarded
     def prune_ledger(self, before: float) -> None:
-        self.db.execute("DELETE FROM ledger WHERE at < ?", (before,))
+        if not self.read_only:
+            self.db.execute("DELETE FROM ledger WHERE at < ?", (before,))
+
+    @property
+    def unrecorded_requests(self) -> int:
+        """Silvasoft requests of this run a read-only state could not add to its ledger."""
+        return len(self._unrecorded)
 
     # runs
+    @guarded
     def start_run(self, mode: str) -> int:
         cursor = self.db.execute("INSERT INTO runs (started_at, mode) VALUES (?, ?)", (time.time(), mode))
         return int(cursor.lastrowid or 0)
 
+    @guarded
     def finish_run(self, run: int, outcome: str, counts: dict[str, int], requests: int) -> None:
         self.db.execute(
             "UPDATE runs SET finished_at = ?, outcome = ?, counts = ?, requests = ? WHERE id = ?",
@@ -277,25 +310,8 @@ class _Transaction:
         self.db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, kind: object, *rest: object) -> None:
-        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
-
-
-class _Lock:
-    def __init__(self, handle: Any) -> None:
-        self.handle = handle
-
-    def close(self) -> None:
-        if not self.handle.closed:
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            self.handle.close()
-
-
-def _lock(path: Path) -> _Lock:
-    """One run per state database: a second run (an overlapping cron job) stops at once instead of racing."""
-    handle = open(f"{path}.lock", "a+")  # noqa: SIM115 - held open for the whole run
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise StateError(f"another relmap run is using {path}; try again when it has finished") from None
-    return _Lock(handle)
+        if kind is None:
+            self.db.execute("COMMIT")
+        elif self.db.in_transaction:  # SQLite may have rolled back already (a full disk): keep the first error
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
