@@ -312,6 +312,16 @@ def test_an_unterminated_quote_in_the_last_row_or_after_a_closed_one(tmp_path: P
     assert numbers(later) == ["2"]
 
 
+def test_a_line_an_unterminated_quote_swallowed_is_reported_for_its_own_row(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.csv", b'debtor_number;name\n1;"A\n2;' + LATIN1 + b"\n3;C\n")
+    assert problems(path) == [
+        (f"{path}:2", "unterminated quote: the quote opened at line 2, column 3 is never closed; it swallowed the 2 "
+         "lines after it, to the end of the file; relmap reads those lines again as rows"),
+        (f"{path}:3", "not UTF-8 text (byte 0xe9 at column 6); export or save the file as UTF-8"),
+    ]  # fmt: skip
+    assert numbers(path) == ["3"]
+
+
 def test_an_unterminated_quote_that_swallowed_megabytes_reads_the_file_again(tmp_path: Path) -> None:
     rest = "".join(f"{n};{'r' * 40}\n" for n in range(3, 40_000))  # 1.7 MB: more than is kept to read again
     path = write(tmp_path, "export.csv", 'debtor_number;name\n1;A\n2;"B\n' + rest)

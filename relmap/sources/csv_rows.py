@@ -40,7 +40,7 @@ class _Chunk:
     reread: bool = False  # the lines after the row's unterminated quote are read again as rows
 
 
-@dataclass
+@dataclass  # not frozen: it grows line by line while the quote stays open
 class _Open:
     """A quoted cell still open at the end of a line, and what is kept to read again if it is never closed."""
 
@@ -113,6 +113,8 @@ def _quoted_row(first: Line, pending: Iterator[Line], delimiter: str) -> tuple[_
             too_long, quote.complete = True, False
         if quote.complete:
             quote.after.append(line)
+    if undecodable is not None and undecodable[0] > quote.line:
+        undecodable = None  # in a line the quote swallowed: that line is read again, and reported as its own row's
     return _Chunk(first.number, texts, _unterminated(quote, last), undecodable, reread=last > quote.line), quote
 
 
@@ -170,11 +172,11 @@ def _undecodable(line: Line) -> tuple[int, Undecodable] | None:
 
 def _cells(chunk: _Chunk, delimiter: str) -> tuple[list[str] | None, str | None]:
     """The row's cells, or None and why they cannot be used."""
+    if chunk.problem is not None:  # first: an unterminated quote says why the lines after it are read again
+        return None, chunk.problem + ("; relmap reads those lines again as rows" if chunk.reread else "")
     if chunk.undecodable is not None:
         number, undecodable = chunk.undecodable
         return None, undecodable.message(number if number != chunk.start else None)
-    if chunk.problem is not None:
-        return None, chunk.problem + ("; relmap reads those lines again as rows" if chunk.reread else "")
     try:
         rows = list(csv.reader(chunk.texts, delimiter=delimiter))
     except csv.Error as error:
