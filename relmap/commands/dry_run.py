@@ -10,7 +10,6 @@ import argparse
 import json
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from relmap.cli import EXIT_FAILED, EXIT_OK
@@ -19,6 +18,7 @@ from relmap.plan import Plan
 
 if TYPE_CHECKING:
     from relmap.budget import Pace
+    from relmap.state_lock import StateLock
     from relmap.sync.runner import Preview
 
 EXIT_CHANGES = 2  # --detailed-exitcode: the plan has changes (as terraform plan -detailed-exitcode)
@@ -29,14 +29,14 @@ def dry_run(
     plan: Plan,
     environ: dict[str, str],
     pace: Pace | None,
-    state_path: Path,
+    lock: StateLock,
     out: TextIO,
     err: TextIO,
 ) -> int:
     from relmap.commands.run import connected, write_file
     from relmap.report.plan import Context, document
 
-    with connected(args, plan, environ, pace, state_path, err) as wired:
+    with connected(args, plan, environ, pace, lock, err) as wired:
         settings = wired.settings
         try:
             preview = wired.sync.preview(full=args.full, list_silvasoft=bool(args.out))
@@ -44,6 +44,8 @@ def dry_run(
             raise RelmapError(settings.redact(str(exc))) from None
         finally:
             wired.progress.close()
+        if wired.state.unrecorded_requests:
+            err.write(f"relmap: warning: {_unrecorded(lock, wired.state.unrecorded_requests)}\n")
     context = Context(
         mapping_path=args.mapping,
         mapping_digest=wired.digest,
@@ -66,6 +68,16 @@ def dry_run(
     if args.detailed_exitcode and summary["create"] + summary["update"] + summary["link"]:
         return EXIT_CHANGES
     return EXIT_OK
+
+
+def _unrecorded(lock: StateLock, requests: int) -> str:
+    """A dry run on a read-only state reads it as it is; only the ledger entries of its reads are lost: said so."""
+    plural = "s" if requests != 1 else ""
+    return (
+        f"the state {lock.path} is read-only: the plan was made from it, but its ledger does not count this dry "
+        f"run's {requests} Silvasoft request{plural}: a run within the hour may find fewer requests left than it "
+        "expects"
+    )
 
 
 def _coverage(plan: Plan, preview: Preview) -> dict[str, Any] | None:

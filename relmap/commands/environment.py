@@ -1,4 +1,8 @@
-"""Where a command's APIs are: the environment's settings, or (``--sandbox``) both emulators on 127.0.0.1."""
+"""Where a command's APIs are: the environment's settings, or (``--sandbox``) both emulators on 127.0.0.1.
+
+``relmap run`` takes the state's lock before anything else (``locked_environment``): before --sandbox-reset deletes
+a thing, and before the emulators load the folder beside the state, so that an overlapping run changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from relmap.errors import StateError
 from relmap.plan import Plan
 
 if TYPE_CHECKING:
     from relmap.budget import Pace
+    from relmap.state_lock import StateLock
 
 SANDBOX_PACE = (20.0, 1200.0)  # per second, per minute: the emulators do not need Silvasoft's 2/s
 
@@ -22,26 +28,62 @@ SANDBOX_PACE = (20.0, 1200.0)  # per second, per minute: the emulators do not ne
 def environment(
     args: argparse.Namespace, plan: Plan, err: TextIO
 ) -> Iterator[tuple[dict[str, str], Pace | None, Path]]:
-    """The settings' environment; with --sandbox, both emulators running and the sandbox's own state."""
-    from relmap.budget import Pace
+    """The settings' environment; with --sandbox, both emulators running and the sandbox's own state (unlocked:
+    for a command that only reads, such as explain)."""
+    state_path = _state_path(args)
+    with _apis(args, plan, err, state_path.with_suffix("")) as (environ, pace):
+        yield environ, pace, state_path
+
+
+@contextlib.contextmanager
+def locked_environment(
+    args: argparse.Namespace, plan: Plan, err: TextIO, command: str
+) -> Iterator[tuple[dict[str, str], Pace | None, StateLock]]:
+    """As environment(), holding the state's lock throughout; --sandbox-reset starts over under it. A dry run may
+    hold the lock of a state it cannot write (``lock.read_only``)."""
+    from relmap.state_lock import StateLock
+
+    state_path = _state_path(args)
+    reset = getattr(args, "sandbox", False) and getattr(args, "sandbox_reset", False)
+    try:
+        lock = StateLock(state_path, command, may_read_only=bool(getattr(args, "dry_run", False)))
+    except StateError as exc:
+        if reset:
+            raise StateError(f"{exc}; --sandbox-reset deleted nothing") from None
+        raise
+    with lock:
+        # The emulators' data belongs to the state file itself, whatever name the state was given by.
+        same = Path(os.path.abspath(state_path)) == lock.real
+        folder = (state_path if same else lock.real).with_suffix("")
+        if reset:
+            lock.remove_state()
+            shutil.rmtree(folder, ignore_errors=True)
+        with _apis(args, plan, err, folder) as (environ, pace):
+            yield environ, pace, lock
+
+
+def _state_path(args: argparse.Namespace) -> Path:
     from relmap.state import default_path
 
-    environ = dict(os.environ)
     state = getattr(args, "state", None)
+    return Path(state) if state else default_path(args.mapping, sandbox=getattr(args, "sandbox", False))
+
+
+@contextlib.contextmanager
+def _apis(
+    args: argparse.Namespace, plan: Plan, err: TextIO, folder: Path
+) -> Iterator[tuple[dict[str, str], Pace | None]]:
+    from relmap.budget import Pace
+
+    environ = dict(os.environ)
     if not getattr(args, "sandbox", False):
-        yield environ, None, Path(state) if state else default_path(args.mapping)
+        yield environ, None
         return
     from relmap.sandbox import Sandbox
 
-    state_path = Path(state) if state else default_path(args.mapping, sandbox=True)
-    folder = state_path.with_suffix("")  # .relmap/<name>.sandbox/ holds the emulators' data
-    if getattr(args, "sandbox_reset", False):
-        shutil.rmtree(folder, ignore_errors=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{state_path}{suffix}").unlink(missing_ok=True)
     with Sandbox(folder=folder, requests_per_hour=plan.target.requests_per_hour) as sandbox:
         err.write(f"sandbox: emulated OutSmart and Silvasoft on 127.0.0.1, data in {folder}\n")
         environ.update(sandbox.credentials)
         environ["RELMAP_OUTSMART_URL"] = sandbox.outsmart_url
         environ["RELMAP_SILVASOFT_URL"] = sandbox.silvasoft_url
-        yield environ, Pace(plan.target.requests_per_hour, *SANDBOX_PACE), state_path
+        yield environ, Pace(plan.target.requests_per_hour, *SANDBOX_PACE)

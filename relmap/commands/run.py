@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from relmap import __version__
 from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
-from relmap.commands.environment import environment
+from relmap.commands.environment import locked_environment
 from relmap.commands.loading import plan_or_report
 from relmap.errors import RelmapError
 from relmap.plan import Plan
@@ -26,6 +26,8 @@ from relmap.plan import Plan
 if TYPE_CHECKING:
     from relmap.budget import Pace
     from relmap.commands.progress import ClosingProgress
+    from relmap.state import State
+    from relmap.state_lock import StateLock
     from relmap.sync.apply import Outcome
     from relmap.sync.connect import Settings
     from relmap.sync.runner import RunResult, Sync
@@ -44,17 +46,28 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if plan is None:
         return fatal
     try:
-        with environment(args, plan, err) as (environ, pace, state_path):
+        with locked_environment(args, plan, err, _command(args)) as (environ, pace, lock):
             if not args.dry_run:
-                return _sync(args, plan, environ, pace, state_path, out, err)
+                return _sync(args, plan, environ, pace, lock, out, err)
             from relmap.commands.dry_run import dry_run
 
-            return dry_run(args, plan, environ, pace, state_path, out, err)
+            return dry_run(args, plan, environ, pace, lock, out, err)
     except RelmapError as exc:
         if not detailed:
             raise
         err.write(f"relmap: error: {exc}\n")
         return fatal
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The run as the lock file names it to a run that finds the state in use (no secret is ever an argument)."""
+    words = ["relmap", "run", args.mapping]
+    for option in ("dry_run", "full", "sandbox", "sandbox_reset"):
+        if getattr(args, option, False):
+            words.append("--" + option.replace("_", "-"))
+    if args.plan:
+        words += ["--plan", args.plan]
+    return " ".join(words)
 
 
 def _unwritable(args: argparse.Namespace) -> str | None:
@@ -95,14 +108,15 @@ class Connected:
     sync: Sync
     progress: ClosingProgress
     digest: str
+    state: State
 
 
 @contextlib.contextmanager
 def connected(
-    args: argparse.Namespace, plan: Plan, environ: dict[str, str], pace: Pace | None, state_path: Path, err: TextIO
+    args: argparse.Namespace, plan: Plan, environ: dict[str, str], pace: Pace | None, lock: StateLock, err: TextIO
 ) -> Iterator[Connected]:
-    """Settings, the state (locked), one HTTP session, both clients, the budget and the Sync. The caller closes the
-    progress display before it prints; it is closed again (harmlessly) on the way out."""
+    """Settings, the state (under the caller's lock), one HTTP session, both clients, the budget and the Sync. The
+    caller closes the progress display before it prints; it is closed again (harmlessly) on the way out."""
     from relmap.budget import Budget
     from relmap.http import HttpClient
     from relmap.state import State
@@ -113,7 +127,7 @@ def connected(
 
     settings = connect.settings(plan, environ, pace)
     digest = mapping_digest(args.mapping)
-    with State(state_path, settings.target) as state, connect.session() as session:
+    with State(lock.path, settings.target, lock=lock) as state, connect.session() as session:
         outsmart = connect.outsmart_client(settings, session) if plan.source.kind == "outsmart" else None
         budget = Budget(state, settings.pace)
         http = HttpClient(session, settings.silvasoft_url, settings.redact)
@@ -121,7 +135,7 @@ def connected(
         progress = _progress(err, args.quiet, args.mask_pii)
         sync = Sync(plan, state, silvasoft, budget, reader(plan, outsmart), digest, outsmart, progress)
         try:
-            yield Connected(settings, sync, progress, digest)
+            yield Connected(settings, sync, progress, digest, state)
         finally:
             progress.close()  # callers close it earlier, before printing; this is for an error on the way
 
@@ -131,13 +145,13 @@ def _sync(
     plan: Plan,
     environ: dict[str, str],
     pace: Pace | None,
-    state_path: Path,
+    lock: StateLock,
     out: TextIO,
     err: TextIO,
 ) -> int:
     from relmap.sync.saved import load as load_plan
 
-    with connected(args, plan, environ, pace, state_path, err) as wired:
+    with connected(args, plan, environ, pace, lock, err) as wired:
         settings, sync, progress = wired.settings, wired.sync, wired.progress
         saved = load_plan(args.plan, wired.digest, settings.target) if args.plan else None
         try:
