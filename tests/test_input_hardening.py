@@ -392,3 +392,14 @@ def test_render_flags_a_debtor_number_twice_as_run_does(render: Render, tmp_path
     ]  # fmt: skip
     assert rendered(result) == ["1", "2", "5"]  # a relation with errors does not take its number, as in run
     assert result.err == "6 relations: 3 rendered, 1 skipped, 2 with errors\n"
+
+
+def test_a_text_only_standard_input_with_a_lone_surrogate_is_an_error_of_that_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        sys, "stdin", io.StringIO('{"debtor_number": "1", "name": "a\ud800"}\n{"debtor_number": "2"}\n')
+    )
+    assert problems("-") == [("<stdin>:1", "not UTF-8 text (byte 0xed at column 34); export or save the file as UTF-8")]
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"debtor_number": "2"}\n'))
+    assert numbers("-") == ["2"]

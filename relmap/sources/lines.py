@@ -78,8 +78,17 @@ def _open(path: str | None) -> contextlib.AbstractContextManager[Iterable[bytes]
         return open(path, "rb")  # the caller's with-statement closes it
     stdin: IO[str] = sys.stdin
     buffer = getattr(stdin, "buffer", None)
-    lines = buffer if buffer is not None else (line.encode("utf-8", "surrogateescape") for line in stdin)
+    lines = buffer if buffer is not None else (_encoded(line) for line in stdin)
     return contextlib.nullcontext(lines)  # standard input is not ours to close
+
+
+def _encoded(line: str) -> bytes:
+    """A line of a text-only standard input as the bytes it came from (bytes it could not decode come back as
+    they were); a lone surrogate of its own becomes bytes that are not UTF-8, so its line is reported, not lost."""
+    try:
+        return line.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return line.encode("utf-8", "surrogatepass")
 
 
 def _decode(raw: bytes) -> tuple[str, Undecodable | None]:
