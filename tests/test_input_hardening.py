@@ -137,8 +137,8 @@ def test_a_lone_surrogate_is_an_error_of_its_record_in_every_format(tmp_path: Pa
     code = main(["render", str(tmp_path / "mapping.yaml"), "--input", str(path), "--format", fmt], out, err)
     out.flush()
     err.flush()
-    written = out.buffer.getvalue().decode("utf-8")  # type: ignore[attr-defined]
-    assert code == 1, err.buffer.getvalue()  # type: ignore[attr-defined]
+    written = out.buffer.getvalue().decode("utf-8")
+    assert code == 1, err.buffer.getvalue()
     message = "field 'name' contains an invalid character (lone surrogate \\ud800)"
     if fmt == "text":
         assert f"    error: record: {message}\n" in written
