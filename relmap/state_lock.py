@@ -78,6 +78,8 @@ class StateLock:
         self.file = Path(f"{self.real}.lock")
         # Messages name files as the user spelled them, unless that spelling leads elsewhere (a symlink).
         self._shown = self.path if Path(os.path.abspath(path)) == self.real else self.real
+        if self.real.is_dir():
+            raise StateError(f"the state {self.path} is a folder; give --state the name of a file (new or existing)")
         self.read_only = _read_only(self.path, self.real, may_read_only)
         self._handle: int | None = None  # the lock file (None: a read-only folder without one)
         self._named = False  # whether this run holds the lock file and could open it to write its name there
