@@ -269,13 +269,17 @@ def test_jsonl_bad_line_in_the_middle(tmp_path: Path) -> None:
 
 
 def test_jsonl_streams(tmp_path: Path) -> None:
-    path = write(tmp_path, "r.ndjson", b'{"debtor_number": "1"}\n{"debtor_number": "caf\xe9"}\n')
+    path = write(
+        tmp_path, "r.ndjson", b'{"debtor_number": "1"}\n{"debtor_number": "caf\xe9"}\n{"debtor_number": "3"}\n'
+    )
     items = read_records(path)
     first = next(items)
     assert isinstance(first, SourceRecord) and first.debtor_number == "1"
-    with pytest.raises(SourceError, match="not UTF-8") as caught:
-        next(items)
-    assert caught.value.location == Location(str(path), 2, 23)
+    problem = next(items)  # one line that is not UTF-8 is that line's problem; the lines after it are read
+    assert isinstance(problem, RecordProblem) and problem.origin == f"{path}:2"
+    assert problem.message == "not UTF-8 text (byte 0xe9 at column 23); export or save the file as UTF-8"
+    third = next(items)
+    assert isinstance(third, SourceRecord) and third.debtor_number == "3"
 
 
 # ---- CSV --------------------------------------------------------------------------------------------------
@@ -413,12 +417,19 @@ def test_a_directory_is_not_a_file(tmp_path: Path) -> None:
         read(tmp_path, "json")
 
 
-@pytest.mark.parametrize("name", ["r.json", "r.csv", "r.jsonl"])
-def test_non_utf8_file(tmp_path: Path, name: str) -> None:
-    path = write(tmp_path, name, "debtor_number\n10001\nMüller\n".encode("cp1252"))
+def test_non_utf8_json_document(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.json", "debtor_number\n10001\nMüller\n".encode("cp1252"))
     with pytest.raises(SourceError, match=r"not UTF-8 text \(byte 0xfc\)") as caught:
         read(path)
     assert caught.value.location == Location(str(path), 3, 2)
+
+
+@pytest.mark.parametrize("name", ["r.csv", "r.jsonl"])
+def test_a_non_utf8_line_is_that_records_problem(tmp_path: Path, name: str) -> None:
+    path = write(tmp_path, name, "debtor_number\n10001\nMüller\n".encode("cp1252"))
+    problems = [item for item in read(path) if isinstance(item, RecordProblem)]
+    assert problems[-1].origin == f"{path}:3"
+    assert problems[-1].message == "not UTF-8 text (byte 0xfc at column 2); export or save the file as UTF-8"
 
 
 # ---- the shipped samples ----------------------------------------------------------------------------------
