@@ -134,7 +134,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     try:
         return COMMANDS[args.command](args, out, err)
     except RelmapError as exc:
-        err.write(f"relmap: error: {exc}\n")
+        from relmap.report.terminal import escape
+
+        err.write(f"relmap: error: {escape(str(exc))}\n")  # messages quote relation data and API answers
         return EXIT_FATAL
     except KeyboardInterrupt:
         err.write("relmap: interrupted\n")
@@ -144,7 +146,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     except Exception as exc:  # a bug in relmap: say so plainly, with what it was working on; RELMAP_DEBUG=1 raises
         if os.environ.get("RELMAP_DEBUG"):
             raise
-        err.write(unexpected(exc, args) + "\n")
+        from relmap.report.terminal import escape
+
+        err.write(escape(unexpected(exc, args)) + "\n")
         return EXIT_FATAL
 
 

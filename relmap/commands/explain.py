@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.commands.loading import plan_or_report
 from relmap.plan import Plan
+from relmap.report.terminal import escape
 from relmap.sources.records import RecordProblem, SourceRecord
 
 Item = SourceRecord | RecordProblem
@@ -47,7 +48,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             items, where = _from_api(plan, environ, wanted)
     found, notes = pick(items, wanted)
     if not found:
-        err.write(f"relmap: error: no relation with debtor_number {wanted!r} in {where}{_close(items, wanted)}\n")
+        message = f"no relation with debtor_number {wanted!r} in {where}{_close(items, wanted)}"
+        err.write(f"relmap: error: {escape(message)}\n")
         return EXIT_FATAL
     from relmap.explain import explain
     from relmap.report import explain as report

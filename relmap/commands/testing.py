@@ -12,11 +12,12 @@ from typing import TextIO
 
 from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.mapping_tests import FileResult, report, run_tests
+from relmap.report.terminal import text_block
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     results = run_tests(args.paths)
-    out.write(report.as_json(results) if args.format == "json" else report.as_text(results))
+    out.write(report.as_json(results) if args.format == "json" else text_block(report.as_text(results)))
     return exit_code(results)
 
 

@@ -27,7 +27,7 @@ CHANGE_NOTES = {
 # Control characters, line and paragraph separators, bidirectional and zero-width marks, and every space but
 # U+0020: invisible or layout-breaking in a report, and exactly what a reader comparing two values needs to see.
 _HIDDEN = re.compile(
-    r"[^\S ]|[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+    r"[^\S ]|[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff]"
 )
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 

@@ -34,6 +34,11 @@ def text_lines(lines: Iterable[str]) -> str:
     return "".join(escape(line) + "\n" for line in lines)
 
 
+def text_block(text: str) -> str:
+    """Text already laid out in lines: every unsafe character escaped except the line breaks themselves."""
+    return "\n".join(escape(line) for line in text.split("\n"))
+
+
 def _escaped(match: re.Match[str]) -> str:
     char = match[0]
     return _NAMED.get(char) or f"\\u{ord(char):04x}"
