@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CliResult, writes
+from conftest import ROOT, CliResult, writes
 
 from relmap.http import RetryPolicy
 from relmap.sandbox import Sandbox
@@ -343,3 +343,23 @@ def test_an_api_key_an_http_header_cannot_carry_is_a_setting_error(
     result = sync()
     assert result.code == 2 and "target.silvasoft.api_key" in result.err
     assert sandbox.silvasoft.count() == 0
+
+
+def test_an_identical_copy_in_an_export_is_counted_once_and_said(
+    sandbox: Sandbox, run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    relation = {"debtor_number": "10001", "name": "Jansen", "contact": "Piet Jansen", "city": "Zeist", "active": "1"}
+    export = tmp_path / "export.jsonl"
+    export.write_text((json.dumps(relation) + "\n") * 2, encoding="utf-8")
+    text = (ROOT / "mappings" / "private-relations.yaml").read_text(encoding="utf-8")
+    source = text[text.index("source:") : text.index("target:")]
+    path = tmp_path / "m.yaml"
+    path.write_text(text.replace(source, f"source:\n  file: {{path: {export}}}\n\n"), encoding="utf-8")
+    result = run_cli("run", str(path), "--state", str(tmp_path / "s.db"))
+    assert result.code == 0, result.err
+    assert "1 created" in result.out
+    assert f"{export}:2: an identical copy of the relation at {export}:1; counted once" in result.out + result.err
+    plan = run_cli("run", str(path), "--state", str(tmp_path / "s.db"), "--dry-run", "--format", "json")
+    assert (
+        f"{export}:2: an identical copy of the relation at {export}:1; counted once" in json.loads(plan.out)["warnings"]
+    )

@@ -53,6 +53,7 @@ def dry_run(
         coverage=_coverage(plan, preview),
         mask_pii=args.mask_pii,
         created_at=time.time(),
+        warnings=tuple(wired.sync.read_notes),
     )
     doc = document(preview, context, settings.redact)
     if args.out:

@@ -75,16 +75,20 @@ def check_freefields(plan: Plan, settings: list[object]) -> None:
         raise ConfigError(f"{plan.path}: freefields: " + "; ".join(problems) + " (GET /freefields/)")
 
 
-def deduplicated(records: Iterable[SourceRecord | RecordProblem]) -> list[SourceRecord | RecordProblem]:
-    """A relation OutSmart sends twice, identically, counts once; two different ones are reported by the planner."""
-    seen: set[tuple[str, str]] = set()
+def deduplicated(
+    records: Iterable[SourceRecord | RecordProblem], notes: list[str]
+) -> list[SourceRecord | RecordProblem]:
+    """A relation sent twice, identically, counts once (each copy left out is said in ``notes``); two different
+    ones under one debtor number are reported by the planner."""
+    seen: dict[tuple[str, str], str] = {}
     kept: list[SourceRecord | RecordProblem] = []
     for record in records:
         if isinstance(record, SourceRecord):
             key = (record.debtor_number, repr(sorted(record.fields.items())) + repr(sorted(record.freefields.items())))
             if key in seen:
+                notes.append(f"{record.origin}: an identical copy of the relation at {seen[key]}; counted once")
                 continue
-            seen.add(key)
+            seen[key] = record.origin
         kept.append(record)
     return kept
 

@@ -125,6 +125,7 @@ class Sync:
         # route name → the parameters whose drifted Silvasoft value the mapping keeps
         self.keep = {route.name: kept_parameters(route, plan.target.drift) for route in plan.routes}
         self.result = RunResult()  # filled as the run goes, so a fatal error still leaves what was done
+        self.read_notes: list[str] = []  # what reading left out, and why: said in the run's warnings and the plan
 
     def run(self, full: bool = False, saved: SavedPlan | None = None) -> RunResult:
         """Sync; with ``saved``, apply exactly that plan (re-read the same way) and leave everything else alone."""
@@ -133,6 +134,7 @@ class Sync:
         since = (None if saved.full else saved.since) if saved else self._since(full)
         result.full = since is None
         items = self._read(since)
+        result.warnings += self.read_notes
         directory = Directory({link.guid: debtor for debtor, link in self.state.links().items()})
         try:
             self._settle_and_list(items, directory, since is None, always=saved is not None)
@@ -330,7 +332,7 @@ class Sync:
         return not (refused and result.payload is not None and refused[0] == payload_hash(result.payload))
 
     def _items(self, records: Iterable[SourceRecord | RecordProblem]) -> Iterator[Item]:
-        listed = deduplicated(records)
+        listed = deduplicated(records, self.read_notes)
         by_index = {record.index: record for record in listed}
         for rendered in render_all(self.plan, listed):
             found = by_index.get(rendered.index)
