@@ -363,3 +363,18 @@ def test_an_identical_copy_in_an_export_is_counted_once_and_said(
     assert (
         f"{export}:2: an identical copy of the relation at {export}:1; counted once" in json.loads(plan.out)["warnings"]
     )
+
+
+def test_a_hand_edited_watermark_is_a_clear_error_and_full_mends_it(sandbox: Sandbox, sync, tmp_path: Path) -> None:
+    import sqlite3
+
+    assert sync().code == 1
+    database = tmp_path / ".relmap" / "routing.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("UPDATE meta SET value = 'yesterday' WHERE key = 'watermark'")
+    result = sync()
+    assert result.code == 2
+    assert "the state's watermark 'yesterday' is not a time (YYYY-MM-DD HH:MM:SS)" in result.err
+    assert "run with --full" in result.err
+    assert sync("--full").code == 1  # the messy samples' two relations; the watermark is set again
+    assert sync().code in (0, 1) and "watermark" not in sync().err

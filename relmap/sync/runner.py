@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from relmap.budget import Budget
-from relmap.errors import BudgetSpent, RateLimited, RelmapError
+from relmap.errors import BudgetSpent, RateLimited, RelmapError, StateError
 from relmap.plan import Plan
 from relmap.render import Rendered, render_all
 from relmap.sources.outsmart import OutSmartClient
@@ -348,7 +348,13 @@ class Sync:
         mark = self.state.get_meta("watermark")
         if not mark:
             return None
-        return (datetime.strptime(mark, STAMP) - OVERLAP).strftime(STAMP)
+        try:
+            return (datetime.strptime(mark, STAMP) - OVERLAP).strftime(STAMP)
+        except (TypeError, ValueError):
+            raise StateError(
+                f"the state's watermark {mark!r} is not a time (YYYY-MM-DD HH:MM:SS); relmap has not changed it: "
+                "run with --full, which reads every relation and sets it again"
+            ) from None
 
     def _finish(self, result: RunResult, run_id: int, items: list[Item], move_watermark: bool = True) -> None:
         pending = [i.modified_at for i, o in zip(items, result.outcomes, strict=True) if o.action == "pending"]
