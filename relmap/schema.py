@@ -11,6 +11,7 @@ from typing import Any
 
 from relmap.errors import DiagnosticSink
 from relmap.loader import Document, PathKey
+from relmap.yaml_text import shown as _shown
 
 _TYPE_NAMES = {
     "string": "text",
@@ -60,8 +61,9 @@ def validate_schema(doc: Document, sink: DiagnosticSink, schema: dict[str, Any] 
     from jsonschema import Draft202012Validator  # imported here: the start-up path stays light
 
     validator = Draft202012Validator(load_schema() if schema is None else schema)
-    bad: set[PathKey] = set()
+    bad: set[PathKey] = set(doc.reported)  # the loader has said what is wrong with these values
     required: set[tuple[PathKey, tuple[Any, ...]]] = set()
+    found = DiagnosticSink()
     for error in validator.iter_errors(doc.data):
         for leaf in _leaves(error):
             path = tuple(leaf.absolute_path)
@@ -73,7 +75,9 @@ def validate_schema(doc: Document, sink: DiagnosticSink, schema: dict[str, Any] 
                 bad.update((*path, key) for key in leaf.instance if key not in leaf.schema.get("properties", {}))
             else:
                 bad.add(path)
-            _report(leaf, path, doc, sink)
+            if path not in doc.reported:
+                _report(leaf, path, doc, found)
+    sink.items.extend(dict.fromkeys(found.items))  # a rule the schema states twice (an allOf branch) is said once
     return bad
 
 
@@ -131,16 +135,22 @@ def _unknown_keys(error: Any, path: PathKey, doc: Document, sink: DiagnosticSink
         hint = did_you_mean(key, known) or ("known: " + ", ".join(known) if len(known) <= 8 else None)
         if is_fields:
             sink.error(
-                doc.loc((*path, key), key=True), f"unknown Silvasoft parameter '{key}'", "unknown-parameter", hint
+                doc.loc((*path, key), key=True),
+                f"unknown Silvasoft parameter '{_shown(key)}'",
+                "unknown-parameter",
+                hint,
             )
         else:
-            sink.error(doc.loc((*path, key), key=True), f"unknown key '{key}' in {dotted(path)}", "unknown-key", hint)
+            sink.error(
+                doc.loc((*path, key), key=True), f"unknown key '{_shown(key)}' in {dotted(path)}", "unknown-key", hint
+            )
 
 
 def _bad_choice(error: Any, path: PathKey, doc: Document, sink: DiagnosticSink) -> None:
     choices = [str(c) for c in error.validator_value]
     value = error.instance
-    hint = did_you_mean(str(value), choices) or "one of: " + ", ".join(choices)
+    scalar = isinstance(value, str | int | float)  # a list or mapping is named by its type, never echoed whole
+    hint = (did_you_mean(str(value), choices) if scalar else None) or "one of: " + ", ".join(choices)
     code = "bad-value"
     if path[-1] == "operator" and isinstance(value, str) and value not in choices:
         code = "unknown-operator"
@@ -154,7 +164,8 @@ def _bad_choice(error: Any, path: PathKey, doc: Document, sink: DiagnosticSink) 
             hint = f"OutSmart filters {value} by the key '{field.filter_key}'"
         elif field:
             hint = f"OutSmart cannot filter on {value}; filterable keys: " + ", ".join(choices)
-    sink.error(doc.loc(path), f"'{value}' is not a valid {path[-1]}", code, hint)
+    shown = f"'{_shown(str(value))}'" if scalar else _type_name(value)
+    sink.error(doc.loc(path), f"{shown} is not a valid {path[-1]}", code, hint)
 
 
 def _bad_type(error: Any, path: PathKey, doc: Document, sink: DiagnosticSink) -> None:
@@ -181,4 +192,7 @@ def _type_name(value: Any) -> str:
 def _safe_message(error: Any) -> str:
     """jsonschema's own message, minus the instance when it is long (it might be anything the user typed)."""
     message = str(error.message)
+    instance = repr(error.instance)
+    if len(instance) > 60:  # "999…(4,000 digits)… is greater than the maximum of 50": keep the end, the point
+        message = message.replace(instance, _shown(instance))
     return message if len(message) <= 160 else message[:157] + "..."
