@@ -79,6 +79,13 @@ def test_nan_and_infinity_are_numbers_that_are_not_1(check, number: str) -> None
     assert (result.code, result.found()) == (1, [(1, 9, "error", "bad-value")])
 
 
+@pytest.mark.parametrize("number", [".nan", ".inf", "-.inf", "1e999"])
+def test_a_constant_that_is_not_a_finite_number(check, number: str) -> None:
+    result = check(HEAD + f"      CustomerNumber: {{value: {number}}}\n")
+    assert (result.code, result.found()) == (1, [(10, 31, "error", "constant-type")])
+    assert "is not a number Silvasoft can store" in result.line("constant-type")
+
+
 def test_an_integer_too_long_for_python_is_reported_once(check) -> None:
     result = check(HEAD.replace("relmap: 1", "relmap: " + "9" * 5000))
     assert (result.code, result.found()) == (1, [(1, 9, "error", "yaml-number")])
@@ -89,6 +96,16 @@ def test_freefields_too_long_or_text(check) -> None:
     result = check(HEAD + "freefields:\n  a: " + "9" * 4301 + "\n  b: x\n  c: " + "9" * 4300 + "\n")
     assert result.found() == [(11, 6, "error", "yaml-number"), (12, 6, "error", "bad-type"), (13, 6, "error", "schema")]
     assert "999... is greater than the maximum of 50" in result.line("schema")  # the point of it is not cut off
+
+
+@pytest.mark.parametrize(
+    "ref, code",
+    [("'²'", "unknown-freefield"), ("'٣'", "unknown-freefield"), ("'" + "9" * 5000 + "'", "freefield-range")],
+)
+def test_freefield_references_int_cannot_read(check, ref: str, code: str) -> None:
+    result = check(HEAD + f"      Address_City: {{freefield: {ref}}}\n")
+    assert (result.code, result.found()) == (1, [(10, 33, "error", code)])
+    assert len(result.line(code)) < 200
 
 
 # --- characters and bytes -----------------------------------------------------------------------------------------
@@ -196,6 +213,53 @@ def test_aliases_of_aliases_cannot_nest_past_the_limit(check) -> None:
 # --- types the compiler must not assume ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "endpoint, shown", [("{}", "a mapping"), ("[a]", "a list"), ("[" + ", ".join(["a"] * 3000) + "]", "a list")]
+)
+def test_an_endpoint_that_is_not_text(check, endpoint: str, shown: str) -> None:
+    result = check(HEAD.replace("endpoint: addprivaterelation", f"endpoint: {endpoint}"))
+    assert (result.code, result.found()) == (1, [(5, 15, "error", "bad-value")])
+    assert f"error: {shown} is not a valid endpoint (one of: addprivaterelation, addbusinessrelation)" in result.out
+
+
+@pytest.mark.parametrize(
+    "replacement, expected",
+    [
+        ("  - name: [a]\n    endpoint", [(5, 11, "error", "bad-type")]),
+        ("  - name: {a: 1}\n    endpoint", [(5, 11, "error", "bad-type")]),
+        ("  - when: [a]\n    endpoint", [(5, 11, "error", "bad-type")]),
+        ("  - when: {a: 1}\n    endpoint", [(5, 11, "error", "bad-type")]),
+        ("  - when: 12\n    endpoint", [(5, 11, "error", "bad-type")]),
+    ],
+)
+def test_a_route_name_or_when_that_is_not_text(check, replacement: str, expected: list[object]) -> None:
+    result = check(HEAD.replace("  - endpoint", replacement))
+    assert (result.code, result.found()) == (1, expected)
+
+
+def test_fields_that_are_a_list_are_reported_once(check) -> None:
+    result = check(HEAD.split("    fields:")[0] + "    fields: [a]\n")
+    assert (result.code, result.found()) == (1, [(6, 13, "error", "bad-type")])  # not also "needs Relation_Contact"
+
+
+@pytest.mark.parametrize(
+    "rule, expected",
+    [
+        ("{from: city, map: {? [a] : b}}", [(10, 42, "error", "yaml-key")]),
+        ("{from: city, map: {a: [b]}}", [(10, 21, "error", "bad-rule")]),
+        ("{from: city, map: [a, b]}", [(10, 21, "error", "bad-rule")]),
+        ("{from: city, map: {~: z, 'null': w}}", [(10, 40, "warning", "map-key")]),  # quoted: meant as text
+        ("{from: city, map: {null: z, a: w}}", [(10, 40, "warning", "map-key")]),
+        ("!!bool maybe", [(10, 21, "error", "yaml-tag")]),  # not also "unknown OutSmart field 'maybe'"
+        ("!!int 1.5", [(10, 21, "error", "yaml-tag")]),
+        ("{value: !!float .nan}", [(10, 29, "error", "constant-type")]),
+    ],
+)
+def test_map_tables_and_tags(check, rule: str, expected: list[object]) -> None:
+    result = check(HEAD + f"      Address_City: {rule}\n")
+    assert result.found() == expected
+
+
 def test_keys_that_are_not_text(check) -> None:
     result = check("? [a]\n: b\n" + HEAD + "      1: x\n      ? {a: 1}\n      : b\n")
     assert result.found() == [
@@ -216,6 +280,13 @@ def test_vars_holding_aliases_and_big_structures(check) -> None:
     bomb += "".join(f"x-{n}: &{n} [" + ", ".join([f"*{p}"] * 10) + "]\n" for p, n in zip("abc", "bcd", strict=True))
     result = check(bomb + "vars: {big: *d, list: *a}\n" + HEAD)
     assert (result.code, result.found()) == (1, [(1, 6, "error", "bad-type"), (4, 6, "error", "bad-type")])
+
+
+def test_export_paths_the_file_system_refuses(check) -> None:
+    result = check(HEAD.replace("input.json", "a" * 5000))
+    assert (result.code, result.found()) == (1, [(3, 16, "error", "bad-path")])
+    nul = check(HEAD.replace("input.json", '"in\\0put.json"'))
+    assert nul.found() == [(3, 16, "error", "file-not-found")] and "in\\x00put.json" in nul.out
 
 
 def test_long_user_text_is_cut_in_messages(check) -> None:

@@ -18,6 +18,7 @@ from relmap.compiler.scope import Scope
 from relmap.errors import Diagnostic, DiagnosticSink
 from relmap.loader import Document, PathKey, load_file, load_text
 from relmap.plan import Plan, Route, Skip, SourceFilter, SourceSpec, TargetSpec
+from relmap.yaml_text import shown
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,18 @@ def _source(scope: Scope, raw: Any, base: Path) -> SourceSpec | None:
             return None
         resolved = Path(os.path.expanduser(path))
         resolved = resolved if resolved.is_absolute() else base / resolved
-        if not resolved.exists():
-            scope.error(
-                ("source", "file", "path"),
-                f"export file not found: {path}",
-                "file-not-found",
-                "paths are relative to the mapping file",
-            )
+        try:
+            found = resolved.exists()
+        except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL character
+            scope.error(("source", "file", "path"), f"export file path cannot be used: {_reason(exc)}", "bad-path")
+        else:
+            if not found:
+                scope.error(
+                    ("source", "file", "path"),
+                    f"export file not found: {shown(path)}",
+                    "file-not-found",
+                    "paths are relative to the mapping file",
+                )
         return SourceSpec("file", filters, str(resolved), spec.get("format"))
     if "outsmart" in raw and isinstance(raw["outsmart"], dict):
         spec = raw["outsmart"]
@@ -145,7 +151,7 @@ def _filters(scope: Scope, path: PathKey, raw: Any) -> tuple[SourceFilter, ...]:
         if key == "active" and str(value) not in ("0", "1"):
             scope.warning(
                 (*where, "value"),
-                f"active is '0' or '1' in OutSmart, so {value!r} matches nothing",
+                f"active is '0' or '1' in OutSmart, so {shown(repr(value))} matches nothing",
                 "filter-value",
                 'write "1" for active relations',
             )
@@ -185,8 +191,8 @@ def _routes(scope: Scope, raw: Any) -> list[Route]:
     catch_all: int | None = None
     for index, item in enumerate(raw):
         where = ("routes", index)
-        if not isinstance(item, dict) or item.get("endpoint") not in ENDPOINTS:
-            continue
+        if not isinstance(item, dict) or not isinstance(item.get("endpoint"), str) or item["endpoint"] not in ENDPOINTS:
+            continue  # the schema has reported it
         if catch_all is not None:
             scope.warning(
                 where,
@@ -215,7 +221,7 @@ def _route(scope: Scope, path: PathKey, item: dict[str, Any]) -> Route:
     raw_fields = item.get("fields")
     fields: dict[str, Any] = raw_fields if isinstance(raw_fields, dict) else {}
     members = compile_members(scope, (*path, "fields"), params, fields)
-    for param in params:
+    for param in params if isinstance(raw_fields, dict) else ():  # else the schema has said fields: is wrong
         if param.required and param.name not in fields:
             scope.error(
                 (*path, "fields"),
@@ -237,3 +243,7 @@ def _route(scope: Scope, path: PathKey, item: dict[str, Any]) -> Route:
     return Route(
         name, endpoint, scope.loc(path), when, _skips(scope, (*path, "skip"), item.get("skip")), tuple(members)
     )
+
+
+def _reason(exc: Exception) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

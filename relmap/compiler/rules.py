@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from relmap.catalog import Param
@@ -13,8 +14,10 @@ from relmap.errors import TransformError
 from relmap.loader import PathKey
 from relmap.plan import ArrayRule, Getter, Group, Member, Rule
 from relmap.schema import did_you_mean
+from relmap.yaml_text import shown
 
 SOURCE_KEYS = ("from", "freefield", "value", "template", "expr")
+_NULL_WORDS = {"~", "null", "Null", "NULL"}  # YAML's null, but keys are text: `~:` never matches an empty value
 _BOOL_WORDS = {"yes", "no", "y", "n", "on", "off", "ja", "nee", "true", "false"}
 
 
@@ -176,18 +179,21 @@ def _from_field(
 def _from_freefield(scope: Scope, path: PathKey, param: Param, body: dict[str, Any]) -> Rule | None:
     ref = body["freefield"]
     at = (*path, "freefield")
-    if isinstance(ref, str) and not ref.isdigit():
+    if isinstance(ref, bool) or not isinstance(ref, int | str):
+        return None  # the schema has reported it
+    if isinstance(ref, str) and not (ref.isascii() and ref.isdigit()):  # "²".isdigit() is True, int("²") fails
         if ref not in scope.freefields:
             hint = did_you_mean(ref, scope.freefields) or "declare it under freefields: (name: number)"
-            scope.error(at, f"unknown freefield name '{ref}'", "unknown-freefield", hint)
+            scope.error(at, f"unknown freefield name '{shown(ref)}'", "unknown-freefield", hint)
             return None
         number = scope.freefields[ref]
     else:
-        number = int(ref)
+        short = len(str(ref).lstrip("-0")) <= 3  # int() of "999…9" in 5,000 digits would raise; it is out of range
+        number = int(ref) if short else FREEFIELD_MAX + 1
         if not FREEFIELD_MIN <= number <= FREEFIELD_MAX:
             scope.error(
                 at,
-                f"freefield number {number} is outside 1-50",
+                f"freefield number {number if short else shown(str(ref))} is outside 1-50",
                 "freefield-range",
                 "OutSmart numbers freefields 1 to 50",
             )
@@ -198,6 +204,8 @@ def _from_freefield(scope: Scope, path: PathKey, param: Param, body: dict[str, A
 def _from_code(scope: Scope, path: PathKey, param: Param, body: dict[str, Any], kind: str) -> Rule | None:
     at = (*path, kind) if (*path, kind) in scope.doc.values else path  # a plain "{{ }}" rule has no key of its own
     source = body[kind]
+    if not isinstance(source, str):
+        return None  # the schema has reported it
     function = scope.code(at, source, expression=kind == "expr")
     if function is None:
         return None
@@ -214,13 +222,17 @@ def _constant(
 
 def check_constant(scope: Scope, path: PathKey, param: Param, value: Any) -> bool:
     """A constant must already be what the parameter takes: a number for text is an error, with a hint to quote."""
+    if isinstance(value, float) and not math.isfinite(value):  # .inf, .nan, 1e999: no JSON number can carry them
+        scope.error(path, f"{param.name}: {value} is not a number Silvasoft can store", "constant-type")
+        return False
     if param.type == "string" and isinstance(value, bool | int | float):
         kind = "a boolean" if isinstance(value, bool) else "a number"
+        text = shown(str(value).lower() if isinstance(value, bool) else str(value))
         scope.error(
             path,
-            f"{param.name} takes text, but {value!r} is {kind}",
+            f"{param.name} takes text, but {shown(repr(value))} is {kind}",
             "constant-type",
-            f'write "{str(value).lower() if isinstance(value, bool) else value}" in quotes for the text',
+            f'write "{text}" in quotes for the text',
         )
         return False
     try:
@@ -293,6 +305,14 @@ def _lookup(scope: Scope, path: PathKey, param: Param, body: dict[str, Any]) -> 
         return None, None, False
     for key, value in table.items():
         check_constant(scope, (*path, "map", key), param, value)
+        if key in _NULL_WORDS and scope.doc.span((*path, "map", key), key=True).style is None:
+            scope.warning(
+                (*path, "map", key),
+                f"the key {key} is the text '{key}': an empty value is looked up as \"\"",
+                "map-key",
+                f'write "": to map empty values, or "{key}": to say you mean the text',
+                key=True,
+            )
     has_default = "default" in body
     if has_default:
         check_constant(scope, (*path, "default"), param, body["default"])
