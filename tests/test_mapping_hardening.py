@@ -7,6 +7,7 @@ both: a problem in one file must never cost the diagnostics of the others.
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+import relmap.compiler
 from relmap.cli import main
+from relmap.compiler.scope import Scope
 
 HEAD = """\
 relmap: 1
@@ -293,3 +296,79 @@ def test_long_user_text_is_cut_in_messages(check) -> None:
     result = check(HEAD + "      " + "A" * 1000 + ": x\n")  # YAML itself allows keys of up to 1,024 characters
     assert result.found() == [(10, 7, "error", "unknown-parameter")]
     assert len(result.line("unknown-parameter")) < 200
+
+
+# --- a failure while checking one file costs that file only -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "failure, message, code",
+    [
+        (RuntimeError("boom"), "relmap could not finish checking this mapping (RuntimeError)", "check-failed"),
+        (RecursionError(), "the mapping is too complex to check: it nests too deeply", "too-complex"),
+    ],
+)
+def test_an_unexpected_failure_is_contained_to_its_file(
+    check, monkeypatch: pytest.MonkeyPatch, failure: Exception, message: str, code: str
+) -> None:
+    routes = relmap.compiler._routes
+
+    def fail(scope: Scope, raw: object) -> object:
+        if scope.doc.path == "m.yaml":
+            raise failure
+        return routes(scope, raw)
+
+    monkeypatch.delenv("RELMAP_DEBUG", raising=False)
+    monkeypatch.setattr(relmap.compiler, "_routes", fail)  # after loading and the schema check: their findings stay
+    result = check(HEAD + "colour: red\n")
+    assert result.code == 1
+    assert result.found() == [(1, 1, "error", code), (10, 1, "error", "unknown-key")]
+    assert f"m.yaml:1:1: error: {message}" in result.out
+
+
+def test_a_single_mapping_command_reports_the_failure_located(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*_: object) -> None:
+        raise KeyError("x")
+
+    monkeypatch.delenv("RELMAP_DEBUG", raising=False)
+    monkeypatch.setattr(relmap.compiler, "_routes", fail)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "input.json").write_text("[]", encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(HEAD, encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["render", "m.yaml"], stdout=out, stderr=err) == 2
+    assert err.getvalue().startswith("m.yaml:1:1: error: relmap could not finish checking this mapping (KeyError)")
+    assert "relmap: error: the mapping has errors; nothing was rendered" in err.getvalue()
+
+
+def test_json_output_keeps_every_file(check) -> None:
+    result = check("x-r: &r [*r]\n" + HEAD, "--format", "json")
+    files = {entry["file"]: entry for entry in json.loads(result.out)["files"]}
+    assert [(d["line"], d["column"], d["code"]) for d in files["m.yaml"]["diagnostics"]] == [
+        (1, 10, "yaml-recursive-alias")
+    ]
+    assert [d["code"] for d in files["other.yaml"]["diagnostics"]] == ["unknown-key"]
+
+
+# --- size -----------------------------------------------------------------------------------------------------------
+
+
+def test_a_mapping_of_800_routes_validates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    route = (
+        "  - name: r{i}\n"
+        "    when: debtor_number == '{i}'\n"
+        "    endpoint: addprivaterelation\n"
+        "    fields:\n"
+        "      Address_City: city\n"
+        "      Adress_Street: street\n"
+        "      Relation_Contact:\n"
+        "        - {{FirstName: name, LastName: name}}\n"
+    )
+    text = HEAD.split("routes:")[0] + "routes:\n" + "".join(route.format(i=i) for i in range(800))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "input.json").write_text("[]", encoding="utf-8")
+    (tmp_path / "big.yaml").write_text(text, encoding="utf-8")
+    out = io.StringIO()
+    assert main(["validate", "big.yaml"], stdout=out, stderr=io.StringIO()) == 1
+    assert out.getvalue().count("[unknown-parameter]") == 800
+    assert out.getvalue().endswith("big.yaml: 800 errors\n")

@@ -9,7 +9,7 @@ import argparse
 from typing import TYPE_CHECKING, Any, TextIO
 
 from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
-from relmap.compiler import compile_file
+from relmap.commands.loading import compile_contained
 from relmap.errors import Diagnostic
 from relmap.plan import Plan
 from relmap.report import diagnostics as report
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     results: dict[str, list[Diagnostic]] = {}
     plans: dict[str, Plan | None] = {}
     for name in args.mappings:
-        compiled = compile_file(name, display=name)
+        compiled = compile_contained(name)  # a failure checking one file is reported for that file alone
         found = compiled.diagnostics
         if args.no_warnings:
             found = [d for d in found if d.severity == "error"]

@@ -31,9 +31,12 @@ class CompileResult:
         return self.plan is not None
 
 
-def compile_file(path: str | Path, display: str | None = None) -> CompileResult:
-    """Compile the mapping at ``path``; ``display`` is how the file is named in diagnostics."""
-    sink = DiagnosticSink()
+def compile_file(path: str | Path, display: str | None = None, sink: DiagnosticSink | None = None) -> CompileResult:
+    """Compile the mapping at ``path``; ``display`` is how the file is named in diagnostics.
+
+    Pass ``sink`` to keep what was found so far should compiling fail with an exception (commands.loading does).
+    """
+    sink = sink if sink is not None else DiagnosticSink()
     doc = load_file(path, sink, display or str(path))
     plan = compile_document(doc, sink, Path(path).resolve().parent) if doc is not None else None
     return CompileResult(plan if not sink.has_errors else None, sink.sorted())
