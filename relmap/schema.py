@@ -39,12 +39,20 @@ def packaged_schema(name: str) -> dict[str, Any]:
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A hint naming the closest candidate, or None; a case-only difference is always found."""
-    pool = list(candidates)
+    pool = tuple(candidates)
+    return _remembered(word, pool) if len(word) <= 100 else _closest(word, pool)
+
+
+def _closest(word: str, pool: tuple[str, ...]) -> str | None:
     for candidate in pool:
         if candidate.lower() == word.lower():
             return f"did you mean '{candidate}'? names are case-sensitive"
     close = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
+
+
+# 800 routes with the same typo ask the same question 800 times, and difflib is the slow part of the answer
+_remembered = lru_cache(maxsize=1024)(_closest)
 
 
 def dotted(path: PathKey) -> str:
