@@ -89,6 +89,9 @@ class Renderer:
     """Renders records with one Plan; keeps the per-plan constants that every record shares."""
 
     def __init__(self, plan: Plan) -> None:
+        from relmap.filters import warm
+
+        warm()  # outside every template's time limit
         self.plan = plan
         self.date_format = plan.target.date_format
         self.variables = freeze(plan.variables)  # one object for every record: no template may change it

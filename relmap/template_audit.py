@@ -13,7 +13,7 @@ from jinja2 import nodes
 from jinja2.utils import _PassArg
 
 from relmap.expressions import TemplateProblem, environment
-from relmap.limits import MAX_INT_BITS, TemplateLimit, evaluation
+from relmap.limits import MAX_INT_BITS, TemplateLimit, bounded_range, evaluation
 from relmap.template_env import DROPPED_FILTERS
 
 # Methods that change the list, dict or set they are called on.
@@ -55,14 +55,16 @@ def _problems(tree: nodes.Template) -> Iterator[TemplateProblem]:
             "template-forbidden",
             "put the shared part in a {% macro %} in this template, or in vars:",
         )
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        yield from _attribute(node)
-    for node in tree.find_all(nodes.Filter):
-        yield from _filter(node)
-    for node in tree.find_all(nodes.Const):
-        value = node.value
+    for reach in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        yield from _attribute(reach)  # type: ignore[arg-type]  # find_all gives only the node types it is asked for
+    for applied in tree.find_all(nodes.Filter):
+        yield from _filter(applied)
+    for constant in tree.find_all(nodes.Const):
+        value = constant.value
         if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
-            yield TemplateProblem(node.lineno, "a number in this template has more than 1,000 digits", "template-limit")
+            yield TemplateProblem(
+                constant.lineno, "a number in this template has more than 1,000 digits", "template-limit"
+            )
     yield from _constants(tree)
 
 
@@ -160,7 +162,7 @@ def _value(node: nodes.Node) -> Any:
         return env.concat(map(str, (_value(item) for item in node.nodes)))
     if isinstance(node, nodes.Filter | nodes.Call) and not (node.dyn_args or node.dyn_kwargs):
         args = [_value(arg) for arg in node.args]
-        kwargs = {keyword.key: _value(keyword.value) for keyword in node.kwargs}
+        kwargs = {str(keyword.key): _value(keyword.value) for keyword in node.kwargs}
         return _call(node, args, kwargs)
     raise _NotConstant
 
@@ -177,7 +179,7 @@ def _call(node: nodes.Filter | nodes.Call, args: list[Any], kwargs: dict[str, An
         first = [nodes.EvalContext(env)] if passed is _PassArg.eval_context else [env] if passed else []
         return function(*first, _value(node.node), *args, **kwargs)
     if isinstance(node.node, nodes.Name) and node.node.name == "range":
-        return env.globals["range"](*args, **kwargs)
+        return bounded_range(*args, **kwargs)
     if isinstance(node.node, nodes.Getattr) and isinstance(node.node.node, nodes.Const):
         method = env.getattr(node.node.node.value, node.node.attr)
         return env.call(None, method, *args, **kwargs)

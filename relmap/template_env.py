@@ -37,14 +37,14 @@ _DROPPED_GLOBALS = ("lipsum",)
 DROPPED_FILTERS = ("attr",)
 
 
-class FrozenDict(dict):  # type: ignore[type-arg]
+class FrozenDict(dict[Any, Any]):
     """A dict no template can change: the sandbox already refuses its mutating methods; this refuses them in Python."""
 
     def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("values handed to templates cannot be changed")
 
-    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _refuse  # type: ignore[assignment]
-    __ior__ = _refuse  # type: ignore[assignment]
+    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _refuse
+    __ior__ = _refuse
 
     def __reduce__(self) -> Any:
         return (dict, (dict(self),))
@@ -118,7 +118,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         args = _check_method(__obj, args)
         return charge(super().call(__context, __obj, *args, **kwargs))
 
-    def concat(self, pieces: Iterable[str]) -> str:  # type: ignore[override]
+    def concat(self, pieces: Iterable[str]) -> str:
         """Every join of template output (``~``, macro bodies, ``{% set %}`` blocks) goes through here."""
         parts = list(pieces)
         projected(sum(map(len, parts)), "text")
@@ -288,7 +288,8 @@ def _check_method(method: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
         _width(args[0], "a width of")
     elif name == "expandtabs":
         tab = args[0] if args and isinstance(args[0], int) else 8
-        projected(len(owner) + owner.count("\t" if isinstance(owner, str) else b"\t") * max(tab, 0), "text")
+        tabs = owner.count("\t") if isinstance(owner, str) else owner.count(b"\t")
+        projected(len(owner) + tabs * max(tab, 0), "text")
     elif name == "join" and args:
         items = list(args[0])
         projected(sum(size(item) for item in items) + len(items) * len(owner), "text")

@@ -22,10 +22,14 @@ class Scope:
     freefields: dict[str, int] = field(default_factory=dict)
     fields: set[str] = field(default_factory=lambda: set(BY_NAME))
 
+    def __post_init__(self) -> None:
+        # Every prefix of every flagged path: flagged() is one set lookup, not a scan of them all (it is asked about
+        # every rule; with many routes and many errors the scan made validation quadratic).
+        self._flagged_prefixes = {tuple(bad[:i]) for bad in self.flagged_paths for i in range(len(bad) + 1)}
+
     def flagged(self, path: PathKey) -> bool:
         """True when the schema reported something at or below ``path``: do not report it twice."""
-        size = len(path)
-        return any(bad[:size] == path for bad in self.flagged_paths)
+        return tuple(path) in self._flagged_prefixes
 
     def loc(self, path: PathKey, *, key: bool = False) -> Location:
         return self.doc.loc(path, key=key)

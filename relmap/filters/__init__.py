@@ -71,3 +71,31 @@ __all__ = [
     "to_bool",
     "vat_number",
 ]
+
+
+_WARM = False
+
+
+def warm() -> None:
+    """Load what the filters load on first use (pycountry's names, phone metadata, stdnum), once per process.
+
+    The renderer calls this before any template runs: a template evaluation has a time limit, and loading a library
+    is no part of one record's work (stopped half-way, it would fail that record for nothing).
+    """
+    global _WARM
+    if _WARM:
+        return
+    _WARM = True
+    samples: list[tuple[Callable[[str], Any], str]] = [(postcode, "1234 ab"), (phone, "06 12345678")]
+    samples += [
+        (country_code, "Nederland"),
+        (kvk, "12345678"),
+        (vat_number, "NL123456789B01"),
+        (iban, "NL91ABNA0417164300"),
+        (is_valid_phone, "+32 2 123 45 67"),
+    ]
+    for function, sample in samples:
+        try:
+            function(sample)
+        except Exception:  # a sample that is not valid still loaded what it needed
+            continue
