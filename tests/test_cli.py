@@ -120,3 +120,25 @@ def test_an_unforeseen_exception_is_a_located_message_with_no_secret(
     assert message.startswith("relmap: error: mappings/x.yaml: unexpected ValueError: could not use ***")
     assert "at relmap/../tests/" not in message and "sk-live-very-secret" not in message
     assert "This is a bug in relmap" in message and "RELMAP_DEBUG=1" in message
+
+
+def test_coverage_that_cannot_be_measured_is_a_warning_on_that_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
+    from relmap import coverage
+    from relmap.cli import main
+
+    real = coverage.measure
+
+    def measure(plan: object, records: object) -> object:
+        if "private" in str(getattr(plan, "path", "")):
+            raise RuntimeError("boom")
+        return real(plan, records)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(coverage, "measure", measure)
+    out, err = io.StringIO(), io.StringIO()
+    files = ["mappings/private-relations.yaml", "mappings/business-routing.yaml"]
+    code = main(["validate", "--verbose", *files], stdout=out, stderr=err)
+    text = out.getvalue()
+    assert code == 0, err.getvalue()
+    assert "mappings/private-relations.yaml:1:1: warning: coverage could not be measured (RuntimeError: boom)" in text
+    assert "coverage: not measured, see the warning above" in text
+    assert text.count("  coverage:\n") == 1  # the other mapping's coverage is still shown

@@ -13,6 +13,7 @@ from relmap.commands.loading import compile_contained
 from relmap.errors import Diagnostic
 from relmap.plan import Plan
 from relmap.report import diagnostics as report
+from relmap.report.terminal import text_block
 
 if TYPE_CHECKING:
     from relmap.coverage import Coverage
@@ -34,10 +35,13 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         results[name] = found
         plans[name] = compiled.plan
     if not verbose:
-        out.write(report.as_json(results) if args.format == "json" else report.as_text(results))
+        out.write(report.as_json(results) if args.format == "json" else text_block(report.as_text(results)))
     else:
-        coverages = _coverages(plans, _records(args, err) if args.input else None)
-        out.write(_verbose_json(results, coverages) if args.format == "json" else _verbose_text(results, coverages))
+        coverages = _coverages(plans, _records(args, err) if args.input else None, results)
+        if args.format == "json":
+            out.write(_verbose_json(results, coverages))
+        else:
+            out.write(text_block(_verbose_text(results, coverages)))  # coverage quotes the data's lookup values
     failed = any(d.severity == "error" for found in results.values() for d in found)
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -61,10 +65,29 @@ def _records(args: argparse.Namespace, err: TextIO) -> list[SourceRecord]:
     return records
 
 
-def _coverages(plans: dict[str, Plan | None], records: list[SourceRecord] | None) -> dict[str, Coverage | None]:
-    from relmap.coverage import measure
+def _coverages(
+    plans: dict[str, Plan | None], records: list[SourceRecord] | None, results: dict[str, list[Diagnostic]]
+) -> dict[str, Coverage | None]:
+    """Each mapping's coverage; one that cannot be measured is a warning on that mapping, and the others go on."""
+    import os
 
-    return {name: measure(plan, records) if plan is not None else None for name, plan in plans.items()}
+    from relmap.coverage import measure
+    from relmap.errors import Location
+
+    coverages: dict[str, Coverage | None] = {}
+    for name, plan in plans.items():
+        try:
+            coverages[name] = measure(plan, records) if plan is not None else None
+        except Exception as exc:
+            if os.environ.get("RELMAP_DEBUG"):
+                raise
+            coverages[name] = None
+            message = f"coverage could not be measured ({type(exc).__name__}: {str(exc)[:200]})"
+            results[name].append(Diagnostic(Location(name, 1, 1), "warning", message, "check-failed", _BUG))
+    return coverages
+
+
+_BUG = "this is a bug in relmap, please report it; RELMAP_DEBUG=1 shows the traceback"
 
 
 def _verbose_text(results: dict[str, list[Diagnostic]], coverages: dict[str, Coverage | None]) -> str:
@@ -73,7 +96,9 @@ def _verbose_text(results: dict[str, list[Diagnostic]], coverages: dict[str, Cov
         lines.append(report.as_text({name: diagnostics}).rstrip("\n"))
         coverage = coverages.get(name)
         if coverage is None:
-            lines.append("  coverage: not measured, the mapping has errors")
+            errors = any(d.severity == "error" for d in diagnostics)
+            why = "the mapping has errors" if errors else "see the warning above"
+            lines.append(f"  coverage: not measured, {why}")
             continue
         lines.append("  coverage:")
         lines += [f"    {line}" for line in coverage.lines()]
