@@ -7,6 +7,7 @@ error, never a silent 0. ``None`` means "empty": the parameter is left out of th
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from functools import lru_cache
 from typing import Any
@@ -95,14 +96,21 @@ def _decimal(value: Any) -> float:
     if isinstance(value, bool):
         raise TransformError(f"expected a number, got the boolean {value}")
     if isinstance(value, int | float):
-        return float(value)
+        return _finite(float(value), value)
     if isinstance(value, str):
         text = value.strip().replace(" ", "")
         if "," in text and "." not in text and text.count(",") == 1:
             text = text.replace(",", ".")  # Dutch decimal comma: 12,50
         if _DECIMAL.fullmatch(text):
-            return float(text)
+            return _finite(float(text), value)
     raise TransformError(f"{describe(value)} is not a number")
+
+
+def _finite(number: float, value: Any) -> float:
+    """JSON has no NaN or infinity (json.dumps would send the invalid token Infinity), and Silvasoft stores neither."""
+    if not math.isfinite(number):
+        raise TransformError(f"{describe(value)} is not a number Silvasoft can store")
+    return number
 
 
 def _boolean(value: Any) -> bool:

@@ -145,6 +145,16 @@ def test_custom_field_value_goes_to_the_parameter_its_type_names(tmp_path: Path)
     ]
 
 
+@pytest.mark.parametrize(("value", "shown"), [("1e999", "inf"), ("-1e999", "-inf"), ("nan", "nan")])
+def test_a_decimal_that_is_not_finite_is_a_record_error_never_sent(tmp_path: Path, value: str, shown: str) -> None:
+    fields = 'Relation_CustomField: [{Label: Bedrag, FieldType: Decimal, value: {expr: "remark | float"}}]'
+    result = render(fields, tmp_path, remark=value)
+    assert result.status == "error" and result.payload is None
+    assert [(e.parameter, e.message) for e in result.errors] == [
+        ("Relation_CustomField[0].DecimalValue", f"{shown} is not a number Silvasoft can store")
+    ]
+
+
 def test_zero_date_is_empty(tmp_path: Path) -> None:
     fields = "Relation_CustomField: [{Label: Sinds, FieldType: Date, value: created_at}]"
     result = render(fields, tmp_path, created_at="0000-00-00 00:00:00")
