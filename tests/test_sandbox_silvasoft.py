@@ -16,7 +16,7 @@ CREATED = "2026-01-01T00:00:00"
 
 @pytest.fixture
 def sandbox(clock: FakeClock) -> Iterator[Sandbox]:
-    with Sandbox(clock=clock, requests_per_hour=1000) as box:
+    with Sandbox(clock=clock, requests_per_hour=1000, silvasoft_answer_form="array") as box:
         yield box
     assert box.silvasoft.failures == []
 
@@ -67,7 +67,9 @@ def refused(response: requests.Response, status: int, message: str) -> bool:
 def test_add_private_relation_answers_the_stored_shape(call: Call, sandbox: Sandbox) -> None:
     response = private(call, Address_City="Utrecht", IsOther=False, CustomerNumber=0, OnExistingRelationEmail="ABORT")
     assert response.status_code == 200
-    created = response.json()
+    answer = response.json()
+    assert isinstance(answer, list) and len(answer) == 1  # ListRelations' format, as the AddPrivateRelation page says
+    created = answer[0]
     assert created == {
         "RelationGUID": 4_000_001,
         "RelationType": "Private",
@@ -101,7 +103,7 @@ def test_add_business_relation_mirrors_its_parameters(call: Call) -> None:
     custom = [{"Label": "Contract", "FieldType": "TextSmall", "StringValue": "Onderhoud"}]
     created = business(
         call, TaxIdentificationNumber="812345678B01", Relation_CustomField=custom, CreateSalesLead=False
-    ).json()
+    ).json()[0]
     assert created["RelationType"] == "Business" and created["Name"] == "Acme BV" and created["Email"] is None
     assert created["TaxIdentificationNumber"] == "812345678B01" and created["Relation_CustomField"] == custom
     assert "CreateSalesLead" not in created
@@ -180,74 +182,74 @@ def test_business_requires_a_name(call: Call) -> None:
 
 def test_customer_numbers_zero_or_absent_get_the_next_free_one(call: Call) -> None:
     numbers = [
-        private(call, Relation_Contact=[contact(str(n))], CustomerNumber=0).json()["CustomerNumber"] for n in (1, 2)
+        private(call, Relation_Contact=[contact(str(n))], CustomerNumber=0).json()[0]["CustomerNumber"] for n in (1, 2)
     ]
     assert numbers == [1000, 1001]
-    assert private(call, Relation_Contact=[contact("c")], CustomerNumber=5000).json()["CustomerNumber"] == 5000
-    assert business(call, Name="Next").json()["CustomerNumber"] == 5001
+    assert private(call, Relation_Contact=[contact("c")], CustomerNumber=5000).json()[0]["CustomerNumber"] == 5000
+    assert business(call, Name="Next").json()[0]["CustomerNumber"] == 5001
 
 
 def test_existing_number_is_returned_unchanged_by_default(call: Call, sandbox: Sandbox, clock: FakeClock) -> None:
-    first = private(call, CustomerNumber=7).json()
+    first = private(call, CustomerNumber=7).json()[0]
     clock.now += 60
     again = private(call, CustomerNumber=7, Relation_Contact=[contact("Ander", Email="ander@example.nl")])
-    assert again.status_code == 200 and again.json() == first and again.json()["createdOn"] == CREATED
+    assert again.status_code == 200 and again.json()[0] == first and again.json()[0]["createdOn"] == CREATED
     assert len(sandbox.silvasoft.relations()) == 1
 
 
 def test_existing_number_with_continue_creates_under_a_new_number(call: Call) -> None:
     private(call, CustomerNumber=7)
     other = [contact("Ander", Email="ander@example.nl")]
-    created = private(call, CustomerNumber=7, Relation_Contact=other, OnExistingRelationNumber="CONTINUE").json()
+    created = private(call, CustomerNumber=7, Relation_Contact=other, OnExistingRelationNumber="CONTINUE").json()[0]
     assert created["CustomerNumber"] == 1000 and created["RelationGUID"] == 4_000_002
 
 
 def test_existing_email_matches_without_case_and_continue_creates_a_duplicate(call: Call, sandbox: Sandbox) -> None:
-    first = private(call).json()
+    first = private(call).json()[0]
     same_mail = [contact("Ander", Email="PIET@Example.NL")]
-    assert private(call, Relation_Contact=same_mail).json() == first
-    duplicate = private(call, Relation_Contact=same_mail, OnExistingRelationEmail="CONTINUE").json()
+    assert private(call, Relation_Contact=same_mail).json()[0] == first
+    duplicate = private(call, Relation_Contact=same_mail, OnExistingRelationEmail="CONTINUE").json()[0]
     assert duplicate["RelationGUID"] == 4_000_002 and duplicate["Email"] == "PIET@Example.NL"
-    assert business(call, Relation_Contact=same_mail).json() == first  # the e-mail of a business's first contact
+    assert business(call, Relation_Contact=same_mail).json()[0] == first  # the e-mail of a business's first contact
 
 
 def test_number_is_checked_before_email(call: Call) -> None:
-    by_number = private(call, CustomerNumber=10, Relation_Contact=[contact("A", Email="a@example.nl")]).json()
+    by_number = private(call, CustomerNumber=10, Relation_Contact=[contact("A", Email="a@example.nl")]).json()[0]
     private(call, Relation_Contact=[contact("B", Email="b@example.nl")])
-    found = private(call, CustomerNumber=10, Relation_Contact=[contact("C", Email="b@example.nl")]).json()
+    found = private(call, CustomerNumber=10, Relation_Contact=[contact("C", Email="b@example.nl")]).json()[0]
     assert found == by_number
     by_mail = private(
         call,
         CustomerNumber=10,
         Relation_Contact=[contact("C", Email="b@example.nl")],
         OnExistingRelationNumber="CONTINUE",
-    ).json()
+    ).json()[0]
     assert by_mail["RelationGUID"] == 4_000_002
 
 
 def test_business_name_matches_unless_continue(call: Call, sandbox: Sandbox) -> None:
-    first = business(call, Name="Acme BV").json()
-    assert business(call, Name="acme bv").json() == first
-    assert business(call, Name="ACME BV", OnExistingRelationName="CONTINUE").json()["RelationGUID"] == 4_000_002
+    first = business(call, Name="Acme BV").json()[0]
+    assert business(call, Name="acme bv").json()[0] == first
+    assert business(call, Name="ACME BV", OnExistingRelationName="CONTINUE").json()[0]["RelationGUID"] == 4_000_002
 
 
 def test_private_name_matches_only_when_told_to_abort(call: Call) -> None:
-    first = private(call).json()
-    assert private(call, Relation_Contact=[contact()]).json()["RelationGUID"] == 4_000_002
-    assert private(call, Relation_Contact=[contact("PIET")], OnExistingRelationName="ABORT").json() == first
+    first = private(call).json()[0]
+    assert private(call, Relation_Contact=[contact()]).json()[0]["RelationGUID"] == 4_000_002
+    assert private(call, Relation_Contact=[contact("PIET")], OnExistingRelationName="ABORT").json()[0] == first
 
 
 def test_update_relation_by_guid(call: Call, sandbox: Sandbox) -> None:
-    guid = private(call, Address_City="Utrecht").json()["RelationGUID"]
+    guid = private(call, Address_City="Utrecht").json()[0]["RelationGUID"]
     changes = {"RelationGUID": guid, "Address_City": "Zeist", "Email": "nieuw@example.nl", "IsSupplier": True}
-    updated = call("PUT", "updaterelation/", json=changes).json()
+    updated = call("PUT", "updaterelation/", json=changes).json()[0]
     assert updated["Address_City"] == "Zeist" and updated["Email"] == "nieuw@example.nl" and updated["IsSupplier"]
     assert updated["createdOn"] == CREATED and sandbox.silvasoft.get(guid) == updated
     new_contact = contact("Klaas", "Vaak", Phone="0612345678")
-    updated = call("PUT", "updaterelation/", json={"RelationGUID": guid, "Relation_Contact": new_contact}).json()
+    updated = call("PUT", "updaterelation/", json={"RelationGUID": guid, "Relation_Contact": new_contact}).json()[0]
     assert updated["Relation_Contact"] == [new_contact] and updated["Name"] == "Klaas Vaak"
     assert updated["Phone"] == "0612345678" and updated["Email"] == "nieuw@example.nl"
-    updated = call("PUT", "updaterelation/", json={"RelationGUID": guid, "CustomerNumber": 4242}).json()
+    updated = call("PUT", "updaterelation/", json={"RelationGUID": guid, "CustomerNumber": 4242}).json()[0]
     assert updated["CustomerNumber"] == 4242
 
 
@@ -368,3 +370,97 @@ def test_per_second_and_per_minute_limits_answer_429(clock: FakeClock, session: 
         clock.now += 60
         assert session.get(url, headers=headers).status_code == 200
         assert box.silvasoft.requests_left() == 1200 - 4
+
+
+# == answer forms ==================================================================================================
+@pytest.fixture
+def answering(clock: FakeClock, session: requests.Session) -> Iterator[Callable[..., Call]]:
+    """A Silvasoft emulator answering in a given form, and a ``call`` for it."""
+    boxes: list[Sandbox] = []
+
+    def start(answer_form: str = "array", empty_answer: str | None = None) -> Call:
+        box = Sandbox(clock=clock, silvasoft_answer_form=answer_form, silvasoft_empty_answer=empty_answer).start()
+        boxes.append(box)
+        headers = {"ApiKey": box.credentials["SILVASOFT_API_KEY"], "Username": box.credentials["SILVASOFT_USERNAME"]}
+
+        def send(method: str, endpoint: str, **kw: Any) -> requests.Response:
+            return session.request(method, f"{box.silvasoft_url}/{endpoint}", headers=headers, **kw)
+
+        return send
+
+    yield start
+    for box in boxes:
+        box.stop()
+        assert box.silvasoft.failures == []
+
+
+def test_object_form_answers_creates_and_updates_with_the_bare_relation(answering: Callable[..., Call]) -> None:
+    call = answering("object")
+    created = private(call, CustomerNumber=7).json()
+    assert isinstance(created, dict) and created["CustomerNumber"] == 7
+    assert private(call, CustomerNumber=7).json() == created  # the existing one, as an object too
+    updated = call("PUT", "updaterelation/", json={"RelationGUID": created["RelationGUID"], "Phone": "1"}).json()
+    assert isinstance(updated, dict) and updated["Phone"] == "1"
+    assert isinstance(call("GET", "listrelations/").json(), list)  # listings stay a bare array in every form
+
+
+@pytest.mark.parametrize("empty", ["", "  \n", "{}", "[]", "null"])
+def test_empty_answers_where_nothing_was_created_updated_or_found(answering: Callable[..., Call], empty: str) -> None:
+    call = answering("array", empty)
+    created = private(call, CustomerNumber=7)
+    assert created.json()[0]["CustomerNumber"] == 7  # something was created: answered as usual
+    guid = created.json()[0]["RelationGUID"]
+    again = private(call, CustomerNumber=7)  # the existing relation: nothing created
+    assert (again.status_code, again.text) == (200, empty)
+    changed = call("PUT", "updaterelation/", json={"RelationGUID": guid, "Phone": "1"})
+    assert changed.json()[0]["Phone"] == "1"
+    same = call("PUT", "updaterelation/", json={"RelationGUID": guid, "Phone": "1"})  # nothing to update
+    assert (same.status_code, same.text) == (200, empty)
+    gone = call("PUT", "updaterelation/", json={"RelationGUID": 999, "Phone": "1"})  # nothing found to update
+    assert (gone.status_code, gone.text) == (200, empty)
+    nothing = call("GET", "listrelations/", params={"RelationNumber": 8})
+    assert (nothing.status_code, nothing.text) == (200, empty)
+    assert refused(call("PUT", "updaterelation/", json={"Phone": "1"}), 400, "missing: RelationGUID")
+
+
+def test_an_unknown_answer_form_is_refused() -> None:
+    with pytest.raises(ValueError, match="answer_form must be one of array, object"):
+        Sandbox(silvasoft_answer_form="envelope")
+
+
+def test_script_runs_before_the_write_and_reshapes_its_answer(call: Call, sandbox: Sandbox) -> None:
+    seen: list[Any] = []
+    sandbox.silvasoft.script("addprivaterelation", before=seen.append, reshape=lambda answer: [{"x": 1}, *answer])
+    response = private(call, CustomerNumber=7)
+    assert [r.get("CustomerNumber") for r in response.json()] == [None, 7]
+    assert seen == [{"CustomerNumber": 7, "Relation_Contact": [contact(Email="piet@example.nl")]}]
+    assert private(call, CustomerNumber=7).json()[0]["CustomerNumber"] == 7  # once only
+    sandbox.silvasoft.script("listrelations", reshape=lambda answer: b" ", count=2)
+    assert [call("GET", "listrelations/").text for _ in range(3)][:2] == [" ", " "]
+    assert call("GET", "listrelations/").json()[0]["CustomerNumber"] == 7
+    assert sandbox.silvasoft.count("addprivaterelation", ok_only=True) == 2
+
+
+def test_script_reshapes_only_answers_that_succeeded(call: Call, sandbox: Sandbox) -> None:
+    sandbox.silvasoft.script("addprivaterelation", reshape=lambda answer: [], count=2)
+    assert refused(private(call, Relation_Contact=[]), 400, "Required parameter missing")  # its turn, unshaped
+    assert private(call).json() == []
+    assert private(call, Relation_Contact=[contact("Twee")]).json()[0]["Name"] == "Twee Berg"
+    with pytest.raises(ValueError, match="count must be at least 1"):
+        sandbox.silvasoft.script("listrelations", count=0)
+
+
+def test_bad_request_and_ratelimit_faults_never_reach_the_book(call: Call, sandbox: Sandbox) -> None:
+    sandbox.silvasoft.faults.inject("bad_request", 1, "addprivaterelation")
+    bare = private(call)
+    assert (bare.status_code, bare.content) == (400, b"")
+    sandbox.silvasoft.faults.ratelimit_rate = 1.0
+    assert refused(private(call), 401, "Ratelimit exceeded")
+    sandbox.silvasoft.faults.ratelimit_rate, sandbox.silvasoft.faults.bad_request_rate = 0.0, 1.0
+    assert call("GET", "listrelations/").status_code == 400
+    assert sandbox.silvasoft.relations() == [] and sandbox.silvasoft.requests_left() == 1000
+    assert [(e.status, e.fault) for e in sandbox.silvasoft.log] == [
+        (400, "bad_request"),
+        (401, "ratelimit"),
+        (400, "bad_request"),
+    ]

@@ -6,7 +6,8 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("error", "throttle", "drop", "drop_after_write", "ratelimit")
+KINDS = ("error", "throttle", "drop", "drop_after_write", "ratelimit", "bad_request")
+_LATER_RATES = ("ratelimit_rate", "bad_request_rate")
 
 
 @dataclass
@@ -21,7 +22,9 @@ class Faults:
     """What goes wrong, and how often. All rates are chances between 0 and 1; everything is off by default.
 
     ``drop_after_write_rate`` applies to writes only: the write is processed and kept, and then the connection
-    closes without an answer, so the client cannot know it succeeded.
+    closes without an answer, so the client cannot know it succeeded. ``ratelimit_rate`` answers Silvasoft's
+    401 "Ratelimit exceeded" (as when another tool spent the hour), ``bad_request_rate`` a 400 with no body at all
+    (what a proxy in front of the API may answer); neither request reaches the emulator.
     """
 
     error_rate: float = 0.0
@@ -30,12 +33,14 @@ class Faults:
     drop_rate: float = 0.0
     drop_after_write_rate: float = 0.0
     seed: int | None = None
+    ratelimit_rate: float = 0.0
+    bad_request_rate: float = 0.0
     _random: random.Random = field(init=False, repr=False, compare=False)
     _queue: list[_Scripted] = field(init=False, repr=False, compare=False, default_factory=list)
     _lock: threading.Lock = field(init=False, repr=False, compare=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        for name in ("error_rate", "throttle_rate", "drop_rate", "drop_after_write_rate"):
+        for name in ("error_rate", "throttle_rate", "drop_rate", "drop_after_write_rate", *_LATER_RATES):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)!r}")
         if self.latency < 0:
@@ -83,6 +88,8 @@ class Faults:
         chances = [("drop", self.drop_rate), ("error", self.error_rate), ("throttle", self.throttle_rate)]
         if is_write:
             chances.append(("drop_after_write", self.drop_after_write_rate))
+        # Kinds added later draw last, so seeded sequences of the earlier kinds stay as they were.
+        chances += [("ratelimit", self.ratelimit_rate), ("bad_request", self.bad_request_rate)]
         for kind, rate in chances:
             if rate > 0 and kind in supported and self._random.random() < rate:
                 return kind

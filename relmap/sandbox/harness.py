@@ -48,6 +48,8 @@ class Sandbox:
         clock: Clock = time.time,
         outsmart_port: int = 0,
         silvasoft_port: int = 0,
+        silvasoft_answer_form: str = "object",
+        silvasoft_empty_answer: str | None = None,
     ) -> None:
         self.folder = Path(folder) if folder is not None else None
         self.outsmart = OutSmartEmulator(
@@ -56,7 +58,15 @@ class Sandbox:
             outsmart_faults,
             clock,
         )
-        self.silvasoft = SilvasoftEmulator(silvasoft_faults, clock, requests_per_hour, per_second, per_minute)
+        self.silvasoft = SilvasoftEmulator(
+            silvasoft_faults,
+            clock,
+            requests_per_hour,
+            per_second,
+            per_minute,
+            answer_form=silvasoft_answer_form,
+            empty_answer=silvasoft_empty_answer,
+        )
         self._servers = (EmulatorServer(self.outsmart, outsmart_port), EmulatorServer(self.silvasoft, silvasoft_port))
         self.credentials = dict(CREDENTIALS)
 

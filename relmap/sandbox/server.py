@@ -19,7 +19,7 @@ from relmap.sandbox.emulator import Emulator, Reply, Request
 from relmap.sandbox.requestlog import LoggedRequest
 
 HOST = "127.0.0.1"
-_ANSWERED_FAULTS = ("error", "throttle", "ratelimit")
+_ANSWERED_FAULTS = ("error", "throttle", "ratelimit", "bad_request")
 
 
 class _Server(ThreadingHTTPServer):

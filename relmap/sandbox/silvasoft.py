@@ -2,6 +2,13 @@
 
 Order per request: endpoint (404), method (405), credentials (401), rate limit (401 / 429, counted from here on),
 Content-Type and body (400), parameters (400), then the book.
+
+Creates and updates answer the relation the way the AddPrivateRelation page documents it, in ListRelations'
+format: a JSON array of one (``answer_form="array"``), or as a bare object (``"object"``, the default). With
+``empty_answer`` set (a body such as ``""``, ``"{}"``, ``"[]"``, ``"null"``), every answer where nothing was
+created, updated or found is that body, as the status-code page allows: a create that found an existing relation,
+an update that changed nothing or found no relation, a listing that found nothing. ``script`` bends the next
+answers further, for tests of shapes the docs leave open.
 """
 
 from __future__ import annotations
@@ -9,6 +16,8 @@ from __future__ import annotations
 import copy
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from relmap.sandbox.emulator import Clock, Emulator, Reply, Request
@@ -22,6 +31,7 @@ SILVASOFT_USERNAME = "sandbox@relmap.invalid"
 SILVASOFT_API_KEY = "sandbox-silvasoft-api-key"
 METHODS = {"addprivaterelation": "POST", "addbusinessrelation": "POST", "updaterelation": "PUT", "listrelations": "GET"}
 KINDS = {"addprivaterelation": "Private", "addbusinessrelation": "Business"}
+ANSWER_FORMS = ("array", "object")
 _FAULTS = {
     "error": (500, "Technical error"),
     "throttle": (429, "Too many requests"),
@@ -31,6 +41,24 @@ _FAULTS = {
 
 def _error(status: int, message: str) -> Reply:
     return Reply(status, {"errorCode": status, "errorMessage": message})
+
+
+@dataclass(frozen=True)
+class RawReply(Reply):
+    """An answer whose body is sent as these bytes, not as JSON: an empty body, whitespace, a proxy's 400."""
+
+    raw: bytes = b""
+
+    def body(self) -> bytes:
+        return self.raw
+
+
+@dataclass
+class _Script:
+    endpoint: str
+    count: int
+    before: Callable[[Any], None] | None
+    reshape: Callable[[Any], Any] | None
 
 
 class SilvasoftEmulator(Emulator):
@@ -43,18 +71,26 @@ class SilvasoftEmulator(Emulator):
         requests_per_hour: int = 1200,
         per_second: int | None = None,
         per_minute: int | None = None,
+        answer_form: str = "object",
+        empty_answer: str | None = None,
     ) -> None:
         super().__init__(faults, clock)
+        if answer_form not in ANSWER_FORMS:
+            raise ValueError(f"answer_form must be one of {', '.join(ANSWER_FORMS)}, got {answer_form!r}")
         self.username, self.api_key = SILVASOFT_USERNAME, SILVASOFT_API_KEY
+        self.answer_form = answer_form
+        self.empty_answer = empty_answer  # None: answer the relation (or {} for an empty listing), as by default
         self._limiter = RateLimiter(requests_per_hour, per_minute, per_second)
         self._book = Book()
+        self._scripts: list[_Script] = []
 
     # -- state -----------------------------------------------------------------------------------------------
     def reset_data(self) -> None:
-        """No relations, GUIDs and customer numbers from the start, an unused rate budget."""
+        """No relations, GUIDs and customer numbers from the start, an unused rate budget, no scripted answers."""
         with self._lock:
             self._book.clear()
             self._limiter.clear()
+            self._scripts.clear()
             self.persist()
 
     def snapshot(self) -> dict[str, Any]:
@@ -107,6 +143,12 @@ class SilvasoftEmulator(Emulator):
             self._book.relations[guid].update(fields)
             self.persist()
 
+    def remove(self, guid: int) -> None:
+        """Delete a stored relation by hand, as a bookkeeper would in Silvasoft's screens."""
+        with self._lock:
+            del self._book.relations[guid]
+            self.persist()
+
     def requests_left(self) -> int:
         with self._lock:
             return self._limiter.left(self.clock())
@@ -119,6 +161,22 @@ class SilvasoftEmulator(Emulator):
         with self._lock:
             self._limiter.clear()
 
+    def script(
+        self,
+        endpoint: str,
+        before: Callable[[Any], None] | None = None,
+        reshape: Callable[[Any], Any] | None = None,
+        count: int = 1,
+    ) -> None:
+        """For the next ``count`` requests to ``endpoint`` past the credentials and rate limit: call ``before(body)``
+        once the body is read (a copy of its JSON, None for a listing), and answer a 200 with ``reshape(answer)``
+        instead of the answer (None for an empty one; bytes returned are sent as they are). The request is
+        handled as usual: a write is carried out, a refused request is answered unshaped."""
+        if count < 1:
+            raise ValueError(f"count must be at least 1, got {count!r}")
+        with self._lock:
+            self._scripts.append(_Script(endpoint, count, before, reshape))
+
     # -- HTTP ------------------------------------------------------------------------------------------------
     def endpoint(self, request: Request) -> str:
         path = request.path
@@ -128,6 +186,8 @@ class SilvasoftEmulator(Emulator):
         return request.method in ("POST", "PUT")
 
     def fault_reply(self, kind: str) -> Reply:
+        if kind == "bad_request":  # what a proxy in front of an API may answer: no body, no errorMessage
+            return RawReply(400, None)
         return _error(*_FAULTS[kind])
 
     def handle(self, request: Request) -> Reply:
@@ -141,12 +201,38 @@ class SilvasoftEmulator(Emulator):
         refused = self._limiter.admit(self.clock())
         if refused is not None:
             return self.fault_reply(refused)
+        script = self._next_script(name)
+        reply = self._dispatch(name, request, script.before if script else None)
+        if script is None or script.reshape is None or reply.status != 200:
+            return reply
+        shaped = script.reshape(None if isinstance(reply, RawReply) else reply.payload)
+        return RawReply(200, None, raw=shaped) if isinstance(shaped, bytes) else Reply(200, shaped)
+
+    def _dispatch(self, name: str, request: Request, before: Callable[[Any], None] | None) -> Reply:
         if name == "listrelations":
+            if before:
+                before(None)
             return self._list(request)
         body = self._body(request)
         if isinstance(body, Reply):
             return body
+        if before:
+            before(copy.deepcopy(body))
         return self._update(body) if name == "updaterelation" else self._add(name, body)
+
+    def _next_script(self, name: str) -> _Script | None:
+        script = next((s for s in self._scripts if s.endpoint == name), None)
+        if script is not None:
+            script.count -= 1
+            if script.count == 0:
+                self._scripts.remove(script)
+        return script
+
+    def _answer(self, relation: dict[str, Any] | None) -> Reply:
+        """A write's answer: the relation in the answer form, or the empty answer when nothing was written."""
+        if relation is None:
+            return RawReply(200, None, raw=(self.empty_answer or "").encode())
+        return Reply(200, [relation] if self.answer_form == "array" else relation)
 
     @staticmethod
     def _body(request: Request) -> dict[str, Any] | Reply:
@@ -168,25 +254,32 @@ class SilvasoftEmulator(Emulator):
         kind = KINDS[name]
         existing = self._book.existing(kind, body)
         if existing is not None:  # returned unchanged; its old createdOn tells the client nothing was created
-            return Reply(200, existing)
+            return self._answer(None if self.empty_answer is not None else existing)
         created = self._book.create({**body, "RelationType": kind}, self._now())
         self.persist()
-        return Reply(200, created)
+        return self._answer(created)
 
     def _update(self, body: dict[str, Any]) -> Reply:
         problems = check_update(body)
         if problems:
             return _error(400, "; ".join(problems))
+        before = self._book.relations.get(body["RelationGUID"])
+        if before is None and self.empty_answer is not None:
+            return self._answer(None)  # "nothing was updated", as the status-code page has it
+        before = copy.deepcopy(before)
         try:
             updated = self._book.update(contact_as_list(body))
         except BookError as error:
             return _error(400, str(error))
         self.persist()
-        return Reply(200, updated)
+        unchanged = updated == before and self.empty_answer is not None
+        return self._answer(None if unchanged else updated)
 
     def _list(self, request: Request) -> Reply:
         query, problems = parse_list_query(request.query)
         if query is None:
             return _error(400, "; ".join(problems))
         rows = self._book.query(query)
+        if not rows and self.empty_answer is not None:
+            return self._answer(None)
         return Reply(200, rows if rows else {})  # Silvasoft answers an empty object, not [], when nothing is found
