@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from relmap.sandbox import Sandbox
 from relmap.sources.outsmart import OutSmartClient
 from relmap.state import State
 from relmap.targets.silvasoft import PAGE_LIMIT, SilvasoftClient
+from relmap.targets.silvasoft_answers import AmbiguousAnswer
 
 FAST = RetryPolicy(attempts=3, base=0.001, cap=0.001)
 
@@ -63,6 +65,7 @@ def sandbox(module_sandbox: Sandbox) -> Iterator[Sandbox]:
     """The module's sandbox, reset to its seed with no faults, no requests logged and a fresh rate window."""
     module_sandbox.reset()
     module_sandbox.silvasoft.set_requests_per_hour(1200)
+    module_sandbox.silvasoft.answer_form, module_sandbox.silvasoft.empty_answer = "array", None
     for emulator in (module_sandbox.outsmart, module_sandbox.silvasoft):
         emulator.faults.clear()
     yield module_sandbox
@@ -343,7 +346,7 @@ def log(sandbox: Sandbox) -> list[tuple[str, str, int | None, str | None]]:
 
 def test_silvasoft_creates_a_private_relation(silvasoft: SilvasoftFactory, sandbox: Sandbox) -> None:
     client = silvasoft()
-    created = client.create("addprivaterelation", private(), retry_unsure=False)
+    [created] = client.create("addprivaterelation", private(), retry_unsure=False)
     guid = created["RelationGUID"]
     assert isinstance(guid, int)
     stored = sandbox.silvasoft.get(guid)
@@ -356,7 +359,7 @@ def test_silvasoft_creates_a_private_relation(silvasoft: SilvasoftFactory, sandb
 
 
 def test_silvasoft_creates_a_business_relation(silvasoft: SilvasoftFactory, sandbox: Sandbox) -> None:
-    created = silvasoft().create("addbusinessrelation", business(), retry_unsure=False)
+    [created] = silvasoft().create("addbusinessrelation", business(), retry_unsure=False)
     stored = sandbox.silvasoft.get(created["RelationGUID"])
     assert stored is not None
     assert (stored["RelationType"], stored["Name"], stored["TaxIdentificationNumber"]) == (
@@ -427,7 +430,7 @@ def test_silvasoft_hourly_limit_of_the_account_is_rate_limited(silvasoft: Silvas
 
 def test_silvasoft_429_is_retried_even_for_an_unsure_create(silvasoft: SilvasoftFactory, sandbox: Sandbox) -> None:
     sandbox.silvasoft.faults.inject("throttle", 2, "addprivaterelation")
-    created = silvasoft().create("addprivaterelation", private(), retry_unsure=False)
+    [created] = silvasoft().create("addprivaterelation", private(), retry_unsure=False)
     assert [e.status for e in sandbox.silvasoft.log] == [429, 429, 200]
     assert [r["RelationGUID"] for r in sandbox.silvasoft.relations()] == [created["RelationGUID"]]
     assert len(silvasoft.sleeps) == 2
@@ -453,7 +456,7 @@ def test_silvasoft_500_is_retried_for_reads_and_updates(silvasoft: SilvasoftFact
 
 def test_silvasoft_500_on_a_create_is_retried_when_retry_unsure(silvasoft: SilvasoftFactory, sandbox: Sandbox) -> None:
     sandbox.silvasoft.faults.inject("error", 1, "addbusinessrelation")
-    created = silvasoft().create("addbusinessrelation", business(), retry_unsure=True)
+    [created] = silvasoft().create("addbusinessrelation", business(), retry_unsure=True)
     assert [e.status for e in sandbox.silvasoft.log] == [500, 200]
     assert [r["RelationGUID"] for r in sandbox.silvasoft.relations()] == [created["RelationGUID"]]
 
@@ -495,7 +498,7 @@ def test_silvasoft_unsure_create_retried_returns_the_same_relation_without_a_dup
     silvasoft: SilvasoftFactory, sandbox: Sandbox
 ) -> None:
     sandbox.silvasoft.faults.inject("drop_after_write", 1, "addprivaterelation")
-    created = silvasoft().create("addprivaterelation", private(), retry_unsure=True)
+    [created] = silvasoft().create("addprivaterelation", private(), retry_unsure=True)
     relations = sandbox.silvasoft.relations()
     assert [(r["RelationGUID"], r["CustomerNumber"]) for r in relations] == [(created["RelationGUID"], 20001)]
     assert created == relations[0]
@@ -615,4 +618,225 @@ def test_silvasoft_a_spent_budget_stops_before_sending(
         with pytest.raises(BudgetSpent):
             client.create("addprivaterelation", private(), retry_unsure=True)
     assert [e.method for e in sandbox.silvasoft.log] == ["GET", "GET"]
+    assert sandbox.silvasoft.relations() == []
+
+
+# == Silvasoft: the shapes of a 200 ================================================================================
+# The AddPrivateRelation page says a create answers in ListRelations' format (a JSON array), the status-code page
+# that nothing created or updated is an empty body; an object is what other clients met. Each endpoint is read in
+# every shape, from the emulator over HTTP: its answer form, its empty answers, or a scripted reshape.
+EMPTY_BODIES = ["", "  \n", "{}", "[]", "null"]
+CREATES = [("addprivaterelation", private), ("addbusinessrelation", business)]
+
+
+@pytest.mark.parametrize("form", ["array", "object"])
+@pytest.mark.parametrize(("endpoint", "payload"), CREATES)
+def test_silvasoft_create_reads_an_array_of_one_and_an_object(
+    silvasoft: SilvasoftFactory, sandbox: Sandbox, form: str, endpoint: str, payload: Any
+) -> None:
+    sandbox.silvasoft.answer_form = form
+    client = silvasoft()
+    [created] = client.create(endpoint, payload(), retry_unsure=True)
+    assert created == sandbox.silvasoft.get(created["RelationGUID"])
+    assert client.create(endpoint, payload(), retry_unsure=True) == [created]  # the existing one, same shape
+    assert len(sandbox.silvasoft.relations()) == 1 and client.requests == 2
+
+
+@pytest.mark.parametrize("empty", EMPTY_BODIES)
+@pytest.mark.parametrize(("endpoint", "payload"), CREATES)
+def test_silvasoft_create_reads_an_empty_answer_as_nothing_created(
+    silvasoft: SilvasoftFactory, sandbox: Sandbox, empty: str, endpoint: str, payload: Any
+) -> None:
+    sandbox.silvasoft.empty_answer = empty
+    client = silvasoft()
+    assert len(client.create(endpoint, payload(), retry_unsure=True)) == 1  # created: answered as usual
+    assert client.create(endpoint, payload(), retry_unsure=True) == []  # the number exists: nothing created
+    assert len(sandbox.silvasoft.relations()) == 1
+    assert log(sandbox) == [("POST", endpoint, 200, None)] * 2
+
+
+def test_silvasoft_create_reads_every_relation_of_a_longer_array(silvasoft: SilvasoftFactory, sandbox: Sandbox) -> None:
+    other = sandbox.silvasoft.add({"Name": "Ander B.V.", "CustomerNumber": 7})
+    sandbox.silvasoft.script("addprivaterelation", reshape=lambda answer: [sandbox.silvasoft.get(other), *answer])
+    answered = silvasoft().create("addprivaterelation", private(), retry_unsure=False)
+    assert [r["CustomerNumber"] for r in answered] == [7, 20001]  # which one is ours is the caller's question
+
+
+def test_silvasoft_create_reads_numbers_sent_as_text(silvasoft: SilvasoftFactory, sandbox: Sandbox) -> None:
+    def as_text(answer: Any) -> Any:
+        return [
+            {**r, "RelationGUID": f" {r['RelationGUID']}", "CustomerNumber": str(r["CustomerNumber"])} for r in answer
+        ]
+
+    sandbox.silvasoft.script("addprivaterelation", reshape=as_text)
+    [created] = silvasoft().create("addprivaterelation", private(), retry_unsure=False)
+    assert (created["RelationGUID"], created["CustomerNumber"]) == (4_000_001, 20001)
+
+
+@pytest.mark.parametrize(
+    ("created_on", "read"),
+    [
+        ("2026-01-01T00:00:00", "2026-01-01T00:00:00"),
+        ("2026-01-01 00:00:00", "2026-01-01 00:00:00"),  # ISO with a space: read as it is
+        ("2026-01-01T00:00:00.123Z", "2026-01-01T00:00:00.123Z"),
+        ("01-01-2026 00:00:00", "2026-01-01T00:00:00"),
+        ("01-01-2026 00:00", "2026-01-01T00:00:00"),
+        ("01/01/2026", "2026-01-01T00:00:00"),
+        ("/Date(1767225600000)/", "2026-01-01T00:00:00+00:00"),
+        ("/Date(1767225600000+0100)/", "2026-01-01T00:00:00+00:00"),
+        (1767225600, "2026-01-01T00:00:00+00:00"),
+        (1767225600000, "2026-01-01T00:00:00+00:00"),
+        ("1767225600", "2026-01-01T00:00:00+00:00"),
+        ("gisteren", "gisteren"),  # unreadable: left as it is, so no creation time is made up
+        (None, None),
+    ],
+)
+def test_silvasoft_create_reads_created_on_in_other_forms(
+    silvasoft: SilvasoftFactory, sandbox: Sandbox, created_on: Any, read: Any
+) -> None:
+    sandbox.silvasoft.script("addprivaterelation", reshape=lambda answer: [{**answer[0], "createdOn": created_on}])
+    [created] = silvasoft().create("addprivaterelation", private(), retry_unsure=False)
+    assert created["createdOn"] == read
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"<html>OK</html>", "addprivaterelation/: the answer is not JSON"),
+        ({"errorCode": 7, "errorMessage": "Relation already exists"}, "HTTP 200 with error 7: Relation already exists"),
+        ([{"errorMessage": "Kapot"}], "HTTP 200 with error ?: Kapot"),
+        (True, "expected a relation (a JSON array or object), got a boolean"),
+        ("4000001", "expected a relation (a JSON array or object), got text"),
+        ([4000001], "answer item 1 is a number, not a relation"),
+    ],
+)
+def test_silvasoft_create_answer_relmap_cannot_read_is_an_api_error(
+    silvasoft: SilvasoftFactory, sandbox: Sandbox, body: Any, message: str
+) -> None:
+    sandbox.silvasoft.script("addprivaterelation", reshape=lambda answer: body)
+    with pytest.raises(ApiError) as caught:
+        silvasoft().create("addprivaterelation", private(), retry_unsure=False)
+    assert type(caught.value) is ApiError and message in str(caught.value)
+    assert len(sandbox.silvasoft.relations()) == 1  # it was created; the caller finds out by looking
+
+
+@pytest.mark.parametrize("form", ["array", "object"])
+def test_silvasoft_update_reads_an_array_of_one_and_an_object(
+    silvasoft: SilvasoftFactory, sandbox: Sandbox, form: str
+) -> None:
+    sandbox.silvasoft.answer_form = form
+    guid = sandbox.silvasoft.add({"Name": "Bestaand B.V.", "CustomerNumber": 7})
+    updated = silvasoft().update(guid, {"Phone": "030-1234567"})
+    assert updated == sandbox.silvasoft.get(guid) and updated is not None and updated["Phone"] == "030-1234567"
+
+
+@pytest.mark.parametrize("empty", EMPTY_BODIES)
+def test_silvasoft_update_reads_an_empty_answer_as_nothing_updated(
+    silvasoft: SilvasoftFactory, sandbox: Sandbox, empty: str
+) -> None:
+    sandbox.silvasoft.empty_answer = empty
+    guid = sandbox.silvasoft.add({"Name": "Bestaand B.V.", "CustomerNumber": 7})
+    client = silvasoft()
+    assert client.update(guid, {"Phone": "1"}) is not None  # changed: answered as usual
+    assert client.update(guid, {"Phone": "1"}) is None  # nothing needed changing
+    assert client.update(9_999_999, {"Phone": "1"}) is None  # nothing found to change
+    assert client.requests == 3
+
+
+def test_silvasoft_update_picks_its_relation_from_a_longer_array(silvasoft: SilvasoftFactory, sandbox: Sandbox) -> None:
+    other = sandbox.silvasoft.add({"Name": "Ander B.V.", "CustomerNumber": 8})
+    guid = sandbox.silvasoft.add({"Name": "Bestaand B.V.", "CustomerNumber": 7})
+    sandbox.silvasoft.script("updaterelation", reshape=lambda answer: [sandbox.silvasoft.get(other), *answer])
+    updated = silvasoft().update(guid, {"Phone": "1"})
+    assert updated is not None and (updated["RelationGUID"], updated["Phone"]) == (guid, "1")
+
+
+@pytest.mark.parametrize(
+    ("reshape", "message"),
+    [
+        (lambda answer, other: [other, other], "the answer holds 2 relations (GUIDs 4000001, 4000001)"),
+        (lambda answer, other: other, "the answer is relation 4000001, not the updated relation 4000002"),
+    ],
+)
+def test_silvasoft_update_answered_with_another_relation_is_ambiguous(
+    silvasoft: SilvasoftFactory, sandbox: Sandbox, reshape: Any, message: str
+) -> None:
+    other = sandbox.silvasoft.get(sandbox.silvasoft.add({"Name": "Ander B.V.", "CustomerNumber": 8}))
+    guid = sandbox.silvasoft.add({"Name": "Bestaand B.V.", "CustomerNumber": 7})
+    sandbox.silvasoft.script("updaterelation", reshape=lambda answer: reshape(answer, other))
+    with pytest.raises(AmbiguousAnswer, match=re.escape(message)):
+        silvasoft().update(guid, {"Phone": "1"})
+    assert sandbox.silvasoft.get(guid)["Phone"] == "1"  # type: ignore[index]  # it did happen
+
+
+@pytest.mark.parametrize(
+    "reshape",
+    [
+        lambda answer: [{"Phone": "1"}],  # no RelationGUID at all: the answer to this request
+        lambda answer: [{**answer[0], "RelationGUID": str(answer[0]["RelationGUID"])}],
+    ],
+)
+def test_silvasoft_update_accepts_its_relation_without_a_numeric_guid(
+    silvasoft: SilvasoftFactory, sandbox: Sandbox, reshape: Any
+) -> None:
+    guid = sandbox.silvasoft.add({"Name": "Bestaand B.V.", "CustomerNumber": 7})
+    sandbox.silvasoft.script("updaterelation", reshape=reshape)
+    updated = silvasoft().update(guid, {"Phone": "1"})
+    assert updated is not None and updated["Phone"] == "1"
+
+
+@pytest.mark.parametrize("empty", [*EMPTY_BODIES, "default"])
+def test_silvasoft_listing_reads_an_empty_answer_as_no_relations(
+    silvasoft: SilvasoftFactory, sandbox: Sandbox, empty: str
+) -> None:
+    sandbox.silvasoft.empty_answer = None if empty == "default" else empty  # by default {} (Silvasoft's way)
+    client = silvasoft()
+    assert client.find(RelationNumber="7") == [] and list(client.list_all()) == []
+    assert client.requests == 2
+
+
+def test_silvasoft_listing_reads_one_relation_as_an_object(silvasoft: SilvasoftFactory, sandbox: Sandbox) -> None:
+    guid = sandbox.silvasoft.add({"Name": "Bestaand B.V.", "CustomerNumber": 7})
+    sandbox.silvasoft.script("listrelations", reshape=lambda answer: {**answer[0], "CustomerNumber": "7"}, count=2)
+    client = silvasoft()
+    assert [(r["RelationGUID"], r["CustomerNumber"]) for r in client.find(RelationNumber="7")] == [(guid, 7)]
+    assert [r["RelationGUID"] for r in client.list_all()] == [guid]
+    assert client.requests == 2
+
+
+def test_silvasoft_listing_pages_on_by_the_items_a_page_held(silvasoft: SilvasoftFactory, sandbox: Sandbox) -> None:
+    guids = [sandbox.silvasoft.add({"Name": f"Relatie {n}", "CustomerNumber": 100 + n}) for n in range(PAGE_LIMIT + 1)]
+    sandbox.silvasoft.script("listrelations", reshape=lambda answer: [*answer[:-1], "stray", {}])
+    listed = [r["RelationGUID"] for r in silvasoft().list_all()]
+    assert listed == guids[: PAGE_LIMIT - 1] + guids[PAGE_LIMIT:]  # the page's last one was lost by Silvasoft
+    assert sandbox.silvasoft.count("listrelations") == 2  # a page of 201 items is a full page: read the next
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"<html>", "listrelations/: the answer is not JSON"),
+        ({"errorCode": 500, "errorMessage": "Technical error"}, "HTTP 200 with error 500: Technical error"),
+        (17, "expected a relation (a JSON array or object), got a number"),
+    ],
+)
+def test_silvasoft_listing_relmap_cannot_read_is_an_api_error(
+    silvasoft: SilvasoftFactory, sandbox: Sandbox, body: Any, message: str
+) -> None:
+    sandbox.silvasoft.script("listrelations", reshape=lambda answer: body)
+    with pytest.raises(ApiError, match=re.escape(message)):
+        list(silvasoft().list_all())
+
+
+def test_silvasoft_bare_400_is_retried_for_reads_and_left_for_the_next_run_for_writes(
+    silvasoft: SilvasoftFactory, sandbox: Sandbox
+) -> None:
+    sandbox.silvasoft.faults.inject("bad_request", 2, "listrelations")
+    assert silvasoft().find(RelationNumber="7") == []
+    sandbox.silvasoft.faults.inject("bad_request", 1, "addprivaterelation")
+    with pytest.raises(Unavailable) as caught:
+        silvasoft().create("addprivaterelation", private(), retry_unsure=True)
+    assert (caught.value.status, caught.value.ambiguous) == (400, False)
+    assert "HTTP 400: Bad Request (without Silvasoft's error message; not a verdict on the data)" in str(caught.value)
+    assert [status for _, _, status, _ in log(sandbox)] == [400, 400, 200, 400]
     assert sandbox.silvasoft.relations() == []

@@ -1,7 +1,8 @@
 """Apply: the only code that writes to Silvasoft. Every write opens an intent first and closes it with its outcome.
 
 A refused record (400) is that record's error and the run goes on; a spent budget or Silvasoft's rate limit stops
-the run cleanly, leaving the rest pending; bad credentials stop it at once.
+the run cleanly, leaving the rest pending; bad credentials stop it at once. An empty answer (Silvasoft created or
+updated nothing) is resolved with one targeted listrelations/ call, never by writing again blindly.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from relmap.sync.changes import Change, update_params
 from relmap.sync.drift import compare
 from relmap.sync.identity import Directory, existed_before, guid_of, payload_email, payload_number
 from relmap.targets.silvasoft import SilvasoftClient
+from relmap.targets.silvasoft_answers import ours
 
 Result = Literal["created", "updated", "linked", "unchanged", "skipped", "failed", "pending"]
 
@@ -121,19 +123,44 @@ class Applier:
         except RecordRejected as exc:
             self.state.save_failure(debtor, change.result.payload or {}, exc.detail, intent)
             raise
-        except (BudgetSpent, RateLimited):
+        except (BudgetSpent, RateLimited, CredentialsError):
             self.state.close_intent(intent)  # not sent, or refused before it was carried out
             raise
-        except ApiError:
-            self.state.forget_payload(debtor)  # the update may or may not have landed: send it again next time
+        except ApiError as exc:
+            if not isinstance(exc, Unavailable) or exc.ambiguous:
+                self.state.forget_payload(debtor)  # the update may or may not have landed: send it again next time
             self.state.close_intent(intent)
             raise
-        if answer is None:  # Silvasoft's empty answer: nothing was updated (a relation deleted in Silvasoft?)
-            self.state.forget_payload(debtor)
-            self.state.close_intent(intent)
-            return outcome(change, "failed", error=f"Silvasoft updated nothing for relation {guid} (deleted there?)")
+        if answer is None:
+            return self._updated_nothing(change, guid, params, intent)
         self._save(change, guid, intent)
         return outcome(change, "updated")
+
+    def _updated_nothing(self, change: Change, guid: int, params: dict[str, Any], intent: int) -> Outcome:
+        """An empty answer to an update: Silvasoft updated nothing. Either it holds these values already or the
+        relation is gone; one listrelations/ call by GUID tells which, and the link is confirmed or the error said."""
+        debtor = change.debtor_number or ""
+        said = f"updaterelation/ answered that Silvasoft updated nothing for relation {guid}"
+        try:
+            found = [r for r in self.client.find(RelationGUID=str(guid)) if guid_of(r) == guid]
+        except (BudgetSpent, ApiError) as exc:
+            self.state.forget_payload(debtor)  # unconfirmed: the next run compares with Silvasoft's listing
+            self.state.close_intent(intent)
+            if isinstance(exc, BudgetSpent | RateLimited | CredentialsError):
+                raise
+            return outcome(change, "pending", error=f"{said}; looking it up failed ({exc.detail}): checked next run")
+        compared = compare(params, None, update_params(found[0]), frozenset()) if found else None
+        differs = [f.parameter for f in compared.fields if f.sends] if compared else []
+        if compared and not differs:
+            self._save(change, guid, intent)
+            return outcome(change, "unchanged", error=f"Silvasoft holds these values already ({said})")
+        message = (
+            f"{said}, yet holds other values for {', '.join(differs)} (refused without saying why)"
+            if compared
+            else f"{said}, and listrelations/ does not find it (deleted there?); relmap does not create it again"
+        )
+        self.state.save_failure(debtor, change.result.payload or {}, message, intent)
+        return outcome(change, "failed", error=message)
 
     def _create(self, change: Change) -> Outcome:
         debtor, payload = change.debtor_number or "", change.send or {}
@@ -143,24 +170,85 @@ class Applier:
         requested_at = self.clock()
         retry_unsure = payload_number(payload) is not None or (self.match_email and payload_email(payload) is not None)
         try:
-            relation = self.client.create(endpoint, body, retry_unsure=retry_unsure)
+            relations = self.client.create(endpoint, body, retry_unsure=retry_unsure)
         except RecordRejected as exc:
             self.state.save_failure(debtor, payload, exc.detail, intent)
             raise
-        except (BudgetSpent, RateLimited):
+        except (BudgetSpent, RateLimited, CredentialsError):
             self.state.close_intent(intent)  # not sent, or refused before it was carried out
             raise
         except Unavailable as exc:
             if not exc.ambiguous:
                 self.state.close_intent(intent)
             raise  # an unsure create keeps its intent: the next run looks it up before creating again
-        guid = guid_of(relation) or 0
-        if existed_before(relation, requested_at, self.directory):
+        # Several relations and none ours alone (AmbiguousAnswer) is an answer relmap cannot read: raised, the intent
+        # stays open, and the next run looks the relation up before creating again.
+        relation = ours(relations, f"{endpoint}/", *self._identities(payload))
+        if relation is not None and guid_of(relation) is not None:
+            return self._answered(change, relation, intent, requested_at)
+        return self._looked_up(change, intent, requested_at, answered=relation is not None)
+
+    def _answered(self, change: Change, relation: dict[str, Any], intent: int, requested_at: float) -> Outcome:
+        """A create answered with a relation: the one it created, or one that was there already (by ``createdOn``, a
+        GUID listed this run, or one another OutSmart relation owns)."""
+        debtor, guid = change.debtor_number or "", guid_of(relation) or 0
+        owner = self.directory.owners.get(guid)
+        if existed_before(relation, requested_at, self.directory) or owner not in (None, debtor):
             return self._existing(change, relation, guid, intent)
         self.directory.claim(guid, debtor)
         self.directory.remember(relation)
         self._save(change, guid, intent, relation, "new")
         return outcome(change, "created", guid=guid, matched_by="new")
+
+    def _looked_up(self, change: Change, intent: int, requested_at: float, answered: bool) -> Outcome:
+        """A create answered an empty body (Silvasoft created nothing: with ABORT it should have returned what stopped
+        it) or a relation without a RelationGUID. One listrelations/ call by CustomerNumber or e-mail finds what is
+        there; nothing found after an empty answer is this relation's error, as a 400 would be, not a duplicate."""
+        payload, endpoint = change.send or {}, change.result.endpoint or ""
+        said = f"{endpoint}/ answered " + (
+            "a relation without a RelationGUID" if answered else "that it created nothing"
+        )
+        try:
+            found = self._look_up(payload)
+        except (BudgetSpent, RateLimited, CredentialsError):
+            raise  # the intent stays open: the next run looks the relation up before creating again
+        except ApiError as exc:
+            return outcome(change, "pending", error=f"{said}; looking it up failed ({exc.detail}): checked next run")
+        if found is None:
+            why = "with no CustomerNumber or e-mail to look it up by, the next run looks for it by name and postal code"
+            return outcome(change, "pending", error=f"{said}; {why} before creating again")
+        if len(found) == 1:
+            if answered:
+                return self._answered(change, found[0], intent, requested_at)
+            return self._existing(change, found[0], guid_of(found[0]) or 0, intent)
+        what = f"{len(found)} relations (GUIDs {', '.join(str(guid_of(r)) for r in found)})" if found else "none"
+        message = f"{said}, and listrelations/ finds {what} with its CustomerNumber or e-mail; not linked"
+        if not found and endpoint == "addbusinessrelation":
+            message += " (an existing company name stops it too, unless OnExistingRelationName: CONTINUE)"
+        if answered:  # the create may have happened: the next run looks again before creating
+            return outcome(change, "pending", error=message)
+        self.state.save_failure(change.debtor_number or "", payload, message, intent)
+        return outcome(change, "failed", error=message)
+
+    def _look_up(self, payload: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """Silvasoft's relations with the payload's CustomerNumber, else its e-mail (one call); None without either."""
+        number, email = payload_number(payload), payload_email(payload) if self.match_email else None
+        filters = {"RelationNumber": str(number)} if number is not None else {}
+        filters.update({"RelationEmail": email} if email else {})
+        if not filters:
+            return None
+        found = self.client.find(**filters, **({"SearchOperand": "OR"} if len(filters) == 2 else {}))
+        found = [r for r in found if guid_of(r) is not None]
+        by_number = [r for r in found if number is not None and payload_number(r) == number]
+        return by_number or [r for r in found if email and payload_email(r) == email]
+
+    def _identities(self, payload: dict[str, Any]) -> list[Callable[[dict[str, Any]], bool]]:
+        """How to tell this relation among several in one answer: its CustomerNumber, then (if an identity) e-mail."""
+        number, email = payload_number(payload), payload_email(payload) if self.match_email else None
+        return [
+            lambda r: number is not None and payload_number(r) == number,
+            lambda r: bool(email) and payload_email(r) == email,
+        ]
 
     def _existing(self, change: Change, relation: dict[str, Any], guid: int, intent: int) -> Outcome:
         """Silvasoft answered a create with a relation that was already there (created since our listing)."""
@@ -170,14 +258,14 @@ class Applier:
         owner = self.directory.claim(guid, debtor) if (same_number or same_email) else None
         if not (same_number or same_email) or owner is not None:
             self.state.close_intent(intent)
-            whose = f" (linked to OutSmart relation {owner})" if owner else ""
-            return outcome(
-                change,
-                "failed",
-                guid=None,
-                error=f"Silvasoft answered with existing relation {guid}{whose} instead of creating one; not linked: "
-                "set OnExistingRelationName: CONTINUE if companies may share a name",
+            error = (
+                f"Silvasoft relation {guid} has its CustomerNumber or e-mail but is OutSmart relation {owner}'s; "
+                "not linked"
+                if owner
+                else f"Silvasoft answered with existing relation {guid} instead of creating one; not linked: "
+                "set OnExistingRelationName: CONTINUE if companies may share a name"
             )
+            return outcome(change, "failed", guid=None, error=error)
         by = "number" if same_number else "email"
         params = update_params(payload)
         if compare(params, None, update_params(relation), frozenset()).send is not None:

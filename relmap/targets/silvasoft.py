@@ -1,9 +1,11 @@
 """The Silvasoft API client: add a private or business relation, update one by GUID, list relations page by page.
 
 Every request first takes a slot from the Pacer (2 per second, 50 per minute, the plan's hourly budget, shared
-with earlier runs through the ledger). Status handling: 400 is this record's error; 401 is either the hourly limit
-(stop for this hour) or bad credentials (fatal, never retried); 429, 5xx, timeouts and dropped connections are
-retried with capped exponential backoff and jitter, except a create that may already have been carried out.
+with earlier runs through the ledger). Status handling: 400 with Silvasoft's errorMessage is this record's error;
+a 400 without one is not Silvasoft's verdict on the record (a proxy's answer): a read is retried, a write is left
+for the next run; 401 is either the hourly limit (stop for this hour) or bad credentials (fatal, never retried);
+429, 5xx, timeouts and dropped connections are retried with capped exponential backoff and jitter, except a create
+that may already have been carried out. A 200's body may be an array, an object or empty (silvasoft_answers).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import requests
 
 from relmap.errors import ApiError, CredentialsError, RateLimited, RecordRejected, Unavailable
 from relmap.http import HttpClient, Retry, RetryPolicy, TransportFailure, retry_after, with_retries
+from relmap.targets.silvasoft_answers import NOT_JSON, AmbiguousAnswer, guid_in, ours, page_of, relations_of
 
 API = "Silvasoft"
 PAGE_LIMIT = 200  # listrelations answers at most 200 relations per call
@@ -48,31 +51,39 @@ class SilvasoftClient:
         self.rng = random.Random()
         self.requests = 0
 
-    def create(self, endpoint: str, payload: dict[str, Any], retry_unsure: bool) -> dict[str, Any]:
-        """POST add*relation/. ``retry_unsure``: repeat a create that may have happened (safe when ABORT dedups)."""
+    def create(self, endpoint: str, payload: dict[str, Any], retry_unsure: bool) -> list[dict[str, Any]]:
+        """POST add*relation/: the relations the answer holds, usually one; [] for an empty answer (Silvasoft says
+        it created nothing). ``retry_unsure``: repeat a create that may have happened (safe when ABORT dedups)."""
         if endpoint not in CREATE_ENDPOINTS:
             raise ValueError(f"not a create endpoint: {endpoint}")
         answer = self._call("POST", f"{endpoint}/", body=payload, repeatable=retry_unsure)
-        return _relation(answer, endpoint)
+        return relations_of(answer, f"{endpoint}/")
 
     def update(self, guid: int, params: dict[str, Any]) -> dict[str, Any] | None:
-        """PUT updaterelation/ for one relation; the same update twice is harmless, so it is always retried."""
+        """PUT updaterelation/ for one relation: the updated relation, or None for an empty answer (Silvasoft says it
+        updated nothing). The same update twice is harmless, so it is always retried."""
         answer = self._call("PUT", "updaterelation/", body={"RelationGUID": guid, **params}, repeatable=True)
-        return answer if isinstance(answer, dict) and answer else None
+        relations = relations_of(answer, "updaterelation/")
+        relation = ours(relations, "updaterelation/", lambda r: guid_in(r) == guid)
+        if relation is not None and guid_in(relation) not in (None, guid):
+            raise AmbiguousAnswer(
+                API, f"updaterelation/: the answer is relation {guid_in(relation)}, not the updated relation {guid}"
+            )
+        return relation
 
     def find(self, **filters: str) -> list[dict[str, Any]]:
-        """One listrelations/ call with filters (RelationNumber, RelationEmail, RelationName, ...)."""
+        """One listrelations/ call with filters (RelationNumber, RelationEmail, RelationGUID, SearchOperand, ...)."""
         params = {"Limit": str(PAGE_LIMIT), "Offset": "0", "Sorting": "createdDate", "SortDir": "ASC", **filters}
-        return _page(self._call("GET", "listrelations/", params=params, repeatable=True))
+        return page_of(self._call("GET", "listrelations/", params=params, repeatable=True), "listrelations/")[0]
 
     def list_all(self) -> Iterator[dict[str, Any]]:
         """Every relation, in pages of 200 in a stable order (oldest first, so new ones only add pages)."""
         offset = 0
         while True:
             params = {"Limit": str(PAGE_LIMIT), "Offset": str(offset), "Sorting": "createdDate", "SortDir": "ASC"}
-            page = _page(self._call("GET", "listrelations/", params=params, repeatable=True))
+            page, items = page_of(self._call("GET", "listrelations/", params=params, repeatable=True), "listrelations/")
             yield from page
-            if len(page) < PAGE_LIMIT:
+            if items < PAGE_LIMIT:
                 return
             offset += PAGE_LIMIT
 
@@ -103,8 +114,13 @@ class SilvasoftClient:
         if status == 200:
             return body
         message = self.http.redact(f"{method} {path}: HTTP {status}: {_error_message(body, response)}")
-        if status == 400:
+        if status == 400 and _has_error_message(body):
             raise RecordRejected(API, message, status)
+        if status == 400:  # Silvasoft's own 400s say what is wrong; a bare one comes from in front of it
+            failure = Unavailable(API, f"{message} (without Silvasoft's error message; not a verdict on the data)", 400)
+            if method != "GET":
+                raise failure  # refused before it was carried out: the next run sends it again
+            raise Retry(failure)
         if status == 401:
             if "rate" in message.lower() and "limit" in message.lower():
                 raise RateLimited(API, message, status)
@@ -119,36 +135,20 @@ class SilvasoftClient:
         raise ApiError(API, message, status)
 
 
-_NOT_JSON = object()
-
-
 def _json(response: requests.Response) -> Any:
     if not response.content.strip():
         return None
     try:
         return response.json()
     except ValueError:
-        return _NOT_JSON
+        return NOT_JSON
+
+
+def _has_error_message(body: Any) -> bool:
+    return isinstance(body, dict) and bool(str(body.get("errorMessage") or "").strip())
 
 
 def _error_message(body: Any, response: requests.Response) -> str:
-    if isinstance(body, dict) and body.get("errorMessage"):
+    if _has_error_message(body):
         return str(body["errorMessage"])
     return response.reason or "no error message"
-
-
-def _page(answer: Any) -> list[dict[str, Any]]:
-    """A listing page; Silvasoft answers an empty JSON body ({} or nothing) when it finds nothing."""
-    if answer is _NOT_JSON:
-        raise ApiError(API, "listrelations/: the answer is not JSON; the listing cannot be trusted")
-    if answer is None or answer == {} or answer == []:
-        return []
-    if isinstance(answer, list):
-        return [item for item in answer if isinstance(item, dict)]
-    raise ApiError(API, f"listrelations/: expected a JSON array, got {type(answer).__name__}")
-
-
-def _relation(answer: Any, endpoint: str) -> dict[str, Any]:
-    if isinstance(answer, dict) and str(answer.get("RelationGUID", "")).strip().isdigit():
-        return answer
-    raise ApiError(API, f"{endpoint}/: the answer carries no numeric RelationGUID; nothing can be linked")
