@@ -16,7 +16,7 @@ CREATED = "2026-01-01T00:00:00"
 
 @pytest.fixture
 def sandbox(clock: FakeClock) -> Iterator[Sandbox]:
-    with Sandbox(clock=clock, requests_per_hour=1000, silvasoft_answer_form="array") as box:
+    with Sandbox(clock=clock, requests_per_hour=1000) as box:
         yield box
     assert box.silvasoft.failures == []
 

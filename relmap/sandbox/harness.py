@@ -48,7 +48,7 @@ class Sandbox:
         clock: Clock = time.time,
         outsmart_port: int = 0,
         silvasoft_port: int = 0,
-        silvasoft_answer_form: str = "object",
+        silvasoft_answer_form: str = "array",
         silvasoft_empty_answer: str | None = None,
     ) -> None:
         self.folder = Path(folder) if folder is not None else None
@@ -58,6 +58,7 @@ class Sandbox:
             outsmart_faults,
             clock,
         )
+        # Silvasoft answers creates and updates in ListRelations' array form by default; see SilvasoftEmulator.
         self.silvasoft = SilvasoftEmulator(
             silvasoft_faults,
             clock,

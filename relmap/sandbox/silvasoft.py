@@ -4,7 +4,7 @@ Order per request: endpoint (404), method (405), credentials (401), rate limit (
 Content-Type and body (400), parameters (400), then the book.
 
 Creates and updates answer the relation the way the AddPrivateRelation page documents it, in ListRelations'
-format: a JSON array of one (``answer_form="array"``), or as a bare object (``"object"``, the default). With
+format: a JSON array of one (``answer_form="array"``, the default), or as a bare object (``"object"``). With
 ``empty_answer`` set (a body such as ``""``, ``"{}"``, ``"[]"``, ``"null"``), every answer where nothing was
 created, updated or found is that body, as the status-code page allows: a create that found an existing relation,
 an update that changed nothing or found no relation, a listing that found nothing. ``script`` bends the next
@@ -71,7 +71,7 @@ class SilvasoftEmulator(Emulator):
         requests_per_hour: int = 1200,
         per_second: int | None = None,
         per_minute: int | None = None,
-        answer_form: str = "object",
+        answer_form: str = "array",
         empty_answer: str | None = None,
     ) -> None:
         super().__init__(faults, clock)
