@@ -64,6 +64,23 @@ class Intent:
     started_at: float
 
 
+@dataclass(frozen=True)
+class Problem:
+    """A relation that is not in step with OutSmart, kept until it is: every run and ``relmap status`` say so.
+
+    ``kind``: render (the mapping cannot make its payload), conflict (it shares an identity with another relation),
+    refused (Silvasoft refused its data), missing (its linked Silvasoft relation is gone), failed (anything else)."""
+
+    debtor_number: str
+    kind: str
+    message: str
+    name: str
+    payload_hash: str | None  # the payload it had when it failed: a conflict is checked again only once it changes
+    involves: str | None  # the other relation of a conflict
+    first_seen: float
+    last_tried: float
+
+
 class State:
     """An open state database; one run at a time holds its lock.
 
@@ -115,6 +132,7 @@ class State:
         """Every row a run reads is read once now, so a hand-edited one stops the run before it spends a request."""
         self.links()
         self.intents()
+        self.problems()
         state_open.check_ledger(self.db)
 
     # meta
@@ -222,6 +240,47 @@ class State:
             )
             if intent is not None:
                 self.db.execute("DELETE FROM intents WHERE id = ?", (intent,))
+
+    # problems: every relation not in step, from the run that found it until the run that mends it
+    @guarded
+    def problems(self) -> dict[str, Problem]:
+        if self.read_only and not self._has_table("problems"):
+            return {}  # a read-only state from before problems were kept
+        found = {}
+        for row in self.db.execute("SELECT * FROM problems ORDER BY first_seen, debtor_number"):
+            read = Row("problems", "debtor_number", row[0])
+            found[str(row[0])] = Problem(
+                str(row[0]), read.text("kind", row[1]) or "failed", read.text("message", row[2]) or "",
+                read.text("name", row[3]) or "", read.text("payload_hash", row[4], True),
+                read.text("involves", row[5], True), float(row[6]), float(row[7]),
+            )  # fmt: skip
+        return found
+
+    @guarded
+    def note_problem(self, problem: Problem) -> None:
+        """Record or refresh a problem; its ``first_seen`` stays that of the run that first found it."""
+        self.db.execute(
+            "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (debtor_number) DO UPDATE SET "
+            "kind = excluded.kind, message = excluded.message, name = excluded.name, "
+            "payload_hash = excluded.payload_hash, involves = excluded.involves, last_tried = excluded.last_tried",
+            (
+                problem.debtor_number, problem.kind, problem.message, problem.name, problem.payload_hash,
+                problem.involves, problem.first_seen, problem.last_tried,
+            ),
+        )  # fmt: skip
+
+    @guarded
+    def close_problems(self, debtor_numbers: list[str]) -> None:
+        self.db.executemany("DELETE FROM problems WHERE debtor_number = ?", [(d,) for d in debtor_numbers])
+
+    @guarded
+    def forget_failures(self) -> None:
+        """Every refusal is tried again (``--retry-failed``, ``--full``, a changed mapping)."""
+        self.db.execute("DELETE FROM failures")
+
+    def _has_table(self, name: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+        return row is not None
 
     # intents: written before every write, closed with its outcome
     @guarded

@@ -35,6 +35,10 @@ CREATE TABLE IF NOT EXISTS intents (
     id INTEGER PRIMARY KEY, debtor_number TEXT NOT NULL, action TEXT NOT NULL, endpoint TEXT NOT NULL,
     guid INTEGER, payload TEXT NOT NULL, started_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS problems (
+    debtor_number TEXT PRIMARY KEY, kind TEXT NOT NULL, message TEXT NOT NULL, name TEXT NOT NULL,
+    payload_hash TEXT, involves TEXT, first_seen REAL NOT NULL, last_tried REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ledger (at REAL NOT NULL, endpoint TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ledger_at ON ledger (at);
 CREATE TABLE IF NOT EXISTS runs (
@@ -52,6 +56,9 @@ TABLES = {
     ),
     "failures": ("debtor_number", "payload_hash", "error", "at"),
     "intents": ("id", "debtor_number", "action", "endpoint", "guid", "payload", "started_at"),
+    "problems": (
+        "debtor_number", "kind", "message", "name", "payload_hash", "involves", "first_seen", "last_tried",
+    ),
     "ledger": ("at", "endpoint"),
     "runs": ("id", "started_at", "finished_at", "mode", "outcome", "counts", "requests"),
 }  # fmt: skip

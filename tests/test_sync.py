@@ -66,8 +66,16 @@ def test_rerun_without_changes_costs_nothing(sandbox: Sandbox, sync: Callable[..
     sync()
     sandbox.silvasoft.clear_log()
     again = sync()
-    assert again.code == 0, again.err
     assert sandbox.silvasoft.count() == 0
+    # The two relations the first run could not sync are not read again, but still reported, with the exit code.
+    assert again.code == 1, again.err
+    assert "2 failed (2 of them from earlier runs)" in again.out
+    carried = {line["debtor_number"]: line for line in report(tmp_path) if line["action"] == "failed"}
+    assert sorted(carried) == ["10005", "14233Aaa"]
+    assert "conflict: shares its e-mail address" in carried["10005"]["error"]
+    assert carried["10005"]["error"].endswith("; not read again)") and "open since " in carried["10005"]["error"]
+    assert "Not in step: 2 relations" in again.out
+    assert "  ! 10005  " in again.out and " conflict since " in again.out and " render since " in again.out
     full = sync("--full")
     assert writes(sandbox) == 0
     # --full re-checks every relation; only the unlinkable 10005 needs Silvasoft's listing again
@@ -98,10 +106,11 @@ def test_edits_on_both_sides(sandbox: Sandbox, sync: Callable[..., CliResult], t
     guid = next(r["RelationGUID"] for r in sandbox.silvasoft.relations() if r["CustomerNumber"] == 10003)
     sandbox.silvasoft.edit(guid, Address_City="Handmatig")  # a bookkeeper's edit: kept until OutSmart changes
     result = sync()
-    assert result.code == 0, result.err
+    assert result.code == 1, result.err  # the two relations of the first run that are still not in step
     lines = {line["debtor_number"]: line["action"] for line in report(tmp_path)}
     assert lines["10001"] == "updated" and lines["20001"] == "created"
     assert "10003" not in lines  # incremental: only relations changed in OutSmart are read
+    assert lines["10005"] == lines["14233Aaa"] == "failed"
     updated = next(r for r in sandbox.silvasoft.relations() if r["CustomerNumber"] == 10001)
     assert updated["Address_City"] == "Hilversum"
     assert sandbox.silvasoft.count(endpoint="updaterelation") == 1
@@ -266,7 +275,7 @@ def test_write_back_stores_the_guid_in_outsmart(
     assert posts == 1
     sandbox.silvasoft.clear_log()
     again = run_cli("run", str(path), "--state", str(tmp_path / "s.db"))
-    assert again.code == 0 and sandbox.silvasoft.count() == 0
+    assert again.code == 1 and sandbox.silvasoft.count() == 0  # 1: the sample's two relations still not in step
     assert sandbox.outsmart.count(endpoint="relations", method="POST") == posts
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -59,14 +60,44 @@ def stop_text(result: RunResult, when: Callable[[float], str] = _clock) -> str |
     return f"stopped: {escape(result.stopped)}; {pending} relation{'s' * (pending != 1)} pending{after}"
 
 
-def summary_text(result: RunResult) -> str:
+def summary_text(result: RunResult, mask_pii: bool = False) -> str:
     counts = result.counts()
-    parts = ", ".join(f"{counts[a]} {a}" for a in ACTIONS)
-    text = f"Sync: {parts}. Silvasoft requests: {result.silvasoft_requests} spent, {result.budget_left} left this hour"
-    text += f" (plan: {result.per_hour} per hour)\n"
+    earlier = f" ({result.carried} of them from earlier runs)" if result.carried else ""
+    parts = ", ".join(f"{counts[a]} {a}" + (earlier if a == "failed" else "") for a in ACTIONS)
+    text = f"Sync: {parts}. Silvasoft requests: {result.silvasoft_requests} spent, "
+    text += f"{result.budget_left} left this hour (plan: {result.per_hour} per hour)\n"
     stop = stop_text(result)
     text += stop + "\n" if stop else ""
-    return text + (stale_text(result) + "\n" if result.stale else "")
+    text += stale_text(result) + "\n" if result.stale else ""
+    text += left_out_text(result) + "\n" if result.left_out else ""
+    return text + problems_text(result, mask_pii=mask_pii)
+
+
+PROBLEMS_SHOWN = 20
+
+
+def problems_text(result: RunResult, shown: int = PROBLEMS_SHOWN, mask_pii: bool = False) -> str:
+    """Every relation not in step after the run, one line each (at most ``shown``, then a count): said by every
+    run until it is mended, so that a cron user hears of it again."""
+    if not result.problems:
+        return ""
+    lines = [f"Not in step: {len(result.problems)} relation{'s' * (len(result.problems) != 1)}"]
+    for problem in result.problems[:shown]:
+        if mask_pii:
+            masked = mask_outcome(Outcome(problem.debtor_number, problem.name, "failed", error=problem.message))
+            problem = replace(problem, name=masked.name, message=masked.error or "")
+        when = datetime.fromtimestamp(problem.first_seen).strftime("%Y-%m-%d %H:%M")
+        lines.append(
+            escape(f"  ! {problem.debtor_number}  {problem.name}  {problem.kind} since {when}: {problem.message}")
+        )
+    if len(result.problems) > shown:
+        lines.append(f"  ... and {len(result.problems) - shown} more (relmap status MAPPING lists them all)")
+    return "\n".join(lines) + "\n"
+
+
+def left_out_text(result: RunResult) -> str:
+    many = result.left_out != 1
+    return f"{result.left_out} relation{'s' * many} read but left for a later run (--only, --limit)"
 
 
 def stale_text(result: RunResult) -> str:

@@ -32,6 +32,7 @@ class Change:
     message: str | None = None
     modified_at: str | None = None
     fields: tuple[FieldDiff, ...] = ()
+    involves: str | None = None  # a conflict's other relation: the conflict is checked again when either changes
 
     @property
     def drift(self) -> bool:
@@ -139,7 +140,7 @@ class Planner:
         if match is not None:
             owner = self.directory.claim(match.guid, debtor)
             if owner is not None:
-                return make("error", message=_conflict(match.by, payload, owner, match.guid))
+                return make("error", message=_conflict(match.by, payload, owner, match.guid), involves=owner)
             keep = self.keep.get(route or "", frozenset())
             found = compare(update_params(payload), None, update_params(match.relation), keep)
             if found.send is not None:
@@ -147,9 +148,11 @@ class Planner:
             return make("link", guid=match.guid, matched_by=match.by, fields=found.fields)
         number, email = payload_number(payload), payload_email(payload) if self.match_email else None
         if number is not None and self.numbers.setdefault(number, debtor) != debtor:
-            return make("error", message=f"CustomerNumber {number} is also {self.numbers[number]}'s; not created")
+            other = self.numbers[number]
+            return make("error", message=f"CustomerNumber {number} is also {other}'s; not created", involves=other)
         if email and self.emails.setdefault(email, debtor) != debtor:
-            return make("error", message=_conflict("email", payload, self.emails[email], None))
+            other = self.emails[email]
+            return make("error", message=_conflict("email", payload, other, None), involves=other)
         return make("create", matched_by="new", send=payload, fields=created(payload))
 
 

@@ -19,11 +19,12 @@ from relmap.plan import Plan
 from relmap.render import Rendered, render_all
 from relmap.sources.outsmart import OutSmartClient
 from relmap.sources.records import RecordProblem, SourceRecord
-from relmap.state import Intent, Link, State, payload_hash
+from relmap.state import Intent, Link, Problem, State, payload_hash
 from relmap.sync.apply import Applier, Outcome, outcome
 from relmap.sync.changes import Change, Planner
 from relmap.sync.drift import kept_parameters
 from relmap.sync.identity import Directory, Match, email_identity
+from relmap.sync.problems import ProblemBook, open_since
 from relmap.sync.reading import STAMP, deduplicated, stamp
 from relmap.sync.saved import SavedPlan, silvasoft_fingerprint, source_fingerprint
 from relmap.sync.writeback import write_back
@@ -61,6 +62,9 @@ class RunResult:
     full: bool = False
     warnings: list[str] = field(default_factory=list)
     stale: int = 0  # with a saved plan: relations left alone because they changed since the plan was made
+    carried: int = 0  # failed relations of earlier runs, not read this run, reported again
+    left_out: int = 0  # relations read but left for a later run (--only, --limit)
+    problems: list[Problem] = field(default_factory=list)  # every relation not in step after this run
 
     def counts(self) -> Counter[str]:
         return Counter(o.action for o in self.outcomes)
@@ -126,14 +130,32 @@ class Sync:
         self.keep = {route.name: kept_parameters(route, plan.target.drift) for route in plan.routes}
         self.result = RunResult()  # filled as the run goes, so a fatal error still leaves what was done
         self.read_notes: list[str] = []  # what reading left out, and why: said in the run's warnings and the plan
+        self.book: ProblemBook | None = None
+        self._changes: dict[str, Change] = {}  # this run's change per debtor number, for its problems
+        self.read_now: set[str] = set()  # debtor numbers read this run (an incremental run reads what changed)
 
-    def run(self, full: bool = False, saved: SavedPlan | None = None) -> RunResult:
-        """Sync; with ``saved``, apply exactly that plan (re-read the same way) and leave everything else alone."""
+    def run(
+        self,
+        full: bool = False,
+        saved: SavedPlan | None = None,
+        *,
+        retry_failed: bool = False,
+        only: Iterable[str] | None = None,
+        limit: int | None = None,
+    ) -> RunResult:
+        """Sync; with ``saved``, apply exactly that plan (re-read the same way) and leave everything else alone.
+
+        ``retry_failed`` (and ``full``, and a changed mapping) sends relations Silvasoft refused before again;
+        ``only`` and ``limit`` sync those relations, or the first ``limit``, and leave the rest for a later run."""
         result = self.result = RunResult(per_hour=self.budget.pace.per_hour)
         run_id = self.state.start_run("plan" if saved else ("full" if full else "incremental"))
+        if retry_failed or full or self.state.get_meta("mapping") != self.digest:
+            self.state.forget_failures()
         since = (None if saved.full else saved.since) if saved else self._since(full)
         result.full = since is None
-        items = self._read(since)
+        self.book = ProblemBook(self.state, self.clock)
+        items = self._selected(self._read(since), only, limit)
+        self.read_now = {i.result.debtor_number for i in items if i.result.debtor_number}
         result.warnings += self.read_notes
         directory = Directory({link.guid: debtor for debtor, link in self.state.links().items()})
         try:
@@ -152,7 +174,8 @@ class Sync:
                 applied = {o.debtor_number for o in result.outcomes if o.action in ("created", "updated", "linked")}
                 records = [r for r in records if r.debtor_number in applied]
             result.warnings += write_back(self.outsmart, self.state, records)
-        self._finish(result, run_id, items, move_watermark=saved is None)
+        self._finish(result, run_id, items, move_watermark=saved is None and not result.left_out)
+        self._problems(result, items, full=since is None and not saved and not result.left_out)
         if saved:
             unseen = self._unseen(saved, items)
             result.stale += len(unseen)
@@ -234,11 +257,17 @@ class Sync:
     def _one(
         self, item: Item, planner: Planner, applier: Applier, result: RunResult, saved: SavedPlan | None = None
     ) -> Outcome:
+        known = self.book.known_conflict(item.result, self.read_now) if self.book else None
+        if known is not None and not planner.directory.listed:  # the same conflict as before: no listing for it
+            change = Change("error", item.result, item.name, message=known.message, involves=known.involves)
+            self._changes[change.debtor_number or ""] = change
+            return outcome(change, "failed", error=f"{known.message} ({open_since(known)}; unchanged)")
         needs_listing = item.result.status == "ok" and not planner.directory.listed and self._unlinked(item.result)
         if needs_listing:
             change = Change("create", item.result, item.name, modified_at=item.modified_at)
             return outcome(change, "pending", error=result.stopped)
         change = planner.change(item.result, item.name, item.modified_at)
+        self._changes[change.debtor_number or ""] = change
         if saved is not None:
             link = planner.links.get(change.debtor_number or "")
             prints = source_fingerprint(item.record), silvasoft_fingerprint(change, planner.directory, link)
@@ -256,6 +285,30 @@ class Sync:
         except (BudgetSpent, RateLimited) as stop:
             self._stopped(result, stop)
             return outcome(change, "pending", error=result.stopped)
+
+    def _selected(self, items: list[Item], only: Iterable[str] | None, limit: int | None) -> list[Item]:
+        """The relations this run syncs; the others are left for a later run (the watermark then stays)."""
+        chosen = items
+        if only is not None:
+            wanted = set(only)
+            chosen = [i for i in chosen if i.result.debtor_number in wanted]
+        if limit is not None:
+            chosen = chosen[: max(limit, 0)]
+        self.result.left_out = len(items) - len(chosen)
+        return chosen
+
+    def _problems(self, result: RunResult, items: list[Item], full: bool) -> None:
+        """Note this run's failures, close what is in step, and report the open problems it did not read again."""
+        assert self.book is not None
+        pairs = [
+            (outcome, self._changes.get(outcome.debtor_number or ""), item.result)
+            for item, outcome in zip(items, result.outcomes, strict=False)
+        ]
+        self.book.record(pairs, full)
+        carried = [o for o in self.book.carried(self.read_now) if not result.left_out]
+        result.carried = len(carried)
+        result.outcomes += carried
+        result.problems = list(self.book.open.values())
 
     def _unseen(self, saved: SavedPlan, items: list[Item]) -> list[Outcome]:
         """Planned relations this run did not read again (gone from OutSmart, or now filtered out)."""
@@ -325,8 +378,11 @@ class Sync:
         return changed and bool(self.keep.get(result.route or ""))
 
     def _unlinked(self, result: Rendered) -> bool:
+        """Whether identifying this relation needs Silvasoft's listing (a known, unchanged conflict does not)."""
         debtor = result.debtor_number or ""
         if self.state.link(debtor) is not None:
+            return False
+        if self.book is not None and self.book.known_conflict(result, self.read_now):
             return False
         refused = self.state.failure(debtor)
         return not (refused and result.payload is not None and refused[0] == payload_hash(result.payload))

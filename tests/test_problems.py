@@ -1,0 +1,128 @@
+"""Open problems: a relation that is not in step is reported by every run until it is, and costs nothing meanwhile.
+
+The shipped samples have two such relations: 10005 shares its e-mail address with 10004 (a conflict), and 14233Aaa
+has a debtor number that cannot be a CustomerNumber (the mapping cannot make its payload).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import CliResult
+
+from relmap.sandbox.harness import Sandbox
+
+
+def report(tmp_path: Path) -> dict[str, dict[str, object]]:
+    lines = (tmp_path / "report.jsonl").read_text(encoding="utf-8").splitlines()
+    return {str(entry["debtor_number"]): entry for entry in map(json.loads, lines)}
+
+
+def problems(tmp_path: Path) -> dict[str, str]:
+    with sqlite3.connect(tmp_path / ".relmap" / "routing.db") as db:
+        return dict(db.execute("SELECT debtor_number, kind FROM problems").fetchall())
+
+
+def test_a_failed_relation_is_reported_by_every_run_until_it_syncs(
+    sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    first = sync()
+    assert first.code == 1
+    assert problems(tmp_path) == {"10005": "conflict", "14233Aaa": "render"}
+    first_seen = report(tmp_path)["10005"]["error"]
+    for _ in range(2):  # later incremental runs read neither relation, and still say so, with exit code 1
+        again = sync()
+        assert again.code == 1 and "Not in step: 2 relations" in again.out
+        assert report(tmp_path)["10005"]["action"] == "failed"
+        assert str(report(tmp_path)["10005"]["error"]).startswith(str(first_seen))
+    sandbox.outsmart.edit("10005", email="vakantie@jansen.example")  # mended in OutSmart
+    sandbox.outsmart.edit("14233Aaa", active="0")  # and the other one is skipped by the mapping now
+    mended = sync()
+    assert mended.code == 0, mended.out
+    assert report(tmp_path)["10005"]["action"] == "created"
+    assert report(tmp_path)["14233Aaa"]["action"] == "skipped"
+    assert problems(tmp_path) == {} and "Not in step" not in mended.out
+    assert sync().code == 0
+
+
+def test_a_relation_gone_from_outsmart_closes_its_problem_on_a_full_read(
+    sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    sync()
+    sandbox.outsmart.remove("14233Aaa")
+    assert sync().code == 1  # an incremental read cannot tell a deleted relation from an unchanged one
+    assert "14233Aaa" in problems(tmp_path)
+    sync("--full")
+    assert problems(tmp_path) == {"10005": "conflict"}
+
+
+def test_a_known_conflict_costs_no_request_until_one_of_its_relations_changes(
+    sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    sync()
+    sandbox.silvasoft.clear_log()
+    sandbox.outsmart.edit("10005", remark="gebeld")  # read again, but its payload is as it was: the same conflict
+    again = sync()
+    assert sandbox.silvasoft.count() == 0, sandbox.silvasoft.log()
+    assert again.code == 1 and report(tmp_path)["10005"]["action"] == "failed"
+    assert "unchanged)" in str(report(tmp_path)["10005"]["error"])
+    sandbox.outsmart.edit("10004", phone_number="0201234567")  # the other relation changed: check again
+    sync()
+    assert sandbox.silvasoft.count(endpoint="listrelations") == 1
+    assert problems(tmp_path)["10005"] == "conflict"
+
+
+def status(mapping: Path, *extra: str) -> tuple[int, str, str]:
+    """``relmap status`` through its command function (the parser's arguments, as argparse gives them)."""
+    import argparse
+    import io
+
+    from relmap.commands.status import run
+
+    args = argparse.Namespace(mapping=str(mapping), state=None, sandbox=False, format="text")
+    for option in extra:
+        key, _, value = option.partition("=")
+        setattr(args, key, value)
+    out, err = io.StringIO(), io.StringIO()
+    return run(args, out, err), out.getvalue(), err.getvalue()
+
+
+def test_status_tells_what_the_state_knows_and_costs_no_request(
+    sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    sync()
+    sandbox.silvasoft.clear_log()
+    sandbox.outsmart.clear_log()
+    mapping = tmp_path / "routing.yaml"
+    code, out, err = status(mapping)
+    assert (code, err) == (1, "")
+    assert out.splitlines()[0].startswith(f"State {tmp_path}/.relmap/routing.db: 31 linked relations, watermark 20")
+    assert "Silvasoft budget: 268 of 300 requests left this hour" in out
+    assert "  incremental: failed, 32 Silvasoft requests (31 created, 2 failed, 2 skipped)" in out, out
+    assert "Not in step: 2 relations" in out and "  ! 10005  " in out and " conflict since " in out
+    assert sandbox.silvasoft.count() == 0 and sandbox.outsmart.count() == 0
+    code, out, _ = status(mapping, "format=json")
+    document = json.loads(out)
+    assert code == 1 and document["links"] == 31 and document["budget"]["left"] == 268
+    assert sorted(p["debtor_number"] for p in document["problems"]) == ["10005", "14233Aaa"]
+
+
+def test_status_answers_while_a_run_holds_the_state(sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path):
+    from relmap.state_lock import StateLock
+
+    sync()
+    with StateLock(tmp_path / ".relmap" / "routing.db", "relmap run routing.yaml"):
+        code, out, _ = status(tmp_path / "routing.yaml")
+    assert code == 1 and "31 linked relations" in out
+
+
+def test_status_of_a_state_no_run_made_says_so(mapping: Callable[..., Path], tmp_path: Path) -> None:
+    import pytest
+
+    from relmap.errors import StateError
+
+    with pytest.raises(StateError, match=r"there is no state at .*none.db yet: no run has used it"):
+        status(mapping(), f"state={tmp_path / 'none.db'}")
