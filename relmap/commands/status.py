@@ -1,0 +1,74 @@
+"""``relmap status MAPPING``: what the sync state says, costing no request: the last runs, every relation not in
+step, interrupted writes, the Silvasoft budget left this hour and when the next request frees, the watermark.
+
+It takes no lock, so it answers while a run is going. Exit codes: 0 every relation in step; 1 relations are not in
+step; 2 the mapping or the state cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
+from relmap.commands.loading import plan_or_report
+from relmap.report.terminal import escape
+from relmap.state_view import StateView, look
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from relmap.state import default_path
+
+    plan = plan_or_report(args.mapping, err, "no status")
+    if plan is None:
+        return EXIT_FATAL
+    path = (
+        Path(args.state)
+        if getattr(args, "state", None)
+        else default_path(args.mapping, getattr(args, "sandbox", False))
+    )
+    now = time.time()
+    view = look(path, now)
+    per_hour = plan.target.requests_per_hour
+    if getattr(args, "format", "text") == "json":
+        out.write(json.dumps(view.as_dict(per_hour, now), ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(text(view, per_hour, now))
+    return EXIT_FAILED if view.problems else EXIT_OK
+
+
+def _when(moment: float | None) -> str:
+    return "-" if moment is None else datetime.fromtimestamp(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def text(view: StateView, per_hour: int, now: float) -> str:
+    left, frees = view.budget(per_hour, now)
+    lines = [
+        f"State {view.path}: {view.links} linked relations, watermark {view.watermark or '- (next run reads all)'}"
+    ]
+    budget = f"Silvasoft budget: {left} of {per_hour} requests left this hour"
+    lines.append(budget + (f"; the next frees at {_when(frees)}" if frees else ""))
+    if view.intents:
+        lines.append(f"Interrupted writes: {view.intents} (the next run settles them first)")
+    lines.append("Last runs:" if view.runs else "Last runs: none yet")
+    for record in view.runs:
+        counts = ", ".join(f"{n} {action}" for action, n in sorted(record.counts.items()) if n)
+        outcome = record.outcome or ("running, or stopped without finishing" if record.finished_at is None else "?")
+        requests = "" if record.requests is None else f", {record.requests} Silvasoft requests"
+        lines.append(
+            f"  {_when(record.started_at)}  {record.mode}: {outcome}{requests}" + (f" ({counts})" if counts else "")
+        )
+    if view.problems:
+        lines.append(f"Not in step: {len(view.problems)} relation{'s' * (len(view.problems) != 1)}")
+        for problem in view.problems:
+            lines.append(
+                f"  ! {problem.debtor_number}  {problem.name}  {problem.kind} since {_when(problem.first_seen)}, "
+                f"last tried {_when(problem.last_tried)}: {problem.message}"
+            )
+    else:
+        lines.append("Not in step: none")
+    return "".join(escape(line) + "\n" for line in lines)

@@ -1,0 +1,110 @@
+"""A read-only look at a sync state, for ``relmap status``: no lock (a run may hold it), no write, no request.
+
+It reads what the state keeps: the last runs, the open problems, interrupted writes, the Silvasoft requests of the
+last hour, the watermark. A state that cannot be read is a StateError that names the file, as for a run.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from relmap.errors import StateError
+from relmap.state import Problem
+from relmap.state_check import translated
+from relmap.state_open import check_intact
+
+HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    started_at: float
+    finished_at: float | None
+    mode: str
+    outcome: str | None  # None: it is running, or it was killed
+    counts: dict[str, int]
+    requests: int | None
+
+
+@dataclass(frozen=True)
+class StateView:
+    path: str
+    links: int
+    intents: int
+    watermark: str | None
+    runs: list[RunRecord] = field(default_factory=list)  # newest first
+    problems: list[Problem] = field(default_factory=list)
+    requests_last_hour: list[float] = field(default_factory=list)  # when each was sent, oldest first
+
+    def budget(self, per_hour: int, now: float) -> tuple[int, float | None]:
+        """Requests left this hour, and when the next one frees (None: one is free now)."""
+        recent = [at for at in self.requests_last_hour if at > now - HOUR]
+        left = max(per_hour - len(recent), 0)
+        if left or not recent:
+            return left, None
+        return 0, recent[-per_hour] + HOUR  # when enough of the hour's requests have aged out for one more
+
+    def as_dict(self, per_hour: int, now: float) -> dict[str, Any]:
+        left, frees = self.budget(per_hour, now)
+        return {
+            "state": self.path,
+            "links": self.links,
+            "interrupted_writes": self.intents,
+            "watermark": self.watermark,
+            "budget": {"per_hour": per_hour, "left": left, "next_free_at": frees},
+            "runs": [run.__dict__ for run in self.runs],
+            "problems": [problem.__dict__ for problem in self.problems],
+        }
+
+
+def look(path: Path, now: float, runs: int = 5) -> StateView:
+    """Read the state at ``path`` as it is now; a missing file is a StateError that says no run has used it."""
+    if not path.exists():
+        raise StateError(f"there is no state at {path} yet: no run has used it (relmap run makes it)")
+    with translated(path):
+        db = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=10)
+        try:
+            return _read(db, path, now, runs)
+        finally:
+            db.close()
+
+
+def _read(db: sqlite3.Connection, path: Path, now: float, runs: int) -> StateView:
+    check_intact(db, path)
+    tables = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "links" not in tables or "meta" not in tables:
+        raise StateError(f"{path} is not a relmap state; relmap has not changed it")
+    meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+    history = [
+        RunRecord(row[0], row[1], row[2], row[3], json.loads(row[4]) if row[4] else {}, row[5])
+        for row in db.execute(
+            "SELECT started_at, finished_at, mode, outcome, counts, requests FROM runs ORDER BY id DESC LIMIT ?",
+            (runs,),
+        )
+    ]
+    problems = []
+    if "problems" in tables:
+        for row in db.execute("SELECT * FROM problems ORDER BY first_seen, debtor_number"):
+            kind, message, name, printed, involves = (_text(value) for value in row[1:6])
+            problems.append(
+                Problem(str(row[0]), kind or "failed", message or "", name or "", printed, involves, row[6], row[7])
+            )
+    requests = [float(r[0]) for r in db.execute("SELECT at FROM ledger WHERE at > ? ORDER BY at", (now - HOUR,))]
+    return StateView(
+        str(path),
+        int(db.execute("SELECT count(*) FROM links").fetchone()[0]),
+        int(db.execute("SELECT count(*) FROM intents").fetchone()[0]),
+        meta.get("watermark"),
+        history,
+        problems,
+        requests,
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
