@@ -17,6 +17,14 @@ from relmap.errors import BudgetSpent, ConfigError
 from relmap.state import State
 
 HOUR = 3600.0
+BLOCKED = "silvasoft_blocked_until"  # state meta: when Silvasoft's own "Ratelimit exceeded" lets requests go again
+
+
+def _number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -74,9 +82,14 @@ class Budget:
         state.prune_ledger(now - 2 * HOUR)
         self.window: deque[float] = deque(state.ledger_since(now - HOUR))
         self.spent = 0  # requests this run
+        blocked = state.get_meta(BLOCKED)
+        self.blocked_until = float(blocked) if blocked and _number(blocked) else 0.0
 
     def left(self) -> int:
-        self._slide(self.clock())
+        now = self.clock()
+        if now < self.blocked_until:
+            return 0
+        self._slide(now)
         return max(0, self.pace.per_hour - len(self.window))
 
     def resume_at(self) -> float:
@@ -86,8 +99,20 @@ class Budget:
             return self.clock()
         return self.window[len(self.window) - self.pace.per_hour] + HOUR
 
+    def block(self, until: float) -> None:
+        """Silvasoft said its hourly limit is reached: no request until ``until``, in this run or a later one."""
+        self.blocked_until = max(self.blocked_until, until)
+        if not self.state.read_only:
+            self.state.set_meta(BLOCKED, repr(self.blocked_until))
+
     def acquire(self, endpoint: str) -> None:
         now = self.clock()
+        if now < self.blocked_until:
+            raise BudgetSpent(
+                "Silvasoft reported its hourly request limit reached (other tools may share the account); "
+                "relmap waits until then",
+                self.blocked_until,
+            )
         self._slide(now)
         if len(self.window) >= self.pace.per_hour:
             raise BudgetSpent(

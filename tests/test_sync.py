@@ -245,6 +245,12 @@ def test_silvasoft_rate_limit_answer_stops_the_run(sandbox: Sandbox, sync: Calla
     assert "27 pending" in result.out
     assert "Silvasoft reports its hourly request limit reached" in result.out
     assert len(sandbox.silvasoft.relations()) == 4
+    sandbox.silvasoft.clear_log()
+    again = sync()  # started before Silvasoft's hour is over: it sends nothing, and says when it can go on
+    assert sandbox.silvasoft.count() == 0
+    assert "Silvasoft reported its hourly request limit reached" in again.out
+    assert "the next run can continue from " in again.out and "28 pending" in again.out  # 10005 waits to list
+    assert "0 spent, 0 left this hour" in again.out
 
 
 def test_refused_record_is_not_sent_again_until_it_changes(

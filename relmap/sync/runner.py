@@ -147,6 +147,20 @@ class Sync:
 
         ``retry_failed`` (and ``full``, and a changed mapping) sends relations Silvasoft refused before again;
         ``only`` and ``limit`` sync those relations, or the first ``limit``, and leave the rest for a later run."""
+        try:
+            return self._run(full, saved, retry_failed, only, limit)
+        except BaseException:
+            self._tally(self.result)
+            raise
+
+    def _run(
+        self,
+        full: bool,
+        saved: SavedPlan | None,
+        retry_failed: bool,
+        only: Iterable[str] | None,
+        limit: int | None,
+    ) -> RunResult:
         result = self.result = RunResult(per_hour=self.budget.pace.per_hour)
         run_id = self.state.start_run("plan" if saved else ("full" if full else "incremental"))
         if retry_failed or full or self.state.get_meta("mapping") != self.digest:
@@ -286,6 +300,12 @@ class Sync:
             self._stopped(result, stop)
             return outcome(change, "pending", error=result.stopped)
 
+    def _tally(self, result: RunResult) -> None:
+        """The requests spent so far: also on the way out of a fatal error, so that its summary is true."""
+        result.silvasoft_requests = self.budget.spent
+        result.outsmart_requests = self.outsmart.requests if self.outsmart else 0
+        result.budget_left = self.budget.left()
+
     def _selected(self, items: list[Item], only: Iterable[str] | None, limit: int | None) -> list[Item]:
         """The relations this run syncs; the others are left for a later run (the watermark then stays)."""
         chosen = items
@@ -327,6 +347,7 @@ class Sync:
         else:
             result.stopped = "Silvasoft reports its hourly request limit reached (other tools may share it)"
             result.resume_at = self.clock() + 3600
+            self.budget.block(result.resume_at)  # a run started before then sends nothing
 
     def _settle_and_list(self, items: list[Item], directory: Directory, full: bool, always: bool = False) -> None:
         """List Silvasoft when the run needs it (see _needs_listing); settle interrupted writes."""
@@ -422,8 +443,6 @@ class Sync:
         if move_watermark:  # a saved plan's run applies only part of what it read: the next run reads it again
             self.state.set_meta("watermark", mark)
             self.state.set_meta("mapping", self.digest)
-        result.silvasoft_requests = self.budget.spent
-        result.outsmart_requests = self.outsmart.requests if self.outsmart else 0
-        result.budget_left = self.budget.left()
+        self._tally(result)
         outcome_name = "stopped" if result.stopped else ("failed" if result.counts()["failed"] else "ok")
         self.state.finish_run(run_id, outcome_name, dict(result.counts()), result.silvasoft_requests)
