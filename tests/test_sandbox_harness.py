@@ -119,7 +119,7 @@ def test_drop_after_write_keeps_the_write_and_counts_it(session: requests.Sessio
         assert "Piet Berg" in (tmp_path / "silvasoft.json").read_text(encoding="utf-8")
         assert box.silvasoft.requests_left() == 1198
         assert box.silvasoft.log[-1] == LoggedRequest("POST", "addprivaterelation", 200, "drop_after_write")
-        assert add_private(session, box).json()["RelationGUID"] == 4_000_001  # the retry finds it by e-mail
+        assert add_private(session, box).json()[0]["RelationGUID"] == 4_000_001  # the retry finds it by e-mail
 
 
 def test_outsmart_faults(session: requests.Session) -> None:
@@ -176,14 +176,14 @@ def test_fault_settings_are_checked() -> None:
 
 def test_folder_keeps_both_apis_across_sandboxes(session: requests.Session, tmp_path: Path) -> None:
     with Sandbox(tmp_path) as box:
-        assert add_private(session, box, "Een").json()["CustomerNumber"] == 1000
+        assert add_private(session, box, "Een").json()[0]["CustomerNumber"] == 1000
         assert outsmart_post(session, box, "30001").json()["response"] == 1
         box.outsmart.edit("10001", city="Hilversum")
         box.outsmart.remove("10002")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["outsmart.json", "silvasoft.json"]  # no temp files left
     with Sandbox(tmp_path) as again:
         assert [r["Name"] for r in again.silvasoft.relations()] == ["Een Berg"]
-        created = add_private(session, again, "Twee").json()
+        created = add_private(session, again, "Twee").json()[0]
         assert (created["RelationGUID"], created["CustomerNumber"]) == (4_000_002, 1001)
         relations = {r["debtor_number"]: r for r in outsmart_get(session, again)["response"]}
         assert "30001" in relations and "10002" not in relations and relations["10001"]["city"] == "Hilversum"
@@ -198,7 +198,7 @@ def test_reset_goes_back_to_the_seed_and_is_saved(session: requests.Session, tmp
         assert box.silvasoft.relations() == [] and box.silvasoft.requests_left() == 5
         assert box.outsmart.get("30001") is None and len(box.outsmart.relations()) == 40
         assert box.outsmart.log == [] and box.silvasoft.log == []
-        assert add_private(session, box).json()["RelationGUID"] == 4_000_001
+        assert add_private(session, box).json()[0]["RelationGUID"] == 4_000_001
     with Sandbox(tmp_path) as again:
         assert [r["RelationGUID"] for r in again.silvasoft.relations()] == [4_000_001]
         assert again.outsmart.get("30001") is None
