@@ -75,6 +75,13 @@ class Planner:
         self.seen: set[str] = set()
         self.numbers: dict[int, str] = {}  # CustomerNumber → debtor_number, for this run's creates
         self.emails: dict[str, str] = {}
+        # What linked relations were last synced with: where Silvasoft was not listed whole, the relation another
+        # OutSmart relation owns may be outside what was listed, and its number or e-mail still makes a conflict.
+        self.linked: dict[tuple[str, Any], Link] = {}
+        for link in links.values():
+            number, email = payload_number(link.payload or {}), payload_email(link.payload or {})
+            self.linked.update({("number", number): link} if number is not None else {})
+            self.linked.update({("email", email): link} if email and match_email else {})
 
     def plan(self, results: Iterable[tuple[Rendered, str, str | None]]) -> list[Change]:
         return [self.change(result, name, modified_at) for result, name, modified_at in results]
@@ -134,7 +141,7 @@ class Planner:
         return make("update", guid=link.guid, matched_by="linked", send=send, fields=found.fields)
 
     def _unlinked(self, make: Callable[..., Change], debtor: str, payload: dict[str, Any], route: str | None) -> Change:
-        if not self.directory.listed:
+        if not self.directory.identifies and not self.directory.by_answer:
             raise RuntimeError("an unlinked relation is planned before Silvasoft was listed")
         match = self.directory.find(payload, use_email=self.match_email)
         if match is not None:
@@ -147,6 +154,12 @@ class Planner:
                 return make("update", guid=match.guid, matched_by=match.by, send=found.send, fields=found.fields)
             return make("link", guid=match.guid, matched_by=match.by, fields=found.fields)
         number, email = payload_number(payload), payload_email(payload) if self.match_email else None
+        if not self.directory.listed:
+            for by, key in (("number", number), ("email", email)):
+                held = self.linked.get((by, key)) if key is not None else None
+                if held is not None and held.debtor_number != debtor:
+                    message = _conflict(by, payload, held.debtor_number, held.guid)
+                    return make("error", message=message, involves=held.debtor_number)
         if number is not None and self.numbers.setdefault(number, debtor) != debtor:
             other = self.numbers[number]
             return make("error", message=f"CustomerNumber {number} is also {other}'s; not created", involves=other)

@@ -1,8 +1,9 @@
 """Who is who: OutSmart's debtor_number against Silvasoft's RelationGUID.
 
-A linked relation is known by its GUID. An unlinked one is looked for in one listing of Silvasoft per run, by
-CustomerNumber first, then by e-mail; two OutSmart relations may never share one Silvasoft relation, so every GUID
-has at most one owner, checked before a link is made.
+A linked relation is known by its GUID. An unlinked one is looked for in the listing of Silvasoft (whole, or the part
+a run needed: see listing.py), by CustomerNumber first, then by e-mail; one the listing did not reach is identified by
+its create's answer (ABORT on an existing number or e-mail). Two OutSmart relations may never share one Silvasoft
+relation, so every GUID has at most one owner, checked before a link is made.
 """
 
 from __future__ import annotations
@@ -57,9 +58,20 @@ class Directory:
     by_number: dict[int, dict[str, Any]] = field(default_factory=dict)
     by_email: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     by_guid: dict[int, dict[str, Any]] = field(default_factory=dict)
-    listed: bool = False
+    listed: bool = False  # the whole of Silvasoft was listed: every linked GUID can be checked and compared
+    # Every Silvasoft relation no link owns is in the index (a whole listing, or one from the listing mark on:
+    # the relations before the mark were all owned when it was set, so they can only be conflicts, not matches).
+    unowned_known: bool = False
+    # The listing stopped early: an unmatched relation with a CustomerNumber or e-mail is created with ABORT,
+    # whose answer is the existing relation, if there is one (apply.py tells the two apart by createdOn).
+    by_answer: bool = False
 
-    def add_listing(self, relations: Iterable[dict[str, Any]]) -> None:
+    @property
+    def identifies(self) -> bool:
+        """Whether an unlinked relation can be planned: it is matched here or, failing that, created."""
+        return self.listed or self.unowned_known
+
+    def add_listing(self, relations: Iterable[dict[str, Any]], complete: bool = True) -> None:
         for relation in relations:
             guid = guid_of(relation)
             if guid is None:
@@ -71,7 +83,8 @@ class Directory:
             email = relation.get("Email") or payload_email(relation)
             if email:
                 self.by_email.setdefault(str(email).strip().casefold(), []).append(relation)
-        self.listed = True
+        if complete:
+            self.listed = self.unowned_known = True
 
     def find(self, payload: dict[str, Any], use_email: bool) -> Match | None:
         """The existing Silvasoft relation this payload is, by CustomerNumber, then e-mail."""
@@ -113,7 +126,13 @@ class Directory:
 
     def remember(self, relation: dict[str, Any]) -> None:
         """A relation created during this run joins the index, so a later record cannot take its number."""
-        self.add_listing([relation])
+        self.add_listing([relation], complete=False)
+
+
+def keyed(payload: dict[str, Any], use_email: bool) -> bool:
+    """Whether a create of this payload identifies it: ABORT on an existing CustomerNumber (or e-mail, while e-mail
+    is an identity) answers the existing relation instead of a duplicate. Without either, a create cannot tell."""
+    return payload_number(payload) is not None or (use_email and payload_email(payload) is not None)
 
 
 def existed_before(relation: dict[str, Any], requested_at: float, directory: Directory) -> bool:

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from relmap.budget import Budget
 from relmap.errors import BudgetSpent, RateLimited, RelmapError, StateError
@@ -23,7 +23,8 @@ from relmap.state import Intent, Link, Problem, State, payload_hash
 from relmap.sync.apply import Applier, Outcome, outcome
 from relmap.sync.changes import Change, Planner
 from relmap.sync.drift import kept_parameters
-from relmap.sync.identity import Directory, Match, email_identity
+from relmap.sync.identity import Directory, Match, email_identity, keyed
+from relmap.sync.listing import list_for, list_whole
 from relmap.sync.problems import ProblemBook, open_since
 from relmap.sync.reading import STAMP, deduplicated, stamp
 from relmap.sync.saved import SavedPlan, silvasoft_fingerprint, source_fingerprint
@@ -276,7 +277,11 @@ class Sync:
             change = Change("error", item.result, item.name, message=known.message, involves=known.involves)
             self._changes[change.debtor_number or ""] = change
             return outcome(change, "failed", error=f"{known.message} ({open_since(known)}; unchanged)")
-        needs_listing = item.result.status == "ok" and not planner.directory.listed and self._unlinked(item.result)
+        directory, payload = planner.directory, item.result.payload
+        answers = directory.by_answer and payload is not None and keyed(payload, self.match_email)
+        needs_listing = (
+            item.result.status == "ok" and not directory.identifies and not answers and self._unlinked(item.result)
+        )
         if needs_listing:
             change = Change("create", item.result, item.name, modified_at=item.modified_at)
             return outcome(change, "pending", error=result.stopped)
@@ -350,11 +355,15 @@ class Sync:
             self.budget.block(result.resume_at)  # a run started before then sends nothing
 
     def _settle_and_list(self, items: list[Item], directory: Directory, full: bool, always: bool = False) -> None:
-        """List Silvasoft when the run needs it (see _needs_listing); settle interrupted writes."""
-        if not always and not self._needs_listing(items, full):
+        """List Silvasoft as far as the run needs it (see _listing_need and listing.py); settle interrupted writes."""
+        need = "whole" if always else self._listing_need(items, full)
+        if need is None:
             return
         self.progress.phase("listing Silvasoft relations")
-        directory.add_listing(self.silvasoft.list_all())
+        if need == "unlinked":
+            list_for(self.silvasoft, self.state, directory, self._unlinked_payloads(items), self.match_email)
+            return
+        list_whole(self.silvasoft, self.state, directory)
         for intent, match in self._recoveries(directory):
             if match is not None:
                 self.state.save_link(
@@ -373,22 +382,37 @@ class Sync:
             self.state.close_intent(intent.id)
 
     def _needs_listing(self, items: list[Item], full: bool) -> bool:
-        """One listing of Silvasoft per run, only when needed: a relation is unlinked, a write was interrupted or not
-        confirmed, the run reads everything (so drift in Silvasoft is found), or a changed relation has parameters
-        whose Silvasoft value the mapping keeps."""
+        return self._listing_need(items, full) is not None
+
+    def _listing_need(self, items: list[Item], full: bool) -> str | None:
+        """What listing of Silvasoft the run needs: "whole" (from offset 0) when a write was interrupted or not
+        confirmed, the run reads everything (so drift in Silvasoft is found), a changed relation has parameters whose
+        Silvasoft value the mapping keeps, or an unlinked relation has neither CustomerNumber nor e-mail (only a
+        listing can tell whether it exists); "unlinked" when only unlinked relations with a key are to be identified
+        (listing.list_for lists as far as that pays, their creates' answers do the rest); None for no listing."""
         if self.state.intents():
-            return True
+            return "whole"
         links = self.state.links()
+        need = None
         for item in items:
             if item.result.status != "ok" or item.result.payload is None:
                 continue
             link = links.get(item.result.debtor_number or "")
             if link is None:
                 if self._unlinked(item.result):
-                    return True
+                    if not keyed(item.result.payload, self.match_email):
+                        return "whole"
+                    need = "unlinked"
             elif self._compares_with_silvasoft(link, item.result, full):
-                return True
-        return False
+                return "whole"
+        return need
+
+    def _unlinked_payloads(self, items: list[Item]) -> list[dict[str, Any]]:
+        return [
+            i.result.payload
+            for i in items
+            if i.result.status == "ok" and i.result.payload is not None and self._unlinked(i.result)
+        ]
 
     def _compares_with_silvasoft(self, link: Link, result: Rendered, full: bool) -> bool:
         """A linked relation needs Silvasoft's copy when everything is read (drift), its last update was not

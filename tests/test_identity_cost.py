@@ -1,0 +1,192 @@
+"""What identifying unlinked relations costs: the real CLI against both emulators over sockets, hours simulated.
+
+Silvasoft requests are the scarce resource (15 per hour on the free plan). A listing costs one per 200 relations,
+so a run lists only as far as that pays (from the listing mark: what relmap already owns is not listed again), and
+a relation with a CustomerNumber or e-mail the listing did not reach is identified by its create's ABORT answer.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MAPPINGS, CliResult
+
+from relmap.sandbox import Sandbox
+from relmap.sandbox.harness import sample
+
+BASE = next(r for r in sample("relations") if r["debtor_number"] == "10001")  # a clean consumer
+
+
+def outsmart(count: int, first: int = 30000, email: bool = True) -> list[dict[str, Any]]:
+    """``count`` clean OutSmart consumers with their own debtor numbers (and e-mail addresses)."""
+    return [
+        {
+            **BASE,
+            "debtor_number": str(first + n),
+            "name": f"Klant {first + n}",
+            "contact": f"Dhr. Piet Klant{first + n}",
+            "email": f"klant.{first + n}@example.nl" if email else "",
+            "phone_number": "",
+            "modified_at": f"2024-03-{1 + n % 28:02d} 10:{n % 60:02d}:00",
+        }
+        for n in range(count)
+    ]
+
+
+def existing(count: int, first: int = 50000) -> list[dict[str, Any]]:
+    """Relations a bookkeeper entered in Silvasoft before relmap ever ran (no OutSmart relation is one of them)."""
+    return [
+        {
+            "RelationType": "Private",
+            "Name": f"Oud {n}",
+            "CustomerNumber": first + n,
+            "Relation_Contact": [{"FirstName": "Oud", "LastName": f"Klant {n}", "Email": f"oud.{n}@example.nl"}],
+            "createdOn": "2024-01-01T09:00:00",
+        }
+        for n in range(count)
+    ]
+
+
+class World:
+    def __init__(self, box: Sandbox, folder: Path, run_cli: Callable[..., CliResult], mapping: Path) -> None:
+        self.box, self.folder, self.run_cli, self.mapping = box, folder, run_cli, mapping
+        self.state = folder / "state.db"
+
+    def run(self) -> CliResult:
+        report = self.folder / "report.jsonl"
+        return self.run_cli("run", str(self.mapping), "--state", str(self.state), "--report", str(report))
+
+    def lines(self) -> dict[str, dict[str, Any]]:
+        text = (self.folder / "report.jsonl").read_text(encoding="utf-8")
+        return {line["debtor_number"]: line for line in map(json.loads, text.splitlines())}
+
+    def pass_an_hour(self) -> None:
+        """As tests/test_sync.py does: the ledger's requests an hour older, and the emulator's window empty."""
+        with sqlite3.connect(self.state) as db:
+            db.execute("UPDATE ledger SET at = at - 3600")
+        db.close()
+        self.box.silvasoft.reset_rate_window()
+
+    def converge(self, hours: int) -> tuple[list[int], int]:
+        """Run, an hour apart, until a run ends in step; the exit codes, and the hours passed in between."""
+        codes, passed = [self.run().code], 0
+        while codes[-1] == 3 and passed < hours:
+            self.pass_an_hour()
+            passed += 1
+            codes.append(self.run().code)
+        return codes, passed
+
+    def listings(self) -> int:
+        return self.box.silvasoft.count(endpoint="listrelations")
+
+
+@pytest.fixture
+def world(
+    request: pytest.FixtureRequest, run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., World]]:
+    """A world maker: OutSmart relations, Silvasoft's relations from before, a plan size, a mapping edit."""
+    boxes: list[Sandbox] = []
+
+    def make(relations: list[dict[str, Any]], before: list[dict[str, Any]], per_hour: int, **replace: str) -> World:
+        text = (MAPPINGS / "private-relations.yaml").read_text(encoding="utf-8")
+        text = text.replace("requests_per_hour: 15", f"requests_per_hour: {per_hour}")
+        for old, new in replace.items():
+            assert old in text
+            text = text.replace(old, new)
+        path = tmp_path / "private.yaml"
+        path.write_text(text, encoding="utf-8")
+        box = Sandbox(relations=relations, freefields=[], requests_per_hour=per_hour).__enter__()
+        boxes.append(box)
+        for relation in before:
+            box.silvasoft.add(relation)
+        for name, value in box.credentials.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("RELMAP_OUTSMART_URL", box.outsmart_url)
+        monkeypatch.setenv("RELMAP_SILVASOFT_URL", box.silvasoft_url)
+        monkeypatch.setenv("RELMAP_SILVASOFT_PACE", "1000/s")
+        return World(box, tmp_path, run_cli, path)
+
+    yield make
+    for box in boxes:
+        box.__exit__(None, None, None)
+
+
+def assert_no_duplicates(box: Sandbox) -> None:
+    relations = box.silvasoft.relations()
+    assert [n for n, c in Counter(r["CustomerNumber"] for r in relations).items() if c > 1] == []
+    emails = Counter((r.get("Email") or "").lower() for r in relations if r.get("Email"))
+    assert [e for e, c in emails.items() if c > 1] == []
+
+
+def test_3000_in_silvasoft_16_new_on_the_free_plan_are_created_within_2_hours(world: Callable[..., World]) -> None:
+    w = world(outsmart(16), existing(3000), per_hour=15)
+    codes, hours = w.converge(hours=4)
+    assert codes[-1] == 0, codes
+    assert hours <= 1, codes  # the budget of two hours: the first and one more
+    assert len(w.box.silvasoft.relations()) == 3016
+    assert_no_duplicates(w.box)
+    assert w.box.silvasoft.count(endpoint="addprivaterelation") == 16
+    assert set(Counter(line["action"] for line in w.lines().values())) == {"created"}  # the last run's share
+    # one page per run to see whether listing pays, then the creates: never the 15 pages of a whole listing
+    assert w.listings() == len(codes)
+    assert w.box.silvasoft.count() == 16 + len(codes)
+
+
+def test_a_first_sync_over_several_hours_lists_silvasoft_once_plus_the_pages_added_since(
+    world: Callable[..., World],
+) -> None:
+    w = world(outsmart(600), [], per_hour=250)
+    codes, hours = w.converge(hours=5)
+    assert codes[-1] == 0 and hours == 2, codes  # 600 creates at 250 an hour
+    assert len(w.box.silvasoft.relations()) == 600
+    assert_no_duplicates(w.box)
+    # one listing of what was there (nothing: 1 request), then each later run lists only a page relmap added since;
+    # before, every hour listed Silvasoft from offset 0 again (1 + 2 + 3 pages)
+    assert w.listings() <= 1 + 600 // 200, w.box.silvasoft.log
+    assert w.box.silvasoft.count() == 600 + w.listings()
+    w.box.silvasoft.clear_log()
+    assert w.run().code == 0 and w.box.silvasoft.count() == 0
+
+
+def test_an_existing_relation_found_by_a_creates_abort_answer_is_linked_not_duplicated(
+    world: Callable[..., World],
+) -> None:
+    before = existing(400)  # two pages the run does not list: the first shows that listing does not pay
+    before.append(
+        {
+            "RelationType": "Private",
+            "Name": "Piet Klant30003",
+            "CustomerNumber": 30003,
+            "Address_City": "Handmatig",
+            "Relation_Contact": [{"FirstName": "Piet", "LastName": "Klant30003"}],
+            "createdOn": "2024-01-01T09:00:00",
+        }
+    )
+    w = world(outsmart(5), before, per_hour=1200)
+    guid = next(r["RelationGUID"] for r in w.box.silvasoft.relations() if r["CustomerNumber"] == 30003)
+    assert w.run().code == 0
+    assert w.listings() == 1
+    line = w.lines()["30003"]
+    assert (line["guid"], line["matched_by"], line["action"]) == (guid, "number", "updated")
+    assert (w.box.silvasoft.get(guid) or {}).get("Address_City") == BASE["city"]  # brought in step with OutSmart
+    assert len(w.box.silvasoft.relations()) == 401 + 4
+    assert_no_duplicates(w.box)
+    w.box.silvasoft.clear_log()
+    assert w.run().code == 0 and w.box.silvasoft.count() == 0
+
+
+def test_a_relation_without_number_or_email_still_goes_through_the_whole_listing(
+    world: Callable[..., World],
+) -> None:
+    keyless = outsmart(2, first=40000, email=False)
+    w = world(keyless, existing(300), per_hour=1200, **{"      CustomerNumber: debtor_number\n": ""})
+    assert w.run().code == 0
+    assert w.listings() == 2  # 300 relations: two pages, although none of them is one of these two
+    assert Counter(line["action"] for line in w.lines().values()) == {"created": 2}
+    assert len(w.box.silvasoft.relations()) == 302
