@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", metavar="FILE", help="with --dry-run: save the plan to FILE for `run --plan`")
     run.add_argument("--plan", metavar="FILE", help="apply exactly the plan saved in FILE, nothing else")
+    _env_file(run)
 
     test = commands.add_parser("test", help="run the mapping tests kept beside mappings (offline)")
     test.add_argument("paths", nargs="+", metavar="PATH", help="test files, mappings, or folders holding them")
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--input-format", choices=("json", "jsonl", "csv"), help="default: from the file name")
     explain.add_argument("--sandbox", action="store_true", help="read the relation from the built-in OutSmart emulator")
     explain.add_argument("--format", choices=("text", "json"), default="text")
+    _env_file(explain)
 
     sandbox = commands.add_parser("sandbox", help="the local OutSmart and Silvasoft emulators")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="COMMAND", required=True)
@@ -99,6 +101,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("schema", help="print the mapping JSON Schema")
     return parser
+
+
+def _env_file(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--env-file",
+        metavar="FILE",
+        help="read secrets from FILE (NAME=VALUE lines; default: .env beside the mapping); the environment wins",
+    )
 
 
 def _positive(text: str) -> int:
@@ -152,10 +162,6 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return EXIT_FATAL
 
 
-def _secret(name: str) -> bool:
-    return any(word in name.upper() for word in ("TOKEN", "KEY", "SECRET", "PASSWORD"))
-
-
 def unexpected(exc: BaseException, args: argparse.Namespace) -> str:
     """The message for an exception relmap did not foresee: the input it was working on, the place in relmap, and
     the exception's own words with every secret of the environment masked."""
@@ -172,10 +178,10 @@ def unexpected(exc: BaseException, args: argparse.Namespace) -> str:
         (str(value) for name in ("mapping", "path", "plan") if isinstance(value := getattr(args, name, None), str)),
         " ".join(getattr(args, "mappings", None) or []) or args.command,
     )
-    secrets = [
-        v for k, v in os.environ.items() if k.startswith(("OUTSMART_", "SILVASOFT_")) or "TOKEN" in k or "KEY" in k
-    ]
-    words = Redactor(secrets)(str(exc))[:300]
+    from relmap.envfile import values_read
+    from relmap.secrets import secret_values
+
+    words = Redactor([*secret_values(os.environ), *values_read()])(str(exc))[:300]
     detail = f": {words}" if words else ""
     return (
         f"relmap: error: {subject}: unexpected {type(exc).__name__}{detail}{where}. This is a bug in relmap "

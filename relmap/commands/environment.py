@@ -1,7 +1,9 @@
 """Where a command's APIs are: the environment's settings, or (``--sandbox``) both emulators on 127.0.0.1.
 
-``relmap run`` takes the state's lock before anything else (``locked_environment``): before --sandbox-reset deletes
-a thing, and before the emulators load the folder beside the state, so that an overlapping run changes nothing.
+The settings' environment is the process's, over the variables of an env file (``--env-file FILE``, else ``.env``
+beside the mapping; envfile.py says why the environment wins). ``relmap run`` takes the state's lock before anything
+else (``locked_environment``): before --sandbox-reset deletes a thing, and before the emulators load the folder
+beside the state, so that an overlapping run changes nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import argparse
 import contextlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -22,22 +24,24 @@ if TYPE_CHECKING:
     from relmap.state_lock import StateLock
 
 SANDBOX_PACE = (20.0, 1200.0)  # per second, per minute: the emulators do not need Silvasoft's 2/s
+Warn = Callable[[str], None]
 
 
 @contextlib.contextmanager
 def environment(
-    args: argparse.Namespace, plan: Plan, err: TextIO
+    args: argparse.Namespace, plan: Plan, err: TextIO, warn: Warn | None = None
 ) -> Iterator[tuple[dict[str, str], Pace | None, Path]]:
     """The settings' environment; with --sandbox, both emulators running and the sandbox's own state (unlocked:
-    for a command that only reads, such as explain)."""
+    for a command that only reads, such as explain or check). ``warn`` is told the env file's warnings (default:
+    stderr)."""
     state_path = _state_path(args)
-    with _apis(args, plan, err, state_path.with_suffix("")) as (environ, pace):
+    with _apis(args, plan, err, state_path.with_suffix(""), warn) as (environ, pace):
         yield environ, pace, state_path
 
 
 @contextlib.contextmanager
 def locked_environment(
-    args: argparse.Namespace, plan: Plan, err: TextIO, command: str
+    args: argparse.Namespace, plan: Plan, err: TextIO, command: str, warn: Warn | None = None
 ) -> Iterator[tuple[dict[str, str], Pace | None, StateLock]]:
     """As environment(), holding the state's lock throughout; --sandbox-reset starts over under it. A dry run may
     hold the lock of a state it cannot write (``lock.read_only``)."""
@@ -58,8 +62,29 @@ def locked_environment(
         if reset:
             lock.remove_state()
             shutil.rmtree(folder, ignore_errors=True)
-        with _apis(args, plan, err, folder) as (environ, pace):
+        with _apis(args, plan, err, folder, warn) as (environ, pace):
             yield environ, pace, lock
+
+
+def settings_environ(args: argparse.Namespace, warn: Warn) -> dict[str, str]:
+    """The process's environment over the env file's variables (a ConfigError for a file relmap will not read)."""
+    from relmap import envfile
+
+    path = envfile.find(args.mapping, getattr(args, "env_file", None))
+    if path is None:
+        return dict(os.environ)
+    loaded = envfile.load(path)
+    environ, shadowed = envfile.merged(os.environ, loaded)
+    for warning in (*loaded.warnings, *shadowed):
+        warn(warning)
+    return environ
+
+
+def env_file_used(args: argparse.Namespace) -> str | None:
+    """The env file settings_environ reads, to be named in what a command reports."""
+    from relmap import envfile
+
+    return envfile.find(args.mapping, getattr(args, "env_file", None))
 
 
 def _state_path(args: argparse.Namespace) -> Path:
@@ -71,11 +96,16 @@ def _state_path(args: argparse.Namespace) -> Path:
 
 @contextlib.contextmanager
 def _apis(
-    args: argparse.Namespace, plan: Plan, err: TextIO, folder: Path
+    args: argparse.Namespace, plan: Plan, err: TextIO, folder: Path, warn: Warn | None
 ) -> Iterator[tuple[dict[str, str], Pace | None]]:
     from relmap.budget import Pace
+    from relmap.report.terminal import escape
 
-    environ = dict(os.environ)
+    # With --sandbox the file is read (and its permissions checked) all the same; the emulators' settings win.
+    def to_stderr(text: str) -> None:
+        err.write(f"relmap: warning: {escape(text)}\n")
+
+    environ = settings_environ(args, warn or to_stderr)
     if not getattr(args, "sandbox", False):
         yield environ, None
         return
