@@ -244,8 +244,8 @@ class State:
     # problems: every relation not in step, from the run that found it until the run that mends it
     @guarded
     def problems(self) -> dict[str, Problem]:
-        if self.read_only and not self._has_table("problems"):
-            return {}  # a read-only state from before problems were kept
+        if not self._has_table("problems"):
+            return {}  # a state from before problems were kept: the table is made when it is opened to write
         found = {}
         for row in self.db.execute("SELECT * FROM problems ORDER BY first_seen, debtor_number"):
             read = Row("problems", "debtor_number", row[0])

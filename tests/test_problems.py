@@ -126,3 +126,19 @@ def test_status_of_a_state_no_run_made_says_so(mapping: Callable[..., Path], tmp
 
     with pytest.raises(StateError, match=r"there is no state at .*none.db yet: no run has used it"):
         status(mapping(), f"state={tmp_path / 'none.db'}")
+
+
+def test_a_state_from_before_problems_were_kept_is_upgraded_in_place(
+    sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    sync()
+    database = tmp_path / ".relmap" / "routing.db"
+    with sqlite3.connect(database) as db:  # as an earlier relmap left it
+        db.execute("DROP TABLE problems")
+        links = db.execute("SELECT count(*) FROM links").fetchone()[0]
+    again = sync()  # it knows nothing of the earlier failures yet: a full read finds them again
+    assert again.code == 0 and "cannot be used" not in again.err, again.err
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM links").fetchone()[0] == links
+    assert sync("--full").code == 1
+    assert problems(tmp_path) == {"10005": "conflict", "14233Aaa": "render"}
