@@ -63,7 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", metavar="FILE", help="with --dry-run: save the plan to FILE for `run --plan`")
     run.add_argument("--plan", metavar="FILE", help="apply exactly the plan saved in FILE, nothing else")
+    run.add_argument("--only", nargs="+", action="extend", metavar="DEBTOR_NUMBER", help="sync only these relations")
+    run.add_argument("--limit", type=_positive, metavar="N", help="sync at most N relations this run")
+    run.add_argument(
+        "--retry-failed", action="store_true", help="resend relations Silvasoft refused before, though unchanged"
+    )
     _env_file(run)
+    run.add_argument("--log-file", metavar="FILE", help="append a line per event of the run to FILE")
+    run.add_argument("--log-format", choices=("text", "json"), default="text", help="with --log-file (default: text)")
 
     test = commands.add_parser("test", help="run the mapping tests kept beside mappings (offline)")
     test.add_argument("paths", nargs="+", metavar="PATH", help="test files, mappings, or folders holding them")

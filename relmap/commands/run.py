@@ -2,7 +2,8 @@
 
 Exit codes: 0 every relation is in step; 1 some relations failed; 2 a fatal error (mapping, settings, credentials,
 an API that cannot be read); 3 relations are pending (the hour's budget ran out, or a write could not be confirmed)
-and none failed: the next run continues them.
+and none failed: the next run continues them. ``--log-file`` (commands.runlog) records the run from its start to its
+exit code, a fatal error on the way out included.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import contextlib
 import hashlib
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +22,18 @@ from relmap import __version__
 from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.commands.environment import locked_environment
 from relmap.commands.loading import plan_or_report
+from relmap.commands.runlog import LoggedProgress, RunLog, log_of, mode_of
 from relmap.errors import RelmapError
 from relmap.plan import Plan
+from relmap.report.terminal import escape
+from relmap.secrets import secret_values
 
 if TYPE_CHECKING:
     from relmap.budget import Pace
     from relmap.commands.progress import ClosingProgress
     from relmap.state import State
     from relmap.state_lock import StateLock
+    from relmap.sync.answered import AnsweredHttp
     from relmap.sync.apply import Outcome
     from relmap.sync.connect import Settings
     from relmap.sync.runner import RunResult, Sync
@@ -36,37 +42,65 @@ EXIT_PENDING = 3
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    detailed = args.dry_run and args.detailed_exitcode
-    fatal = EXIT_FAILED if detailed else EXIT_FATAL  # with --detailed-exitcode 2 means "changes", as for terraform
+    # With --detailed-exitcode 2 means "changes", as for terraform: a fatal error is 1 then.
+    fatal = EXIT_FAILED if args.dry_run and args.detailed_exitcode else EXIT_FATAL
+    log = log_of(args, err)
+    try:
+        log.start(_command(args), args.mapping, mode_of(args))
+    except RelmapError as exc:
+        err.write(f"relmap run: error: {escape(str(exc))}\n")
+        return fatal
+    code = fatal
+    try:
+        code = _logged_run(args, log, fatal, out, err)
+    except BaseException as exc:  # logged on its way out; relmap.cli reports it and picks the exit code
+        code = log.exception(exc, args)
+        raise
+    finally:
+        log.finish(code)
+    return code
+
+
+def _logged_run(args: argparse.Namespace, log: RunLog, fatal: int, out: TextIO, err: TextIO) -> int:
     misuse = _misuse(args) or _unwritable(args)
     if misuse:
         err.write(f"relmap run: error: {misuse}\n")
+        log.error(misuse)
         return fatal
     plan = plan_or_report(args.mapping, err, "nothing was planned" if args.dry_run else "nothing was synced")
     if plan is None:
+        log.error(f"{args.mapping}: the mapping has errors (relmap validate {args.mapping} lists them)")
         return fatal
     try:
-        with locked_environment(args, plan, err, _command(args)) as (environ, pace, lock):
+        with locked_environment(args, plan, err, _command(args), log.warner()) as (environ, pace, lock):
+            from relmap.http import Redactor
+
+            log.protect(Redactor(secret_values(environ)))  # the env file's secrets too
             if not args.dry_run:
-                return _sync(args, plan, environ, pace, lock, out, err)
+                return _sync(args, plan, environ, pace, lock, out, err, log)
             from relmap.commands.dry_run import dry_run
 
             return dry_run(args, plan, environ, pace, lock, out, err)
     except RelmapError as exc:
-        if not detailed:
+        if not args.dry_run or not args.detailed_exitcode:
             raise
         err.write(f"relmap: error: {exc}\n")
+        log.error(str(exc))
         return fatal
 
 
 def _command(args: argparse.Namespace) -> str:
     """The run as the lock file names it to a run that finds the state in use (no secret is ever an argument)."""
     words = ["relmap", "run", args.mapping]
-    for option in ("dry_run", "full", "sandbox", "sandbox_reset"):
+    for option in ("dry_run", "full", "sandbox", "sandbox_reset", "retry_failed"):
         if getattr(args, option, False):
             words.append("--" + option.replace("_", "-"))
     if args.plan:
         words += ["--plan", args.plan]
+    if getattr(args, "limit", None) is not None:
+        words += ["--limit", str(args.limit)]
+    if getattr(args, "only", None):
+        words += ["--only", *args.only]
     return " ".join(words)
 
 
@@ -97,6 +131,16 @@ def _misuse(args: argparse.Namespace) -> str | None:
         return "--plan applies a saved plan; make a plan with --dry-run --out FILE, then apply it without --dry-run"
     if args.plan and args.full:
         return "--plan reads what the saved plan read; leave out --full"
+    for option in ("--only", "--limit", "--retry-failed"):
+        given = getattr(args, option[2:].replace("-", "_"), None)
+        if given in (None, False, []):
+            continue
+        if args.plan:
+            return f"--plan applies exactly the saved plan; leave out {option}"
+        if args.dry_run:
+            return f"{option} goes with a run that writes; the plan of --dry-run covers every relation read"
+    if getattr(args, "log_format", None) == "json" and not getattr(args, "log_file", None):
+        return "--log-format goes with --log-file FILE"
     return None
 
 
@@ -109,35 +153,47 @@ class Connected:
     progress: ClosingProgress
     digest: str
     state: State
+    silvasoft_http: AnsweredHttp
 
 
 @contextlib.contextmanager
 def connected(
-    args: argparse.Namespace, plan: Plan, environ: dict[str, str], pace: Pace | None, lock: StateLock, err: TextIO
+    args: argparse.Namespace,
+    plan: Plan,
+    environ: dict[str, str],
+    pace: Pace | None,
+    lock: StateLock,
+    err: TextIO,
+    log: RunLog | None = None,
 ) -> Iterator[Connected]:
     """Settings, the state (under the caller's lock), one HTTP session, both clients, the budget and the Sync. The
-    caller closes the progress display before it prints; it is closed again (harmlessly) on the way out."""
+    caller closes the progress display before it prints; it is closed again (harmlessly) on the way out. When
+    Silvasoft answered, the state keeps the time (sync.answered), on the way out of an error too."""
     from relmap.budget import Budget
-    from relmap.http import HttpClient
     from relmap.state import State
-    from relmap.sync import connect
+    from relmap.sync import answered, connect
     from relmap.sync.reading import reader
     from relmap.sync.runner import Sync
     from relmap.targets.silvasoft import SilvasoftClient
 
     settings = connect.settings(plan, environ, pace)
+    if log is not None:
+        log.protect(settings.redact)
     digest = mapping_digest(args.mapping)
     with State(lock.path, settings.target, lock=lock) as state, connect.session() as session:
         outsmart = connect.outsmart_client(settings, session) if plan.source.kind == "outsmart" else None
         budget = Budget(state, settings.pace)
-        http = HttpClient(session, settings.silvasoft_url, settings.redact)
+        http = answered.AnsweredHttp(session, settings.silvasoft_url, settings.redact)
         silvasoft = SilvasoftClient(http, settings.username, settings.api_key, budget)
         progress = _progress(err, args.quiet, args.mask_pii)
+        if log is not None:
+            progress = LoggedProgress(progress, log, args.mask_pii)
         sync = Sync(plan, state, silvasoft, budget, reader(plan, outsmart), digest, outsmart, progress)
         try:
-            yield Connected(settings, sync, progress, digest, state)
+            yield Connected(settings, sync, progress, digest, state, http)
         finally:
             progress.close()  # callers close it earlier, before printing; this is for an error on the way
+            answered.remember(state, http.answered_at)
 
 
 def _sync(
@@ -148,27 +204,54 @@ def _sync(
     lock: StateLock,
     out: TextIO,
     err: TextIO,
+    log: RunLog,
 ) -> int:
     from relmap.sync.saved import load as load_plan
 
-    with connected(args, plan, environ, pace, lock, err) as wired:
+    with connected(args, plan, environ, pace, lock, err, log) as wired:
         settings, sync, progress = wired.settings, wired.sync, wired.progress
         saved = load_plan(args.plan, wired.digest, settings.target) if args.plan else None
         try:
-            result = sync.run(full=args.full, saved=saved)
+            result = sync.run(
+                full=args.full, saved=saved, retry_failed=args.retry_failed, only=args.only, limit=args.limit
+            )
         except RelmapError as exc:
             progress.close()
             _write_report(args.report, sync.result.outcomes, settings.redact, args.mask_pii)
-            _summary(sync.result, out)
+            _summary(sync.result, out, mask_pii=args.mask_pii)
+            log.summary(sync.result, args.mask_pii)
             raise RelmapError(settings.redact(str(exc))) from None
         progress.close()
+        note = credentials_note(args.mapping, wired.state, wired.silvasoft_http.answered_at, time.time())
     _write_report(args.report, result.outcomes, settings.redact, args.mask_pii)
     for warning in result.warnings:
-        err.write(f"relmap: warning: {settings.redact(warning)}\n")
-    _summary(result, out)
+        text = settings.redact(warning)
+        err.write(f"relmap: warning: {text}\n")
+        log.warning(text)
+    _summary(result, out, note, args.mask_pii)
+    log.summary(result, args.mask_pii)
+    if note:
+        log.warning(note)
     if result.counts()["failed"]:
         return EXIT_FAILED
     return EXIT_PENDING if result.counts()["pending"] or result.stale else EXIT_OK
+
+
+def credentials_note(mapping: str, state: State, answered_now: float | None, now: float) -> str | None:
+    """Said after the summary when no Silvasoft request has succeeded for a day: a run with nothing to write sends
+    none, so a wrong or revoked key would otherwise go unnoticed until the next change fails."""
+    from datetime import UTC, datetime
+
+    from relmap.sync import answered
+
+    if not answered.overdue(state, answered_now, now):
+        return None
+    before = answered.last(state)
+    since = "yet" if before is None else datetime.fromtimestamp(before, UTC).strftime("since %Y-%m-%d %H:%M UTC")
+    return (
+        f"no Silvasoft request has succeeded {since}: a run with nothing to write sends none, so wrong "
+        f'credentials would go unnoticed; "relmap check {mapping}" tests them'
+    )
 
 
 def mapping_digest(mapping: str) -> str:
@@ -192,25 +275,32 @@ def write_file(path: str, text: str, what: str) -> None:
         raise RelmapError(f"cannot write {what} {path}: {exc.strerror}") from None
 
 
-def _summary(result: RunResult, out: TextIO) -> None:
+def _summary(result: RunResult, out: TextIO, note: str | None = None, mask_pii: bool = False) -> None:
     from relmap.report import sync as report
 
-    if out.isatty():
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(title="relmap run", show_header=False)
-        for label, value in report.summary_rows(result):
-            table.add_row(label, value)
-        console = Console(file=out)
-        console.print(table)
-        stop = report.stop_text(result)
-        if stop:
-            console.print(stop, style="yellow", markup=False)
-        if result.stale:
-            console.print(report.stale_text(result), style="yellow", markup=False)
+    if not out.isatty():
+        out.write(report.summary_text(result, mask_pii=mask_pii) + (f"note: {escape(note)}\n" if note else ""))
         return
-    out.write(report.summary_text(result))
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="relmap run", show_header=False)
+    for label, value in report.summary_rows(result):
+        table.add_row(label, value)
+    console = Console(file=out)
+    console.print(table)
+    for text in (
+        report.stop_text(result),
+        report.stale_text(result) if result.stale else None,
+        report.left_out_text(result) if result.left_out else None,
+    ):
+        if text:
+            console.print(text, style="yellow", markup=False)
+    problems = report.problems_text(result, mask_pii=mask_pii)
+    if problems:
+        console.print(problems.rstrip("\n"), markup=False, highlight=False)
+    if note:
+        console.print(f"note: {escape(note)}", style="yellow", markup=False)
 
 
 def _progress(err: TextIO, quiet: bool, mask_pii: bool = False) -> ClosingProgress:
