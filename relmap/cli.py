@@ -85,6 +85,18 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--format", choices=("text", "json"), default="text")
     _env_file(explain)
 
+    check = commands.add_parser("check", help="test both APIs' credentials, the budget and the state; sends no write")
+    check.add_argument("mapping", metavar="MAPPING")
+    check.add_argument("--state", metavar="FILE", help="the sync state database (default: .relmap/<mapping>.db)")
+    check.add_argument("--sandbox", action="store_true", help="check against the built-in emulators")
+    _env_file(check)
+
+    status = commands.add_parser("status", help="what the sync state says: links, pending work, the last runs")
+    status.add_argument("mapping", metavar="MAPPING")
+    status.add_argument("--state", metavar="FILE", help="the sync state database (default: .relmap/<mapping>.db)")
+    status.add_argument("--sandbox", action="store_true", help="the state of the --sandbox runs")
+    status.add_argument("--format", choices=("text", "json"), default="text")
+
     sandbox = commands.add_parser("sandbox", help="the local OutSmart and Silvasoft emulators")
     sandbox_commands = sandbox.add_subparsers(dest="sandbox_command", metavar="COMMAND", required=True)
     serve = sandbox_commands.add_parser("serve", help="serve both emulators until Ctrl-C")

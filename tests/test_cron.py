@@ -205,8 +205,8 @@ def test_an_env_file_its_group_may_read_is_read_with_a_warning(
 
 @pytest.mark.parametrize(
     "command",
-    [["run"], ["run", "--dry-run"], ["run", "--dry-run", "--detailed-exitcode"], ["explain", "@", "10001"]],
-    ids=["run", "dry-run", "dry-run-detailed", "explain"],
+    [["run"], ["run", "--dry-run"], ["run", "--dry-run", "--detailed-exitcode"], ["explain", "@", "10001"], ["check"]],
+    ids=["run", "dry-run", "dry-run-detailed", "explain", "check"],
 )
 def test_every_command_that_reads_secrets_refuses_a_world_readable_env_file(
     sandbox: Sandbox,

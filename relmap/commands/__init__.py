@@ -29,6 +29,18 @@ def _explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return explain(args, out, err)
 
 
+def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from relmap.commands.check import run as check
+
+    return check(args, out, err)
+
+
+def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from relmap.commands.status import run as status
+
+    return status(args, out, err)
+
+
 COMMANDS: dict[str, Command] = {
     "validate": validate.run,
     "render": render.run,
@@ -36,6 +48,8 @@ COMMANDS: dict[str, Command] = {
     "sandbox": _sandbox,
     "test": _test,
     "explain": _explain,
+    "check": _check,
+    "status": _status,
     "fields": info.fields,
     "init": info.init,
     "schema": info.schema,

@@ -36,25 +36,24 @@ class Settings:
 
     @property
     def target(self) -> str:
-        """Which Silvasoft account a state database belongs to (no secret in it).
+        return target_of(self.silvasoft_url, self.username)
 
-        An emulator on a loopback address gets a new port at every start, so there only the path counts."""
-        parts = urlsplit(self.silvasoft_url)
-        where = f"loopback{parts.path}" if is_loopback(parts.hostname or "") else self.silvasoft_url
-        return hashlib.sha256(f"{where}\n{self.username}".encode()).hexdigest()[:16]
+
+def target_of(silvasoft_url: str, username: str) -> str:
+    """Which Silvasoft account a state database belongs to (no secret in it).
+
+    An emulator on a loopback address gets a new port at every start, so there only the path counts."""
+    parts = urlsplit(silvasoft_url)
+    where = f"loopback{parts.path}" if is_loopback(parts.hostname or "") else silvasoft_url
+    return hashlib.sha256(f"{where}\n{username}".encode()).hexdigest()[:16]
 
 
 def settings(plan: Plan, environ: Mapping[str, str], pace: Pace | None = None) -> Settings:
     """Resolve every setting of a run, or raise one ConfigError naming the first missing one."""
-    mapping = plan.path
     outsmart_url = token = software_token = None
     if plan.source.kind == "outsmart":
         outsmart_url, token, software_token = outsmart_access(plan, environ)
-    silvasoft_url = checked_base_url(
-        environ.get("RELMAP_SILVASOFT_URL") or plan.target.base_url, "target.silvasoft.base_url"
-    )
-    username = _header(resolve(plan.target.username, "target.silvasoft.username", environ, mapping), "username")
-    api_key = _header(resolve(plan.target.api_key, "target.silvasoft.api_key", environ, mapping), "api_key")
+    silvasoft_url, username, api_key = silvasoft_access(plan, environ)
     return Settings(
         outsmart_url,
         token,
@@ -62,7 +61,7 @@ def settings(plan: Plan, environ: Mapping[str, str], pace: Pace | None = None) -
         silvasoft_url,
         username,
         api_key,
-        pace or _pace(plan, environ, silvasoft_url),
+        pace or pace_of(plan, environ, silvasoft_url),
         Redactor([token, software_token, api_key]),
     )
 
@@ -73,6 +72,14 @@ def outsmart_access(plan: Plan, environ: Mapping[str, str]) -> tuple[str, str, s
     token = resolve(plan.source.token, "source.outsmart.token", environ, plan.path)
     software_token = resolve(plan.source.software_token, "source.outsmart.software_token", environ, plan.path)
     return url, token, software_token
+
+
+def silvasoft_access(plan: Plan, environ: Mapping[str, str]) -> tuple[str, str, str]:
+    """Silvasoft's base URL, user name and API key (ConfigError if one is missing or unsafe)."""
+    url = checked_base_url(environ.get("RELMAP_SILVASOFT_URL") or plan.target.base_url, "target.silvasoft.base_url")
+    username = _header(resolve(plan.target.username, "target.silvasoft.username", environ, plan.path), "username")
+    api_key = _header(resolve(plan.target.api_key, "target.silvasoft.api_key", environ, plan.path), "api_key")
+    return url, username, api_key
 
 
 def _header(value: str, setting: str) -> str:
@@ -86,7 +93,8 @@ def _header(value: str, setting: str) -> str:
     return value
 
 
-def _pace(plan: Plan, environ: Mapping[str, str], silvasoft_url: str) -> Pace:
+def pace_of(plan: Plan, environ: Mapping[str, str], silvasoft_url: str) -> Pace:
+    """The plan's hourly budget at the vendor's pace, or RELMAP_SILVASOFT_PACE's against a local emulator."""
     per_hour = plan.target.requests_per_hour
     text = environ.get("RELMAP_SILVASOFT_PACE", "").strip()
     if not text:
