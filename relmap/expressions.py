@@ -12,7 +12,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.exceptions import TemplateAssertionError
 
 from relmap.catalog.outsmart import FREEFIELD_MAX, FREEFIELD_MIN
-from relmap.limits import MAX_SIZE, TemplateLimit, bounded_call, charge, evaluation
+from relmap.limits import MAX_SIZE, TemplateLimit, bounded_call, charge
 from relmap.template_env import DROPPED_FILTERS, BoundedEnvironment
 
 Compiled = Callable[[dict[str, Any]], Any]
@@ -35,6 +35,7 @@ def _finalize(value: Any) -> Any:
 # Compiling is bounded too: a template is text of the mapping file, but Jinja's parser and Python's compiler recurse.
 COMPILE_TIME_LIMIT = 10.0
 MAX_NESTING = 40
+MAX_TEMPLATE = 100_000  # characters: far beyond any real template, well within what compiles in the time limit
 
 
 @lru_cache(maxsize=1)
@@ -63,13 +64,14 @@ def compile_code(
 def _compile(source: str, expression: bool) -> tuple[Compiled | None, nodes.Template | None, TemplateProblem | None]:
     env = environment()
     text = source if not expression else "{{ (" + source + ") }}"
+    if len(source) > MAX_TEMPLATE:
+        message = f"template is longer than {MAX_TEMPLATE:,} characters"
+        return None, None, TemplateProblem(1, message, "template-limit", "split it into several rules")
     deep = _too_deep(source)
     if deep:
         return None, None, deep
     try:
-        with evaluation(COMPILE_TIME_LIMIT):
-            tree = env.parse(text)
-            function = _expression(env, source) if expression else _template(env, tree)
+        tree, function = bounded_call(lambda _: _build(env, text, source, expression), None, COMPILE_TIME_LIMIT)
     except TemplateAssertionError as exc:
         return None, None, _assertion(exc)
     except TemplateSyntaxError as exc:
@@ -82,6 +84,11 @@ def _compile(source: str, expression: bool) -> tuple[Compiled | None, nodes.Temp
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return None, None, TemplateProblem(1, f"template cannot be compiled: {message}", "template-invalid")
     return function, tree, None
+
+
+def _build(env: BoundedEnvironment, text: str, source: str, expression: bool) -> tuple[nodes.Template, Compiled]:
+    tree = env.parse(text)
+    return tree, _expression(env, source) if expression else _template(env, tree)
 
 
 def _too_deep(source: str) -> TemplateProblem | None:

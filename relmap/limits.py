@@ -18,8 +18,7 @@ import ctypes
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from jinja2 import Undefined
@@ -135,36 +134,22 @@ def bounded_call(function: Callable[[Any], Any], argument: Any, seconds: float |
     """``function(argument)`` as one bounded evaluation: metered sizes, and stopped after ``seconds``
     (``TIME_LIMIT``). Evaluations do not nest: an inner one shares the outer one's bounds.
 
-    Written out rather than as a context manager, and cheap: it runs for every template of every record.
+    The watchdog raises its stop once per evaluation; wherever it lands (in the body, or while the body unwinds, or
+    in the first disarm), it ends here as a TemplateTimeout, and the slot is disarmed whatever happened.
     """
     slot = _local.slot
     if slot.active:
         return function(argument)
     limit = TIME_LIMIT if seconds is None else seconds
-    slot.active, slot.total, slot.deadline = True, 0, time.monotonic() + limit
+    slot.active, slot.total, slot.fired, slot.deadline = True, 0, False, time.monotonic() + limit
     try:
-        return function(argument)
+        try:
+            return function(argument)
+        finally:
+            _WATCHDOG.disarm(slot)
     except _Stop:
+        _WATCHDOG.disarm(slot)  # again: the stop may have landed inside the first one, before it finished
         raise TemplateTimeout(f"template ran longer than the {limit:g} s limit and was stopped") from None
-    finally:
-        _WATCHDOG.disarm(slot)
-
-
-@contextmanager
-def evaluation(seconds: float | None = None) -> Iterator[None]:
-    """The body of the ``with`` as one bounded evaluation, as ``bounded_call`` runs a function."""
-    slot = _local.slot
-    if slot.active:
-        yield
-        return
-    limit = TIME_LIMIT if seconds is None else seconds
-    slot.active, slot.total, slot.deadline = True, 0, time.monotonic() + limit
-    try:
-        yield
-    except _Stop:
-        raise TemplateTimeout(f"template ran longer than the {limit:g} s limit and was stopped") from None
-    finally:
-        _WATCHDOG.disarm(slot)
 
 
 class _Watchdog:
@@ -191,7 +176,6 @@ class _Watchdog:
             if slot.fired:
                 # A stop may still be pending (the body finished just as the deadline passed): clear it here, under
                 # the lock, so that it can never land in the code after the evaluation.
-                slot.fired = False
                 _set_async_exc(slot.ident, None)
 
     def _watch(self) -> None:
@@ -200,8 +184,8 @@ class _Watchdog:
             now = time.monotonic()
             with self._lock:
                 for slot in self._slots:
-                    if slot.deadline <= now:
-                        slot.fired = True  # raised again every poll, should something have caught it
+                    if slot.deadline <= now and not slot.fired:
+                        slot.fired = True  # once: a second stop could land in the code that handles the first
                         _set_async_exc(slot.ident, _Stop)
 
 

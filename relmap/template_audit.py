@@ -6,6 +6,7 @@ tree says so once, at the template's own line, instead of once per record.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from jinja2 import nodes
 from jinja2.utils import _PassArg
 
 from relmap.expressions import TemplateProblem, environment
-from relmap.limits import MAX_INT_BITS, TemplateLimit, bounded_range, evaluation
+from relmap.limits import MAX_INT_BITS, TemplateLimit, TemplateTimeout, bounded_call, bounded_range
 from relmap.template_env import DROPPED_FILTERS
 
 # Methods that change the list, dict or set they are called on.
@@ -131,20 +132,34 @@ class _NotConstant(Exception):
     pass
 
 
+_CANDIDATES = (nodes.BinExpr, nodes.Concat, nodes.Filter, nodes.Call)
+
+
 def _constants(tree: nodes.Template) -> Iterator[TemplateProblem]:
-    """Constant parts of a template that are already past a bound: said at validation, not once per record."""
-    lines: set[int] = set()
-    for node in tree.find_all((nodes.BinExpr, nodes.Concat, nodes.Filter, nodes.Call)):
-        if node.lineno in lines:
-            continue
-        try:
-            with evaluation(CONSTANT_TIME_LIMIT):
-                _value(node)
-        except TemplateLimit as exc:
-            lines.add(node.lineno)
-            yield TemplateProblem(node.lineno, f"this template always fails: {exc}", "template-limit")
-        except Exception:  # anything else is not constant, or fails per record with its own message
-            continue
+    """Constant parts of a template that are already past a bound: said at validation, not once per record.
+
+    Only the largest constant parts are evaluated, each once, and all of a template's within one time limit: a
+    chain of filters is not evaluated again for each of its links."""
+    found: list[TemplateProblem] = []
+    with contextlib.suppress(TemplateTimeout):  # too slow to evaluate here: each record's evaluation is bounded too
+        bounded_call(lambda _: _walk(tree, found), None, CONSTANT_TIME_LIMIT)
+    yield from found
+
+
+def _walk(node: nodes.Node, found: list[TemplateProblem]) -> None:
+    for child in node.iter_child_nodes():
+        if isinstance(child, _CANDIDATES):
+            try:
+                _value(child)
+                continue  # constant and within the bounds: so are its parts
+            except _NotConstant:
+                pass  # look inside: a part of it may be constant
+            except TemplateLimit as exc:
+                found.append(TemplateProblem(child.lineno, f"this template always fails: {exc}", "template-limit"))
+                continue
+            except Exception:  # constant, but it fails for another reason: each record says so with its own message
+                continue
+        _walk(child, found)
 
 
 def _value(node: nodes.Node) -> Any:
