@@ -44,6 +44,12 @@ relmap's summary line ("Silvasoft requests: N spent") is parsed and cross-checke
    the requests sent (from the log) times the pace's interval (``relmap.budget.parse_pace``). Target: the whole
    ``relmap run`` within 10 % of that floor (ratio at most 1.10).
 
+5. The free plan with a full Silvasoft, in a sandbox of its own: 3,000 relations entered in Silvasoft before relmap,
+   16 new active customers in OutSmart, ``requests_per_hour: 15`` (the mapping's and the emulator's), a run per
+   simulated hour. Target: all 16 created within 2 hours of budget, 0 duplicates; printed with the requests per
+   created relation against the floor of one create each. (Before the listing mark and the creates' ABORT answers,
+   every run spent its hour on the first 15 listing pages: nothing was ever created.)
+
 Each target prints PASS, MISS (above its floor) or SHORT (writes missing); a count above its floor lists the extra
 requests from the log (position in the run, endpoint, status). Below the figures, the data itself is checked:
 Silvasoft holds exactly the expected relations, the edited cities and streets arrived, relmap's summary matches the
@@ -215,12 +221,12 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 class Bench:
     """The sandbox, the mapping and the state of one benchmark; ``run`` is one ``relmap run`` through the CLI."""
 
-    def __init__(self, sandbox: Sandbox, folder: Path) -> None:
+    def __init__(self, sandbox: Sandbox, folder: Path, per_hour: int = PLAN_PER_HOUR) -> None:
         self.sandbox = sandbox
         self.mapping = folder / "business-routing.yaml"
         self.state = folder / "state.db"
         text = SHIPPED_MAPPING.read_text(encoding="utf-8")
-        changed, found = re.subn(r"(?m)^(\s+requests_per_hour:) \d+$", rf"\1 {PLAN_PER_HOUR}", text)
+        changed, found = re.subn(r"(?m)^(\s+requests_per_hour:) \d+$", rf"\1 {per_hour}", text)
         if found != 1:
             raise SystemExit(f"{SHIPPED_MAPPING}: expected one requests_per_hour line, found {found}")
         self.mapping.write_text(changed, encoding="utf-8")
@@ -277,6 +283,87 @@ def first_sync(bench: Bench, expected: Counter[str]) -> Phase:
         if run.exit_code != 3:  # 3: the hour's budget is spent, relations pending
             break
     return phase
+
+
+def first_sync_listing(phase: Phase) -> tuple[int, int]:
+    """(listing requests over the whole first sync, those of one listing of Silvasoft as it ended)."""
+    final = phase.runs[-1].present + sum(phase.runs[-1].count(e) for e in CREATE_ENDPOINTS)
+    return phase.count("listrelations"), final // PAGE + 1
+
+
+# The free plan's design case: an account whose Silvasoft already holds thousands of relations (entered there before
+# relmap) and a handful of new OutSmart relations. A whole listing alone would take the whole hour, every hour.
+EXISTING, NEW, FREE_PLAN, HOURS_TARGET = 3000, 16, 15, 2
+
+
+@dataclass
+class Crowded:
+    """The free-plan case's figures: hours of budget until in step, requests, creates and duplicates."""
+
+    runs: list[Run]
+    created: int
+    duplicates: int
+    hours: int
+
+    @property
+    def requests(self) -> int:
+        return sum(run.count() for run in self.runs)
+
+    @property
+    def listing(self) -> int:
+        return sum(run.count("listrelations") for run in self.runs)
+
+
+def crowded_free_plan(seed: int) -> Crowded:
+    """3,000 relations already in Silvasoft, 16 new ones in OutSmart, 15 requests an hour: run, an hour apart,
+    until a run ends in step (at most 24 hours)."""
+    fresh = [r for r in generate(NEW * 2, seed + 2) if expected_endpoint(r)][:NEW]
+    before = [
+        {
+            "RelationType": "Private",
+            "Name": f"Bestaande klant {n}",
+            "CustomerNumber": 50000 + n,
+            "Relation_Contact": [{"FirstName": "Bestaande", "LastName": f"Klant {n}", "Email": f"oud.{n}@example.nl"}],
+            "createdOn": "2024-01-01T09:00:00",
+        }
+        for n in range(EXISTING)
+    ]
+    with (
+        tempfile.TemporaryDirectory(prefix="relmap-bench-free-") as tmp,
+        Sandbox(relations=fresh, freefields=[], requests_per_hour=FREE_PLAN) as sandbox,
+    ):
+        for relation in before:
+            sandbox.silvasoft.add(relation)
+        bench = Bench(sandbox, Path(tmp), per_hour=FREE_PLAN)
+        runs = [bench.run("hour 1", FAST_PACE)]
+        while runs[-1].exit_code == 3 and len(runs) < 24:
+            bench.pass_an_hour()
+            runs.append(bench.run(f"hour {len(runs) + 1}", FAST_PACE))
+        relations = sandbox.silvasoft.relations()
+        numbers = Counter(r.get("CustomerNumber") for r in relations)
+        wanted = {int(r["debtor_number"]) for r in fresh}
+        created = sum(1 for n in wanted if numbers[n] >= 1)
+        duplicates = len(relations) - EXISTING - created  # anything more than the old ones and the new ones
+    done = runs[-1].exit_code in (0, 1)
+    return Crowded(runs, created, duplicates, len(runs) if done else -1)
+
+
+def print_crowded(case: Crowded) -> bool:
+    floor = NEW  # one create per new relation; identifying them needs no more at best
+    hours = f"{case.hours}" if case.hours > 0 else "never (24 hours tried)"
+    ok = 0 < case.hours <= HOURS_TARGET and case.created == NEW and case.duplicates == 0
+    print(f"  {EXISTING:,} relations in Silvasoft before relmap, {NEW} new in OutSmart, {FREE_PLAN} requests per hour")
+    print(f"  hours of budget until in step   {hours:>8}   target at most {HOURS_TARGET}")
+    print(f"  created / duplicates            {case.created:>5} / {case.duplicates}   target {NEW} / 0")
+    per = case.requests / case.created if case.created else math.inf
+    print(
+        f"  requests (listing)              {case.requests:>5} ({case.listing})   floor {floor} creates: "
+        f"{per:.2f} requests per created relation against 1.00"
+    )
+    for run in case.runs:
+        print(f"      {run.label}: exit {run.exit_code}, {run.count()} requests ({run.count('listrelations')} listing)")
+    print(f"  -- {'PASS' if ok else 'MISS'}")
+    return ok
 
 
 def rerun(bench: Bench) -> Phase:
@@ -479,8 +566,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         [f"Silvasoft answered requests with an error (see non-200 above): {', '.join(refused)}"] if refused else []
     )
     problems += [f"relmap's summary disagrees with the emulator's log: {', '.join(mismatched)}"] if mismatched else []
+    listed, once = first_sync_listing(phases[0])
+    print(
+        f"\nListing over the whole first sync ({len(phases[0].runs)} runs): {listed} listing requests; one listing of "
+        f"Silvasoft as it ended takes {once}"
+    )
     print(f"\nWall time at {args.pace} (phase 4):")
     pace_ok = print_pace(paced, args.pace)
+    print("\nThe free plan with a full Silvasoft (5):")
+    crowded_ok = print_crowded(crowded_free_plan(args.seed))
     print("\nChecks:")
     for problem in problems:
         print(f"  FAIL {problem}")
@@ -488,6 +582,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("  Silvasoft holds exactly the expected relations, with the right type and the edited values;")
         print("  relmap's summary line matches the emulator's log for every run; every Silvasoft answer was 200")
     missed = [p.name for p in phases if verdict(p) != "PASS"] + ([] if pace_ok else ["4 wall time"])
+    missed += [] if crowded_ok else ["5 free plan, 3,000 in Silvasoft"]
     print(
         f"\nTargets: {len(missed)} missed{': ' + ', '.join(missed) if missed else ''}. "
         f"Benchmark took {time.perf_counter() - began:.1f} s"

@@ -190,3 +190,26 @@ def test_a_relation_without_number_or_email_still_goes_through_the_whole_listing
     assert w.listings() == 2  # 300 relations: two pages, although none of them is one of these two
     assert Counter(line["action"] for line in w.lines().values()) == {"created": 2}
     assert len(w.box.silvasoft.relations()) == 302
+
+
+def test_the_dry_run_writes_nothing_and_looks_up_what_its_listing_did_not_reach(world: Callable[..., World]) -> None:
+    before = existing(3000)
+    before.append(
+        {
+            "RelationType": "Private",
+            "Name": "Piet Klant30003",
+            "CustomerNumber": 30003,
+            "Relation_Contact": [{"FirstName": "Piet", "LastName": "Klant30003"}],
+            "createdOn": "2024-01-01T09:00:00",
+        }
+    )
+    w = world(outsmart(5), before, per_hour=15)
+    plan = w.run_cli("run", str(w.mapping), "--state", str(w.state), "--dry-run", "--format", "json")
+    assert plan.code == 0, plan.err
+    doc = json.loads(plan.out)
+    actions = {entry["debtor_number"]: entry["action"] for entry in doc["relations"]}
+    assert actions == {"30000": "create", "30001": "create", "30002": "create", "30003": "update", "30004": "create"}
+    # one page shows listing does not pay; then one lookup per relation, instead of the 16 pages of a whole listing
+    assert w.listings() == w.box.silvasoft.count() == 1 + 5
+    assert any("5 unlinked relations were looked up one by one" in note for note in doc["warnings"])
+    assert len(w.box.silvasoft.relations()) == 3001

@@ -109,3 +109,25 @@ def list_for(
     directory.listed = complete and start == 0  # a whole listing after all: linked relations are compared too
     directory.by_answer = not complete
     return Listed(pages=spent, start=start, complete=complete)
+
+
+def look_up(client: SilvasoftClient, directory: Directory, payloads: list[dict[str, Any]], use_email: bool) -> int:
+    """The dry run's way for what its listing did not reach: it may not create, so each relation the listing did not
+    match is looked up by CustomerNumber or e-mail (one listrelations/ call, SearchOperand OR); returns the calls."""
+    calls = 0
+    for payload in payloads:
+        if directory.find(payload, use_email=use_email) is not None:
+            continue
+        number, email = payload_number(payload), payload_email(payload) if use_email else None
+        filters = {"RelationNumber": str(number)} if number is not None else {}
+        filters.update({"RelationEmail": email} if email else {})
+        if not filters:
+            continue  # not keyed: the caller lists Silvasoft whole for such a relation
+        found = client.find(**filters, **({"SearchOperand": "OR"} if len(filters) == 2 else {}))
+        calls += 1
+        directory.add_listing(
+            [r for r in found if payload_number(r) == number or (email and payload_email(r) == email)],
+            complete=False,
+        )
+    directory.unowned_known, directory.by_answer = True, False
+    return calls

@@ -24,7 +24,7 @@ from relmap.sync.apply import Applier, Outcome, outcome
 from relmap.sync.changes import Change, Planner
 from relmap.sync.drift import kept_parameters
 from relmap.sync.identity import Directory, Match, email_identity, keyed
-from relmap.sync.listing import list_for, list_whole
+from relmap.sync.listing import list_for, list_whole, look_up
 from relmap.sync.problems import ProblemBook, open_since
 from relmap.sync.reading import STAMP, deduplicated, stamp
 from relmap.sync.saved import SavedPlan, silvasoft_fingerprint, source_fingerprint
@@ -95,6 +95,7 @@ class Preview:
     budget_left: int = 0
     per_hour: int = 0
     interval: float = 0.0  # seconds between Silvasoft requests at the account's pace
+    identify: str = ""  # how the unlinked relations were identified: the listing, or targeted lookups
 
     @property
     def full(self) -> bool:
@@ -206,10 +207,12 @@ class Sync:
         items = self._read(since)
         links = self.state.links()
         directory = Directory({link.guid: debtor for debtor, link in links.items()})
-        if list_silvasoft or self._needs_listing(items, since is None):
+        need = "whole" if list_silvasoft else self._listing_need(items, since is None)
+        identify = "no relation to identify: Silvasoft not listed"
+        if need is not None:
             self.progress.phase("listing Silvasoft relations")
             try:
-                directory.add_listing(self.silvasoft.list_all())
+                identify = self._preview_identify(need, items, directory)
             except (BudgetSpent, RateLimited) as stop:
                 raise BudgetSpent(
                     f"cannot make the plan: it needs Silvasoft's listing, but {stop}",
@@ -234,7 +237,27 @@ class Sync:
             budget_left=self.budget.left(),
             per_hour=self.budget.pace.per_hour,
             interval=self.budget.pace.interval,
+            identify=identify,
         )
+
+    def _preview_identify(self, need: str, items: list[Item], directory: Directory) -> str:
+        """List Silvasoft as the run would, without moving the mark; what the run's listing leaves to its creates'
+        answers the dry run, which may not create, looks up one by one. Returns how, said in the plan."""
+        if need == "whole":
+            listed = list_whole(self.silvasoft, self.state, directory, write=False)
+            return f"Silvasoft listed whole ({listed.pages} listing requests)"
+        payloads = self._unlinked_payloads(items)
+        listed = list_for(self.silvasoft, self.state, directory, payloads, self.match_email, write=False)
+        how = f"{listed.pages} listing request{'s' * (listed.pages != 1)} from offset {listed.start}"
+        if listed.complete:
+            return f"unlinked relations identified by a listing: {how}"
+        calls = look_up(self.silvasoft, directory, payloads, self.match_email)
+        self.read_notes.append(
+            f"the listing stopped where it no longer paid ({how}); {calls} unlinked relations were looked up one by "
+            f"one (listrelations/ by CustomerNumber or e-mail): the run identifies them by their creates' ABORT "
+            f"answers instead, so it spends {calls} Silvasoft requests fewer than this plan read"
+        )
+        return f"{how}, then {calls} targeted lookups (the run: its creates' ABORT answers)"
 
     def _read(self, since: str | None) -> list[Item]:
         self.progress.phase("reading OutSmart" + ("" if since is None else f" (changed since {since})"))
