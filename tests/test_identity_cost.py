@@ -213,3 +213,55 @@ def test_the_dry_run_writes_nothing_and_looks_up_what_its_listing_did_not_reach(
     assert w.listings() == w.box.silvasoft.count() == 1 + 5
     assert any("5 unlinked relations were looked up one by one" in note for note in doc["warnings"])
     assert len(w.box.silvasoft.relations()) == 3001
+
+
+def test_a_new_relation_sharing_an_owned_relations_email_is_a_conflict_without_a_request(
+    world: Callable[..., World],
+) -> None:
+    w = world(outsmart(250), [], per_hour=1200)
+    assert w.run().code == 0
+    with sqlite3.connect(w.state) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'silvasoft_listing_offset'").fetchone() is None
+    db.close()
+    assert w.run().code == 0  # nothing unlinked: no listing, and the mark stays where it was
+    later = {"modified_at": "2024-12-01 10:00:00"}
+    twin = {**outsmart(1, first=39000)[0], **later, "email": "klant.30001@example.nl"}  # 30001's, on page 1
+    w.box.outsmart.add(twin)
+    w.box.outsmart.add({**outsmart(1, first=39001)[0], **later})
+    w.box.silvasoft.clear_log()
+    assert w.run().code == 1
+    line = w.lines()["39000"]
+    assert line["action"] == "failed" and "conflict: shares its e-mail address" in line["error"]
+    assert "30001" in line["error"]
+    assert w.lines()["39001"]["action"] == "created"
+    assert w.box.silvasoft.count(endpoint="addprivaterelation") == 1  # the twin is not sent
+    assert w.listings() == 1  # a page of relmap's own relations: listing further does not pay
+    with sqlite3.connect(w.state) as db:  # and the next listing starts after it
+        assert db.execute("SELECT value FROM meta WHERE key = 'silvasoft_listing_offset'").fetchone() == ("200",)
+    db.close()
+    assert_no_duplicates(w.box)
+
+
+def test_on_the_free_plan_relations_without_number_or_email_are_looked_up_by_name(
+    world: Callable[..., World],
+) -> None:
+    keyless = outsmart(2, first=40000, email=False)
+    before = existing(3000)
+    before.append(
+        {
+            "RelationType": "Private",
+            "Name": "Piet Klant40001",
+            "Address_PostalCode": "1234 AB",
+            "Relation_Contact": [{"FirstName": "Piet", "LastName": "Klant40001"}],
+            "createdOn": "2024-01-01T09:00:00",
+        }
+    )
+    w = world(keyless, before, per_hour=15, **{"      CustomerNumber: debtor_number\n": ""})
+    guid = next(r["RelationGUID"] for r in w.box.silvasoft.relations() if r["Name"] == "Piet Klant40001")
+    codes, _ = w.converge(hours=2)
+    assert codes == [0], codes  # a whole listing (16 pages) would not fit in the hour
+    lines = w.lines()
+    assert lines["40000"]["action"] == "created"
+    assert (lines["40001"]["guid"], lines["40001"]["matched_by"]) == (guid, "name")  # linked, not duplicated
+    assert len(w.box.silvasoft.relations()) == 3002
+    assert w.box.silvasoft.count() <= 8  # a few pages, one lookup by name each, one create, one update

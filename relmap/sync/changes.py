@@ -14,7 +14,7 @@ from relmap.catalog.silvasoft import UPDATABLE
 from relmap.render import Rendered
 from relmap.state import Link, payload_hash
 from relmap.sync.drift import FieldDiff, compare, created
-from relmap.sync.identity import Directory, payload_email, payload_number
+from relmap.sync.identity import Directory, keyed, payload_email, payload_number
 
 Action = Literal["create", "update", "link", "unchanged", "skip", "error"]
 
@@ -144,6 +144,8 @@ class Planner:
         if not self.directory.identifies and not self.directory.by_answer:
             raise RuntimeError("an unlinked relation is planned before Silvasoft was listed")
         match = self.directory.find(payload, use_email=self.match_email)
+        if match is None and not keyed(payload, self.match_email):
+            match = self.directory.find_named(payload)  # its create could not tell this relation apart
         if match is not None:
             owner = self.directory.claim(match.guid, debtor)
             if owner is not None:
@@ -170,7 +172,10 @@ class Planner:
 
 
 def _conflict(by: str, payload: dict[str, Any], owner: str, guid: int | None) -> str:
-    what = f"e-mail address {payload_email(payload)}" if by == "email" else f"CustomerNumber {payload_number(payload)}"
+    what = {
+        "email": f"e-mail address {payload_email(payload)}",
+        "name": "name and postal code",
+    }.get(by, f"CustomerNumber {payload_number(payload)}")
     where = f"Silvasoft relation {guid}" if guid else "the relation created for it in this run"
     hint = (
         "give each relation its own e-mail address in OutSmart, or set OnExistingRelationEmail: CONTINUE "

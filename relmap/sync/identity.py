@@ -65,6 +65,9 @@ class Directory:
     # The listing stopped early: an unmatched relation with a CustomerNumber or e-mail is created with ABORT,
     # whose answer is the existing relation, if there is one (apply.py tells the two apart by createdOn).
     by_answer: bool = False
+    # Where the listing stopped early, the relations with neither CustomerNumber nor e-mail were looked up by name
+    # (listing.look_up_names): what is here is all Silvasoft holds under their names.
+    named: bool = False
 
     @property
     def identifies(self) -> bool:
@@ -96,6 +99,17 @@ class Directory:
         if email and email in self.by_email:
             relation = self.by_email[email][0]
             return Match(guid_of(relation) or 0, "email", relation)
+        return None
+
+    def find_named(self, payload: dict[str, Any]) -> Match | None:
+        """For a relation with neither CustomerNumber nor e-mail: an unowned relation of the same name and postal
+        code (what a create could otherwise duplicate: Silvasoft has nothing else to tell them apart by)."""
+        name = _name(payload)
+        for relation in self.by_guid.values():
+            guid = guid_of(relation)
+            same = name and _name(relation) == name and _same(relation, payload, "Address_PostalCode")
+            if same and guid is not None and guid not in self.owners:
+                return Match(guid, "name", relation)
         return None
 
     def find_created(self, payload: dict[str, Any]) -> Match | None:
@@ -155,6 +169,11 @@ def parse_created(value: Any) -> float | None:
             continue
         return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
     return None
+
+
+def payload_name(payload: dict[str, Any]) -> str | None:
+    """The name Silvasoft lists a relation under: Name, or the main contact's first and last name."""
+    return _name(payload)
 
 
 def _name(relation: dict[str, Any]) -> str | None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from relmap.state import State
-from relmap.sync.identity import Directory, guid_of, payload_email, payload_number
+from relmap.sync.identity import Directory, guid_of, keyed, payload_email, payload_name, payload_number
 from relmap.targets.silvasoft import PAGE_LIMIT, SilvasoftClient
 
 MARK = "silvasoft_listing_offset"
@@ -86,6 +86,8 @@ def list_for(
     early leaves the unmatched relations to be identified by their creates' answers (Directory.by_answer)."""
     numbers = {n for n in map(payload_number, payloads) if n is not None}
     emails = {e for e in map(payload_email, payloads) if e} if use_email else set()
+    # each relation with neither key costs a lookup by name where the listing stops: reaching the end saves those
+    keyless = sum(1 for p in payloads if not keyed(p, use_email))
     start = offset = mark(state)
     spent = saved = 0
     owned, complete = start, False
@@ -100,7 +102,7 @@ def list_for(
         if len(page) < PAGE_LIMIT:  # the last page (an answer holding a stray item may end it early: see report)
             complete = True
             break
-        if saved < spent:  # the next page would most likely cost more than it saves
+        if saved + keyless < spent:  # the next page would most likely cost more than it saves
             break
         offset += PAGE_LIMIT
     if write and owned != start:
@@ -109,6 +111,30 @@ def list_for(
     directory.listed = complete and start == 0  # a whole listing after all: linked relations are compared too
     directory.by_answer = not complete
     return Listed(pages=spent, start=start, complete=complete)
+
+
+def look_up_names(
+    client: SilvasoftClient, directory: Directory, payloads: list[dict[str, Any]], use_email: bool
+) -> int:
+    """Where the listing stopped early: each relation with neither CustomerNumber nor e-mail is looked up by name
+    (one listrelations/ call each), so that its create cannot duplicate a relation Silvasoft holds under that name
+    and postal code (Directory.find_named); returns the calls."""
+    calls = 0
+    for payload in payloads:
+        name = payload_name(payload)
+        if keyed(payload, use_email) or not name or directory.find_named(payload) is not None:
+            continue
+        found = client.find(RelationName=_listed_name(payload))
+        calls += 1
+        directory.add_listing([r for r in found if payload_name(r) == name], complete=False)
+    directory.named = True
+    return calls
+
+
+def _listed_name(payload: dict[str, Any]) -> str:
+    contacts = payload.get("Relation_Contact")
+    first = contacts[0] if isinstance(contacts, list) and contacts and isinstance(contacts[0], dict) else {}
+    return str(payload.get("Name") or f"{first.get('FirstName', '')} {first.get('LastName', '')}".strip())
 
 
 def look_up(client: SilvasoftClient, directory: Directory, payloads: list[dict[str, Any]], use_email: bool) -> int:

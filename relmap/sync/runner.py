@@ -24,7 +24,7 @@ from relmap.sync.apply import Applier, Outcome, outcome
 from relmap.sync.changes import Change, Planner
 from relmap.sync.drift import kept_parameters
 from relmap.sync.identity import Directory, Match, email_identity, keyed
-from relmap.sync.listing import list_for, list_whole, look_up
+from relmap.sync.listing import list_for, list_whole, look_up, look_up_names
 from relmap.sync.problems import ProblemBook, open_since
 from relmap.sync.reading import STAMP, deduplicated, stamp
 from relmap.sync.saved import SavedPlan, silvasoft_fingerprint, source_fingerprint
@@ -252,6 +252,7 @@ class Sync:
         if listed.complete:
             return f"unlinked relations identified by a listing: {how}"
         calls = look_up(self.silvasoft, directory, payloads, self.match_email)
+        calls += look_up_names(self.silvasoft, directory, payloads, self.match_email)
         self.read_notes.append(
             f"the listing stopped where it no longer paid ({how}); {calls} unlinked relations were looked up one by "
             f"one (listrelations/ by CustomerNumber or e-mail): the run identifies them by their creates' ABORT "
@@ -301,7 +302,7 @@ class Sync:
             self._changes[change.debtor_number or ""] = change
             return outcome(change, "failed", error=f"{known.message} ({open_since(known)}; unchanged)")
         directory, payload = planner.directory, item.result.payload
-        answers = directory.by_answer and payload is not None and keyed(payload, self.match_email)
+        answers = directory.by_answer and payload is not None and (directory.named or keyed(payload, self.match_email))
         needs_listing = (
             item.result.status == "ok" and not directory.identifies and not answers and self._unlinked(item.result)
         )
@@ -384,7 +385,9 @@ class Sync:
             return
         self.progress.phase("listing Silvasoft relations")
         if need == "unlinked":
-            list_for(self.silvasoft, self.state, directory, self._unlinked_payloads(items), self.match_email)
+            payloads = self._unlinked_payloads(items)
+            if not list_for(self.silvasoft, self.state, directory, payloads, self.match_email).complete:
+                look_up_names(self.silvasoft, directory, payloads, self.match_email)
             return
         list_whole(self.silvasoft, self.state, directory)
         for intent, match in self._recoveries(directory):
@@ -409,10 +412,10 @@ class Sync:
 
     def _listing_need(self, items: list[Item], full: bool) -> str | None:
         """What listing of Silvasoft the run needs: "whole" (from offset 0) when a write was interrupted or not
-        confirmed, the run reads everything (so drift in Silvasoft is found), a changed relation has parameters whose
-        Silvasoft value the mapping keeps, or an unlinked relation has neither CustomerNumber nor e-mail (only a
-        listing can tell whether it exists); "unlinked" when only unlinked relations with a key are to be identified
-        (listing.list_for lists as far as that pays, their creates' answers do the rest); None for no listing."""
+        confirmed, the run reads everything (so drift in Silvasoft is found), or a changed relation has parameters
+        whose Silvasoft value the mapping keeps; "unlinked" when only unlinked relations are to be identified
+        (listing.list_for lists as far as that pays; the creates' ABORT answers, or for a relation with neither
+        CustomerNumber nor e-mail a lookup by name, do the rest); None for no listing."""
         if self.state.intents():
             return "whole"
         links = self.state.links()
@@ -423,8 +426,6 @@ class Sync:
             link = links.get(item.result.debtor_number or "")
             if link is None:
                 if self._unlinked(item.result):
-                    if not keyed(item.result.payload, self.match_email):
-                        return "whole"
                     need = "unlinked"
             elif self._compares_with_silvasoft(link, item.result, full):
                 return "whole"
