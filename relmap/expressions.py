@@ -29,7 +29,9 @@ class TemplateProblem:
 
 
 def _finalize(value: Any) -> Any:
-    return "" if value is None else value  # a missing value renders as nothing, never as "None"
+    """What ``{{ }}`` prints: nothing for a missing value (never "None"), and only a value within the bounds (printing
+    a list turns it into text at once, in C)."""
+    return "" if value is None else charge(value)
 
 
 # Compiling is bounded too: a template is text of the mapping file, but Jinja's parser and Python's compiler recurse.

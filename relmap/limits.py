@@ -30,6 +30,7 @@ MAX_SIZE = 1_000_000
 MAX_TOTAL = 10_000_000
 MAX_INT_BITS = 3_322  # 10**1000 has 3,322 bits
 MAX_RANGE = 10_000
+MAX_DEPTH = 100
 
 _POLL = 0.02
 
@@ -69,10 +70,11 @@ def charge(value: Any) -> Any:
     return value
 
 
-def size(value: Any, cap: int = MAX_SIZE) -> int:
+def size(value: Any, cap: int = MAX_SIZE, depth: int = 0) -> int:
     """Characters of a string, items plus the size of what they hold for containers, 1 for anything else.
 
-    It stops counting once ``cap`` is passed, so that measuring a huge value costs no more than the bound.
+    It stops counting once ``cap`` is passed, so that measuring a huge value costs no more than the bound; a value
+    nested deeper than ``MAX_DEPTH`` is refused (hashing or comparing one recurses in C, past any limit Python has).
     """
     kind = type(value)
     if kind is str or kind is bytes or kind is bytearray:
@@ -95,9 +97,11 @@ def size(value: Any, cap: int = MAX_SIZE) -> int:
         items = value
     else:
         return 1
+    if depth >= MAX_DEPTH:
+        raise TemplateLimit(f"a template value nests lists, tuples or dicts more than {MAX_DEPTH} deep")
     total = len(value)
     for item in items:
-        total += size(item, cap - total)
+        total += size(item, cap - total, depth + 1)
         if total > cap:
             break
     return total

@@ -15,11 +15,8 @@ from jinja2.utils import _PassArg
 
 from relmap.expressions import TemplateProblem, environment
 from relmap.limits import MAX_INT_BITS, TemplateLimit, TemplateTimeout, bounded_call, bounded_range
-from relmap.template_env import DROPPED_FILTERS
+from relmap.template_env import DROPPED_FILTERS, MUTATING
 
-# Methods that change the list, dict or set they are called on.
-_MUTATING = "append extend insert pop popitem remove clear update setdefault add discard sort reverse"
-MUTATING = frozenset(f"{_MUTATING} appendleft extendleft popleft rotate difference_update intersection_update".split())
 # Attributes of Python's own objects that lead from a value to the interpreter (frames, code, globals).
 _FRAMES = "gi_frame gi_code gi_yieldfrom cr_frame cr_code cr_await ag_frame ag_code tb_frame tb_next"
 INTERNAL = frozenset(

@@ -17,8 +17,9 @@ from typing import Any
 
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator, Frame
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.utils import _PassArg
+from jinja2.utils import Namespace, _PassArg
 
 from relmap.limits import (
     MAX_INT_BITS,
@@ -31,6 +32,9 @@ from relmap.limits import (
     size,
 )
 
+# Methods that change the list, dict or set they are called on (or, unbound, the one they are given).
+_CHANGING = "append extend insert pop popitem remove clear update setdefault add discard sort reverse appendleft"
+MUTATING = frozenset(f"{_CHANGING} extendleft popleft rotate difference_update intersection_update".split())
 # Names Jinja offers that a mapping has no use for: lipsum makes text of any length.
 _DROPPED_GLOBALS = ("lipsum",)
 # Filters that are not offered at all: attr reaches any attribute by a computed name (CVE-2025-27516 went that way).
@@ -65,7 +69,7 @@ _IMMUTABLE = frozenset({str, int, float, bool, type(None)})
 # Jinja filters whose result is never larger than what they are given: they need no charging (and run per record).
 _NOT_GROWING = frozenset(
     {
-        *("lower", "upper", "trim", "capitalize", "title", "striptags", "wordcount", "default", "d", "length"),
+        *("trim", "striptags", "wordcount", "default", "d", "length"),  # not lower or upper: "ΐ" upper is 3 long
         *("first", "last", "count", "int", "float", "abs", "round", "reverse", "sort", "unique", "min", "max"),
         *("random", "items"),
     }
@@ -87,7 +91,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
     """Templates cannot reach Python internals, change what they are handed, or make values past the bounds."""
 
     # Intercepted operators are also never folded at compile time, so `10**(10**9)` no longer hangs validation.
-    intercepted_binops = frozenset({"+", "*", "**", "%"})
+    intercepted_binops = frozenset({"+", "-", "*", "**", "%"})
     code_generator_class = _BoundedCodeGenerator
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -95,6 +99,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         for name in _DROPPED_GLOBALS:
             self.globals.pop(name, None)
         self.globals["range"] = bounded_range
+        self.globals["namespace"] = BoundedNamespace
         for name in DROPPED_FILTERS:
             self.filters.pop(name, None)
         self.filters = {
@@ -115,6 +120,9 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         return charge(self.binop_table[operator](left, right))
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        owner = getattr(__obj, "__objclass__", None)  # an unbound method: dict.update(record, ...)
+        if isinstance(owner, type) and getattr(__obj, "__name__", "") in MUTATING:
+            raise SecurityError(f"templates cannot change values: {owner.__name__}.{__obj.__name__}() changes one")
         args = _check_method(__obj, args)
         return charge(super().call(__context, __obj, *args, **kwargs))
 
@@ -123,6 +131,21 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         parts = list(pieces)
         projected(sum(map(len, parts)), "text")
         return charge("".join(parts))
+
+
+class BoundedNamespace(Namespace):
+    """``namespace()``: the one thing that carries a value from one loop step to the next, so every value put in it
+    is measured (size and depth): what a loop builds step by step cannot outgrow the bounds unseen."""
+
+    def __init__(*args: Any, **kwargs: Any) -> None:  # Jinja's own signature: self comes in args
+        for value in (*args[1:], *kwargs.values()):
+            charge(value)
+        Namespace.__init__(*args, **kwargs)
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        if size(value) > MAX_SIZE:
+            raise TemplateLimit(f"a namespace value would hold more than {MAX_SIZE:,} characters or items")
+        Namespace.__setitem__(self, name, value)
 
 
 def bounded(function: Callable[..., Any], check: Callable[..., Any] | None = None) -> Callable[..., Any]:
@@ -231,7 +254,24 @@ def _check_format(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
     return args
 
 
+def _check_tojson(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
+    indent = _arg(args, kwargs, 1, "indent")
+    if isinstance(indent, int) and indent > 100:
+        raise TemplateLimit(f"an indent of {indent:,} is over the template limit of 100")
+    projected(size(args[0]) * (1 + (indent if isinstance(indent, int) and indent > 0 else 0)), "text")
+    return args
+
+
+def _check_urlize(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
+    extra = sum(len(_text(v)) for v in (*args[2:], *kwargs.values()) if isinstance(v, str))
+    text = _text(args[0])
+    projected(len(text) * 4 + (text.count(".") + 1) * extra, "text")
+    return args
+
+
 _FILTER_CHECKS: dict[str, Callable[..., tuple[Any, ...]]] = {
+    "tojson": _check_tojson,
+    "urlize": _check_urlize,
     "center": _check_center,
     "indent": _check_indent,
     "wordwrap": _check_wordwrap,
@@ -268,10 +308,13 @@ def _check_plus(left: Any, right: Any) -> None:
 def _check_modulo(left: Any, right: Any) -> None:
     if isinstance(left, str):
         check_printf(left, right)
+    elif isinstance(left, bytes | bytearray):
+        check_printf(bytes(left).decode("latin-1"), right)
 
 
 _BINOP_CHECKS: dict[str, Callable[[Any, Any], None]] = {
     "+": _check_plus,
+    "-": lambda left, right: None,  # cannot make a large value in one step; the result is charged (integer bits)
     "*": _check_repeat,
     "**": _check_power,
     "%": _check_modulo,
@@ -296,4 +339,7 @@ def _check_method(method: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
         return (items, *args[1:])
     elif name == "replace" and len(args) >= 2:
         _check_replace(owner, *args)
+    elif name == "translate" and args and isinstance(args[0], Mapping):
+        longest = max((len(v) for v in args[0].values() if isinstance(v, str | bytes)), default=1)
+        projected(len(owner) * max(longest, 1), "text")
     return args

@@ -224,6 +224,8 @@ CONSTANT_BLOWUPS = [
     ("{{ " + "(" * 100 + "1" + ")" * 100 + " }}", "template-limit"),
     ("{{ 1" + "0" * 5000 + " }}", "template-invalid"),
     ("{{ 1" + "0" * 1200 + " }}", "template-limit"),
+    ("{{ ('a ' * 499999)" + "|title" * 10 + "|length }}", "template-limit"),  # once per chain, not per link
+    ("{{ city }}" * 20_000, "template-limit"),  # over 100,000 characters
 ]
 
 
@@ -255,6 +257,32 @@ RUNTIME_BLOWUPS = [
     ("{{ range(10000)|batch(10**9, 'x')|list }}", "a batch size of 1,000,000,000"),
     ("{{ (range(10000)|list) * 1000 }}", "would hold more than 1,000,000"),
     ("{{ range(10**9) }}", "range() in a template gives at most 10,000 numbers"),
+    # found by attacking the sandbox from outside: each used gigabytes, minutes, or crashed the process
+    (
+        "{% set ns = namespace(v=1) %}{% for j in range(20) %}{% for i in range(10000) %}{% set ns.v = (ns.v,) %}"
+        "{% endfor %}{% endfor %}{{ {ns.v: 1}|length }}",
+        "nests lists, tuples or dicts more than 100 deep",
+    ),
+    (
+        "{% set ns = namespace(a=[1, 1], b=[1, 1]) %}{% for i in range(31) %}{% set ns.a = [ns.a, ns.a] %}"
+        "{% set ns.b = [ns.b, ns.b] %}{% endfor %}{{ ns.a == ns.b }}",
+        "a namespace value would hold more than 1,000,000",
+    ),
+    (
+        "{% set x = city * 200000 %}{% set y = [x, x, x, x, x, x, x, x, x, x] %}"
+        "{% set z = [y, y, y, y, y] %}{{ [z, z] }}",
+        "would hold more than 1,000,000",
+    ),
+    (
+        "{% set x = city * 200000 %}{% set y %}{% for i in range(10000) %}{{ x[1:] }}{% endfor %}{% endset %}",
+        "more than 10,000,000",
+    ),
+    ("{{ (city * 200000).translate({90: 'b' * 3000}) }}", "would hold more than 1,000,000"),
+    ("{{ (('%' ~ '3999999999s')|string).encode() % city.encode() }}", "would hold more than 1,000,000"),
+    ("{{ range(1000)|list|tojson(indent=999999) }}", "an indent of 999,999 is over the template limit of 100"),
+    ("{% set ns = namespace(x=3) %}{% for i in range(10000) %}{% set ns.x = ns.x - (0 - ns.x) %}{% endfor %}", "bits"),
+    ("{{ ('ΐ' * 999999)|upper }}", "would hold more than 1,000,000"),
+    ("{{ dict.update(record, name='MUTATED') }}{{ city }}", "templates cannot change values: dict.update()"),
 ]
 
 
