@@ -5,9 +5,11 @@ Importing this package is cheap: phonenumbers, python-stdnum and pycountry load 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
+from relmap.errors import TransformError
 from relmap.filters.address import house_appendix, house_unit, is_valid_postcode, postcode, split_house_number
 from relmap.filters.countries import country_code
 from relmap.filters.names import first_name, last_name, salutation_sex, split_name
@@ -40,12 +42,26 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "digits": digits,
 }
 
+
+def _never_fails(test: Callable[..., bool]) -> Callable[..., bool]:
+    """A Jinja test answers True or False: a value it cannot even read (5,000 digits, a list) is simply not valid."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> bool:
+        try:
+            return bool(test(*args, **kwargs))
+        except (TransformError, ValueError, TypeError, OverflowError):
+            return False
+
+    return run
+
+
 TESTS: dict[str, Callable[..., bool]] = {
-    "valid_kvk": is_valid_kvk,
-    "valid_iban": is_valid_iban,
-    "valid_vat": is_valid_vat,
-    "valid_postcode": is_valid_postcode,
-    "valid_phone": is_valid_phone,
+    "valid_kvk": _never_fails(is_valid_kvk),
+    "valid_iban": _never_fails(is_valid_iban),
+    "valid_vat": _never_fails(is_valid_vat),
+    "valid_postcode": _never_fails(is_valid_postcode),
+    "valid_phone": _never_fails(is_valid_phone),
     "blank": is_blank,
 }
 

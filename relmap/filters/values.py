@@ -24,15 +24,19 @@ _DATE = re.compile(
 _ZERO_DATE = re.compile(r"0000-00-00(?:[ T]00:00(?::00)?)?")
 
 
+MAX_VALUE = 10_000  # characters: no name, address, number or code is longer; some parsers are slow on far more
+
+
 def text(value: Any) -> str:
-    """``value`` as a stripped ``str``; ``None`` gives ``""``; lists and mappings are refused."""
+    """``value`` as a stripped ``str``; ``None`` gives ``""``; lists, mappings and over-long texts are refused."""
     if value is None:
         return ""
-    if isinstance(value, str):
-        return str(value).strip()
     if isinstance(value, _NOT_SCALAR):
-        raise TransformError(f"expected a single value, got: {value!r}")
-    return str(value).strip()
+        raise TransformError(f"expected a single value, got: {str(value)[:80]!r}")
+    result = (value if isinstance(value, str) else str(value)).strip()
+    if len(result) > MAX_VALUE:
+        raise TransformError(f"a value of {len(result):,} characters is longer than the {MAX_VALUE:,} filters read")
+    return result
 
 
 def is_blank(value: Any) -> bool:
