@@ -143,8 +143,14 @@ class HttpClient:
     ) -> requests.Response:
         url = f"{self.base_url}/{path}"
         try:
-            return self.session.request(
-                method, url, params=params, json=json, headers=dict(headers or {}), timeout=self.timeout
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                json=json,
+                headers=dict(headers or {}),
+                timeout=self.timeout,
+                allow_redirects=False,  # a redirect would carry the token (URL) or the ApiKey (header) elsewhere
             )
         except requests.exceptions.ConnectTimeout:
             raise self._failure("timeout", f"{method} {path}: could not connect in time", sent=False) from None
@@ -160,6 +166,18 @@ class HttpClient:
             raise self._failure("connection", f"{method} {path}: {detail}", sent=not refused) from None
         except requests.exceptions.RequestException as exc:
             raise self._failure("connection", f"{method} {path}: {type(exc).__name__}", sent=True) from None
+        if response.is_redirect or response.is_permanent_redirect:
+            target = urlsplit(response.headers.get("Location", ""))
+            where = f" to {target.scheme}://{target.hostname}" if target.hostname else ""
+            response.close()
+            raise ConfigError(
+                self.redact(
+                    f"{method} {path}: {self.base_url} answered with a redirect{where} (HTTP {response.status_code}); "
+                    "relmap follows no redirect, since its secrets would travel with it: set the base URL to the "
+                    "address the API itself answers at"
+                )
+            )
+        return response
 
     def _failure(self, kind: str, message: str, sent: bool) -> TransportFailure:
         return TransportFailure(kind, self.redact(f"{message} ({self.base_url})"), sent)

@@ -367,3 +367,39 @@ def test_send_failure_messages_are_redacted(session: requests.Session) -> None:
         http.send("GET", "relations/")
     assert TOKEN not in str(caught.value)
     assert f"https://{MASK}.example.com/x" in str(caught.value)
+
+
+def test_a_redirect_is_never_followed_so_no_secret_travels_with_it() -> None:
+    import http.server
+    import threading
+
+    import requests
+
+    from relmap.errors import ConfigError
+    from relmap.http import HttpClient, Redactor
+
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(307)
+            self.send_header("Location", f"http://127.0.0.2:{self.server.server_port}/elsewhere?token=secret-token")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with requests.Session() as session:
+            client = HttpClient(session, f"http://127.0.0.1:{server.server_port}", Redactor(["secret-token"]))
+            with pytest.raises(ConfigError) as caught:
+                client.send("GET", "relations/", params={"token": "secret-token"}, headers={"ApiKey": "secret-token"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    message = str(caught.value)
+    assert "answered with a redirect to http://127.0.0.2 (HTTP 307); relmap follows no redirect" in message
+    assert "secret-token" not in message and seen == ["/relations/?token=secret-token"]  # one request, not two
