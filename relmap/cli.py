@@ -172,6 +172,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except _template_stop() as exc:  # a template's stop that landed outside every evaluation: a bug, said as one
+        err.write(unexpected(exc, args) + "\n")
+        return EXIT_FATAL
     except Exception as exc:  # a bug in relmap: say so plainly, with what it was working on; RELMAP_DEBUG=1 raises
         if os.environ.get("RELMAP_DEBUG"):
             raise
@@ -179,6 +182,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
 
         err.write(escape(unexpected(exc, args)) + "\n")
         return EXIT_FATAL
+
+
+def _template_stop() -> type[BaseException]:
+    from relmap.limits import _Stop
+
+    return _Stop
 
 
 def unexpected(exc: BaseException, args: argparse.Namespace) -> str:
