@@ -403,3 +403,30 @@ def test_a_text_only_standard_input_with_a_lone_surrogate_is_an_error_of_that_li
     assert problems("-") == [("<stdin>:1", "not UTF-8 text (byte 0xed at column 34); export or save the file as UTF-8")]
     monkeypatch.setattr(sys, "stdin", io.StringIO('{"debtor_number": "2"}\n'))
     assert numbers("-") == ["2"]
+
+
+@pytest.mark.parametrize("header", [";;;", ";", "name;city"])
+def test_a_csv_without_a_debtor_number_column_is_one_located_error_not_a_silent_drop(
+    tmp_path: Path, header: str
+) -> None:
+    from relmap.errors import SourceError
+    from relmap.sources.files import read_records
+
+    path = tmp_path / "r.csv"
+    path.write_text(f"{header}\n10001;Jansen;Zeist\n10002;Visser;Baarn\n", encoding="utf-8")
+    with pytest.raises(SourceError, match="the header row has no debtor_number column") as caught:
+        list(read_records(path))
+    # a row of only separators holds no names, so the first row with content is taken for the header: said there
+    assert str(caught.value).startswith((f"{path}:1:", f"{path}:2:"))
+
+
+@pytest.mark.parametrize("value", ["true", "false", "[1]", '{"a": 1}'])
+def test_a_debtor_number_that_is_not_text_or_a_number_is_a_record_error(tmp_path: Path, value: str) -> None:
+    from relmap.sources.files import read_records
+    from relmap.sources.records import RecordProblem
+
+    path = tmp_path / "r.jsonl"
+    path.write_text(f'{{"debtor_number": {value}, "name": "X"}}\n{{"debtor_number": "10002"}}\n', encoding="utf-8")
+    first, second = list(read_records(path))
+    assert isinstance(first, RecordProblem) and "debtor_number is " in first.message
+    assert "expected text or a whole number" in first.message and second.debtor_number == "10002"

@@ -206,6 +206,14 @@ def _header(chunk: _Chunk, cells: list[str] | None, problem: str | None, name: s
     for position, column in enumerate(names):
         if column and column in names[:position]:
             raise SourceError(f"column {column!r} appears twice in the header", location)
+    if "debtor_number" not in names:
+        # Without it no row can be a relation: most likely the file has no header, and its first relation would
+        # silently become one. Said once, for the file, rather than as an error on every row.
+        shown = ", ".join(repr(n) for n in names[:5] if n) or "no column names"
+        raise SourceError(
+            f"the header row has no debtor_number column ({shown}); the first row of a CSV export names its columns",
+            location,
+        )
     return names
 
 

@@ -95,6 +95,9 @@ def normalize_record(raw: object, index: int, origin: str) -> SourceRecord | Rec
     problems: list[str] = []
     if _blank(raw.get("debtor_number")):
         problems.append("relation has no debtor_number")
+    elif isinstance(raw.get("debtor_number"), bool | list | Mapping):
+        # true would become "1": another relation's number; a list or object is no number at all
+        problems.append(f"debtor_number is {json_type(raw.get('debtor_number'))}, expected text or a whole number")
     fields = _plain_fields(raw, problems)
     freefields = _freefields(raw, problems)
     if problems:
