@@ -96,6 +96,7 @@ class Preview:
     per_hour: int = 0
     interval: float = 0.0  # seconds between Silvasoft requests at the account's pace
     identify: str = ""  # how the unlinked relations were identified: the listing, or targeted lookups
+    lookups: int = 0  # of silvasoft_requests, the targeted lookups: the run does not make them (its creates answer)
 
     @property
     def full(self) -> bool:
@@ -135,6 +136,7 @@ class Sync:
         self.book: ProblemBook | None = None
         self._changes: dict[str, Change] = {}  # this run's change per debtor number, for its problems
         self.read_now: set[str] = set()  # debtor numbers read this run (an incremental run reads what changed)
+        self._lookups = 0  # a dry run's targeted lookups (see _preview_identify)
 
     def run(
         self,
@@ -208,7 +210,7 @@ class Sync:
         links = self.state.links()
         directory = Directory({link.guid: debtor for debtor, link in links.items()})
         need = "whole" if list_silvasoft else self._listing_need(items, since is None)
-        identify = "no relation to identify: Silvasoft not listed"
+        identify, self._lookups = "no relation to identify: Silvasoft not listed", 0
         if need is not None:
             self.progress.phase("listing Silvasoft relations")
             try:
@@ -238,6 +240,7 @@ class Sync:
             per_hour=self.budget.pace.per_hour,
             interval=self.budget.pace.interval,
             identify=identify,
+            lookups=self._lookups,
         )
 
     def _preview_identify(self, need: str, items: list[Item], directory: Directory) -> str:
@@ -253,6 +256,7 @@ class Sync:
             return f"unlinked relations identified by a listing: {how}"
         calls = look_up(self.silvasoft, directory, payloads, self.match_email)
         calls += look_up_names(self.silvasoft, directory, payloads, self.match_email)
+        self._lookups = calls
         self.read_notes.append(
             f"the listing stopped where it no longer paid ({how}); {calls} unlinked relations were looked up one by "
             f"one (listrelations/ by CustomerNumber or e-mail): the run identifies them by their creates' ABORT "
