@@ -274,7 +274,7 @@ def first_sync(bench: Bench, expected: Counter[str]) -> Phase:
     floors = {endpoint: expected[endpoint] for endpoint in CREATE_ENDPOINTS}
     phase = Phase("1 first sync", {**floors, "updaterelation": 0, "listrelations": 0})
     total = sum(floors.values())
-    for attempt in range(1, 6):  # the budget runs out at most once per 1200 requests
+    for attempt in range(1, 3 + total // (PLAN_PER_HOUR - 1)):  # the budget runs out at most once per 1200 requests
         if attempt > 1:
             bench.pass_an_hour()
         run = bench.run(f"run {attempt}", FAST_PACE)

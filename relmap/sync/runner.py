@@ -411,9 +411,6 @@ class Sync:
                 self.state.forget_payload(intent.debtor_number)  # an update's outcome is unknown: check it again
             self.state.close_intent(intent.id)
 
-    def _needs_listing(self, items: list[Item], full: bool) -> bool:
-        return self._listing_need(items, full) is not None
-
     def _listing_need(self, items: list[Item], full: bool) -> str | None:
         """What listing of Silvasoft the run needs: "whole" (from offset 0) when a write was interrupted or not
         confirmed, the run reads everything (so drift in Silvasoft is found), or a changed relation has parameters
