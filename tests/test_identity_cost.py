@@ -266,3 +266,25 @@ def test_on_the_free_plan_relations_without_number_or_email_are_looked_up_by_nam
     assert (lines["40001"]["guid"], lines["40001"]["matched_by"]) == (guid, "name")  # linked, not duplicated
     assert len(w.box.silvasoft.relations()) == 3002
     assert w.box.silvasoft.count() <= 8  # a few pages, one lookup by name each, one create, one update
+
+
+def test_a_create_answered_with_a_relation_another_owns_is_not_sent_again_until_it_changes(
+    world: Callable[..., World],
+) -> None:
+    w = world(outsmart(250), [], per_hour=1200)
+    assert w.run().code == 0
+    later = {"modified_at": "2024-12-01 10:00:00"}
+    w.box.outsmart.add({**outsmart(1, first=39001)[0], **later})
+    assert w.run().code == 0  # a page of relmap's own relations: the mark moves past it
+    owned = next(r["RelationGUID"] for r in w.box.silvasoft.relations() if r["CustomerNumber"] == 30001)
+    w.box.silvasoft.edit(owned, Email="gedeeld@example.nl")  # edited in Silvasoft by hand, before the mark
+    w.box.outsmart.add({**outsmart(1, first=39002)[0], **later, "email": "gedeeld@example.nl"})
+    w.box.silvasoft.clear_log()
+    assert w.run().code == 1
+    line = w.lines()["39002"]
+    assert line["action"] == "failed" and f"relation {owned} " in line["error"] and "not linked" in line["error"]
+    assert len(w.box.silvasoft.relations()) == 251  # no duplicate, and 30001's relation is not taken over
+    w.box.outsmart.edit("39002", latitude="52.1")  # read again, its payload as it was
+    w.box.silvasoft.clear_log()
+    assert w.run().code == 1
+    assert w.box.silvasoft.count(endpoint="addprivaterelation") == 0

@@ -257,7 +257,6 @@ class Applier:
         same_email = payload_email(payload) is not None and payload_email(payload) == payload_email(relation)
         owner = self.directory.claim(guid, debtor) if (same_number or same_email) else None
         if not (same_number or same_email) or owner is not None:
-            self.state.close_intent(intent)
             error = (
                 f"Silvasoft relation {guid} has its CustomerNumber or e-mail but is OutSmart relation {owner}'s; "
                 "not linked"
@@ -265,6 +264,9 @@ class Applier:
                 else f"Silvasoft answered with existing relation {guid} instead of creating one; not linked: "
                 "set OnExistingRelationName: CONTINUE if companies may share a name"
             )
+            # Not sent again until the relation changes (as a refused record): the same create would get the same
+            # answer, and a run that identifies by creates' answers (listing.py) would spend a request on it hourly.
+            self.state.save_failure(debtor, payload, error, intent)
             return outcome(change, "failed", guid=None, error=error)
         by = "number" if same_number else "email"
         params = update_params(payload)
