@@ -288,3 +288,22 @@ def test_a_create_answered_with_a_relation_another_owns_is_not_sent_again_until_
     w.box.silvasoft.clear_log()
     assert w.run().code == 1
     assert w.box.silvasoft.count(endpoint="addprivaterelation") == 0
+
+
+def test_relations_deleted_before_the_listing_mark_send_the_listing_back_to_the_start(
+    world: Callable[..., World],
+) -> None:
+    keyless = outsmart(250, first=40000, email=False)
+    w = world(keyless, [], per_hour=1200, **{"      CustomerNumber: debtor_number\n": ""})
+    assert w.run().code == 0
+    later = {"modified_at": "2024-12-01 10:00:00", "email": ""}
+    w.box.outsmart.add({**outsmart(1, first=41000)[0], **later})
+    assert w.run().code == 0  # lists relmap's 250 (a lookup by name would cost as much): the mark moves to 250
+    for guid in [r["RelationGUID"] for r in w.box.silvasoft.relations()][:3]:
+        w.box.silvasoft.remove(guid)  # a bookkeeper cleans up: the offsets after them move down by 3
+    hand = {"Name": "Piet Klant41001", "Address_PostalCode": "1234 AB", "createdOn": "2024-01-01T09:00:00"}
+    guid = w.box.silvasoft.add({"RelationType": "Private", **hand, "Relation_Contact": [{"LastName": "Klant41001"}]})
+    w.box.outsmart.add({**outsmart(1, first=41001)[0], **later})  # the relation entered by hand just now
+    assert w.run().code == 0
+    assert (w.lines()["41001"]["guid"], w.lines()["41001"]["matched_by"]) == (guid, "name")
+    assert len(w.box.silvasoft.relations()) == 250 + 1 - 3 + 1

@@ -5,21 +5,22 @@ relations no link owns can match an unlinked OutSmart relation: relmap's own cre
 made. So:
 
 * The **listing mark** (state meta ``silvasoft_listing_offset``) is the offset before which every Silvasoft relation
-  was owned by a link when it was last listed. Silvasoft lists oldest first, so new relations only add pages at the
-  end, and a listing that starts at the mark still sees every relation that could match: one listing over a whole
-  first sync, plus the pages added since, instead of a listing from offset 0 in every hour it takes.
+  was owned by a link when it was last listed, with the GUID just before it (``silvasoft_listing_anchor``).
+  Silvasoft lists oldest first, so new relations only add pages at the end, and a listing that starts at the mark
+  still sees every relation that could match: one listing over a whole first sync, plus the pages added since,
+  instead of a listing from offset 0 in every hour it takes. A relation deleted before the mark moves the offsets:
+  the anchor is then not where it was, and the listing starts from offset 0 again.
 * A listing **for unlinked relations** goes page by page and stops as soon as it stops paying for itself: each
   page costs a request, and each unowned listed relation an unlinked relation matches saves one (the create's
-  answer it would otherwise take). Where it stopped, a relation with a CustomerNumber or e-mail is identified by
-  its create with ABORT (the answer is the existing relation, if any); see Directory.by_answer.
+  answer it would otherwise take), as does each relation with neither CustomerNumber nor e-mail while the listing
+  could still reach the end (else it is looked up by name). Where it stopped, a relation with a CustomerNumber or
+  e-mail is identified by its create with ABORT (the answer is the existing relation, if any): Directory.by_answer.
 * A **whole listing** from offset 0 is still made when the run must compare linked relations with Silvasoft's copy
-  (a full read, an unconfirmed update, kept parameters), settle an interrupted create, or place a relation with
-  neither CustomerNumber nor e-mail (its create could not tell an existing relation).
+  (a full read, an unconfirmed update, kept parameters) or settle an interrupted create.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ from relmap.sync.identity import Directory, guid_of, keyed, payload_email, paylo
 from relmap.targets.silvasoft import PAGE_LIMIT, SilvasoftClient
 
 MARK = "silvasoft_listing_offset"
+ANCHOR = "silvasoft_listing_anchor"  # the GUID listed just before the mark: if it is still there, nothing before moved
 
 
 @dataclass(frozen=True)
@@ -39,36 +41,44 @@ class Listed:
     complete: bool
 
 
-def mark(state: State) -> int:
-    """Where the next listing for unlinked relations starts (0 when never set, or set to nonsense)."""
-    text = state.get_meta(MARK)
+@dataclass
+class Owned:
+    """The run of relations from offset 0 (or the mark) that links own, as a listing goes through them."""
+
+    to: int  # the offset after the last relation of the run
+    anchor: int | None  # that relation's GUID
+    going: bool = True
+
+    def see(self, relations: list[dict[str, Any]], at: int, owners: dict[int, str]) -> None:
+        for position, relation in enumerate(relations, at):
+            guid = guid_of(relation)
+            if not self.going or guid is None or guid not in owners:
+                self.going = False
+                return
+            self.to, self.anchor = position + 1, guid
+
+    def save(self, state: State) -> None:
+        state.set_meta(MARK, str(self.to))
+        state.set_meta(ANCHOR, str(self.anchor) if self.anchor is not None else None)
+
+
+def mark(state: State) -> tuple[int, int | None]:
+    """Where the next listing for unlinked relations starts, and the GUID just before it (0, None: the start)."""
     try:
-        value = int(text) if text else 0
+        offset, anchor = int(state.get_meta(MARK) or 0), int(state.get_meta(ANCHOR) or 0)
     except ValueError:
-        return 0
-    return value if value >= 0 and value % PAGE_LIMIT == 0 else 0
-
-
-def owned_prefix(relations: Iterable[dict[str, Any]], owners: dict[int, str], start: int) -> int:
-    """The offset after the last whole page, from ``start``, of which every relation has an owner."""
-    offset, count, owned = start, 0, True
-    for relation in relations:
-        guid = guid_of(relation)
-        owned = owned and guid is not None and guid in owners
-        count += 1
-        if count == PAGE_LIMIT:
-            if not owned:
-                break
-            offset, count = offset + PAGE_LIMIT, 0
-    return offset
+        return 0, None
+    return (offset, anchor) if offset > 0 and anchor > 0 else (0, None)
 
 
 def list_whole(client: SilvasoftClient, state: State, directory: Directory, write: bool = True) -> Listed:
-    """Every relation from offset 0 (the client pages through them); moves the mark over the owned pages."""
+    """Every relation from offset 0 (the client pages through them); moves the mark over the owned relations."""
     relations = list(client.list_all())
     directory.add_listing(relations)
     if write:
-        state.set_meta(MARK, str(owned_prefix(relations, directory.owners, 0)))
+        owned = Owned(0, None)
+        owned.see(relations, 0, directory.owners)
+        owned.save(state)
     return Listed(pages=len(relations) // PAGE_LIMIT + 1, start=0, complete=True)
 
 
@@ -82,31 +92,42 @@ def list_for(
 ) -> Listed:
     """List from the mark, page by page, while the pages pay for themselves (see the module's text).
 
-    A listing that reaches the end knows every relation that could match (Directory.unowned_known); one that stops
-    early leaves the unmatched relations to be identified by their creates' answers (Directory.by_answer)."""
+    The first page starts one relation before the mark: that must be the anchor, or a relation before it was
+    deleted in Silvasoft (the offsets moved), and the listing starts again from offset 0. A listing that reaches
+    the end knows every relation that could match (Directory.unowned_known); one that stops early leaves the
+    unmatched relations to be identified by their creates' answers (Directory.by_answer)."""
     numbers = {n for n in map(payload_number, payloads) if n is not None}
     emails = {e for e in map(payload_email, payloads) if e} if use_email else set()
     # each relation with neither key costs a lookup by name where the listing stops: reaching the end saves those
     keyless = sum(1 for p in payloads if not keyed(p, use_email))
-    start = offset = mark(state)
+    start, anchor = mark(state)
+    was = start
+    base = max(start - 1, 0)
+    owned = Owned(start, anchor)
     spent = saved = 0
-    owned, complete = start, False
     while True:
-        page = client.find(Offset=str(offset))
+        page = client.find(Offset=str(base))
         spent += 1
         directory.add_listing(page, complete=False)
-        unowned = [r for r in page if guid_of(r) is not None and guid_of(r) not in directory.owners]
+        skip = 0
+        if start > 0 and base == start - 1:
+            if not page or guid_of(page[0]) != anchor:  # moved: what was before the mark may be after it now
+                start = base = 0
+                owned = Owned(0, None)
+                continue
+            skip = 1
+        fresh = page[skip:]
+        owned.see(fresh, base + skip, directory.owners)
+        unowned = [r for r in fresh if guid_of(r) is not None and guid_of(r) not in directory.owners]
         saved += sum(1 for r in unowned if payload_number(r) in numbers or (payload_email(r) or "") in emails)
-        if owned == offset and not unowned and len(page) == PAGE_LIMIT:
-            owned = offset + PAGE_LIMIT  # a whole page of linked relations: the next listing starts after it
-        if len(page) < PAGE_LIMIT:  # the last page (an answer holding a stray item may end it early: see report)
-            complete = True
+        # find() leaves out an item that is not a relation: such a page ends the listing early (it is rare, and a
+        # relation with a key missed here is still identified by its create's ABORT answer)
+        complete = len(page) < PAGE_LIMIT
+        if complete or saved + keyless < spent:  # the next page would most likely cost more than it saves
             break
-        if saved + keyless < spent:  # the next page would most likely cost more than it saves
-            break
-        offset += PAGE_LIMIT
-    if write and owned != start:
-        state.set_meta(MARK, str(owned))
+        base += PAGE_LIMIT
+    if write and owned.to != was:
+        owned.save(state)
     directory.unowned_known = complete
     directory.listed = complete and start == 0  # a whole listing after all: linked relations are compared too
     directory.by_answer = not complete
