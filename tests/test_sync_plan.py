@@ -166,3 +166,39 @@ def test_an_interrupted_create_is_never_matched_to_a_relation_someone_else_owns(
     assert found is not None and found.guid == 8
     directory.owners[8] = "third"
     assert directory.find_created({"Relation_Contact": [{"Email": "fam@x.nl"}]}) is None
+
+
+def by_answer(links: dict[str, Link] | None = None, partial: list[dict[str, Any]] | None = None) -> Planner:
+    """A run whose listing stopped early: what it listed is known, the rest is left to the creates' answers."""
+    links = links or {}
+    directory = Directory({lk.guid: debtor for debtor, lk in links.items()})
+    directory.add_listing(partial or [], complete=False)
+    directory.by_answer = True
+    return Planner(links, lambda debtor: None, directory, match_email=True)
+
+
+def test_where_the_listing_stopped_an_unmatched_relation_is_created_with_its_key() -> None:
+    change = by_answer().change(rendered("10001", number=10001))
+    assert (change.action, change.matched_by) == ("create", "new")
+
+
+def test_where_the_listing_stopped_a_listed_relation_is_still_matched() -> None:
+    relation = {"RelationGUID": 7, "CustomerNumber": 10001, "Address_City": "Baarn", "Name": "Piet 10001"}
+    change = by_answer(partial=[relation]).change(rendered("10001", number=10001))
+    assert (change.guid, change.matched_by) == (7, "number") and change.action in ("link", "update")
+
+
+def test_where_the_listing_stopped_an_email_a_linked_relation_was_synced_with_is_a_conflict() -> None:
+    owner = rendered("10004", email="fam@example.nl", number=10004)
+    change = by_answer({"10004": link(owner, 4)}).change(rendered("10005", email="fam@example.nl", number=10005))
+    assert change.action == "error" and change.involves == "10004"
+    assert change.message and change.message.startswith("conflict: shares its e-mail address fam@example.nl")
+
+
+def test_a_relation_without_number_or_email_is_matched_by_name_and_postal_code() -> None:
+    relation = {"RelationGUID": 9, "Name": "Piet 10009", "Address_PostalCode": "1234 AB", "Address_City": "Baarn"}
+    result = rendered("10009", Address_PostalCode="1234AB")
+    change = planner(listing=[relation]).change(result)
+    assert (change.guid, change.matched_by) == (9, "name") and change.action in ("link", "update")
+    other = planner(listing=[{**relation, "Address_PostalCode": "9999 ZZ"}]).change(result)
+    assert other.action == "create"  # the same name elsewhere is another relation
