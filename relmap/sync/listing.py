@@ -178,3 +178,30 @@ def look_up(client: SilvasoftClient, directory: Directory, payloads: list[dict[s
         )
     directory.unowned_known, directory.by_answer = True, False
     return calls
+
+
+def identify_for_plan(
+    client: SilvasoftClient,
+    state: State,
+    directory: Directory,
+    need: str,
+    payloads: list[dict[str, Any]],
+    use_email: bool,
+) -> tuple[str, int, str | None]:
+    """The dry run's identification: the listing the run would make (the mark left where it is), then, for what the
+    run would leave to its creates' answers (a dry run may not create), one lookup per relation: cheaper than the
+    rest of a whole listing wherever the listing stopped. Returns how it went, the lookups, and a note for the plan."""
+    if need == "whole":
+        listed = list_whole(client, state, directory, write=False)
+        return f"Silvasoft listed whole ({listed.pages} listing requests)", 0, None
+    listed = list_for(client, state, directory, payloads, use_email, write=False)
+    how = f"{listed.pages} listing request{'s' * (listed.pages != 1)} from offset {listed.start}"
+    if listed.complete:
+        return f"unlinked relations identified by a listing: {how}", 0, None
+    calls = look_up(client, directory, payloads, use_email) + look_up_names(client, directory, payloads, use_email)
+    note = (
+        f"the listing stopped where it no longer paid ({how}); {calls} unlinked relations were looked up one by "
+        f"one (listrelations/ by CustomerNumber or e-mail, else by name): the run identifies them by their "
+        f"creates' ABORT answers instead, so it spends {calls} Silvasoft requests fewer than this plan read"
+    )
+    return f"{how}, then {calls} targeted lookups (the run: its creates' ABORT answers)", calls, note

@@ -24,7 +24,7 @@ from relmap.sync.apply import Applier, Outcome, outcome
 from relmap.sync.changes import Change, Planner
 from relmap.sync.drift import kept_parameters
 from relmap.sync.identity import Directory, Match, email_identity, keyed
-from relmap.sync.listing import list_for, list_whole, look_up, look_up_names
+from relmap.sync.listing import identify_for_plan, list_for, list_whole, look_up_names
 from relmap.sync.problems import ProblemBook, open_since
 from relmap.sync.reading import STAMP, deduplicated, stamp
 from relmap.sync.saved import SavedPlan, silvasoft_fingerprint, source_fingerprint
@@ -244,25 +244,13 @@ class Sync:
         )
 
     def _preview_identify(self, need: str, items: list[Item], directory: Directory) -> str:
-        """List Silvasoft as the run would, without moving the mark; what the run's listing leaves to its creates'
-        answers the dry run, which may not create, looks up one by one. Returns how, said in the plan."""
-        if need == "whole":
-            listed = list_whole(self.silvasoft, self.state, directory, write=False)
-            return f"Silvasoft listed whole ({listed.pages} listing requests)"
-        payloads = self._unlinked_payloads(items)
-        listed = list_for(self.silvasoft, self.state, directory, payloads, self.match_email, write=False)
-        how = f"{listed.pages} listing request{'s' * (listed.pages != 1)} from offset {listed.start}"
-        if listed.complete:
-            return f"unlinked relations identified by a listing: {how}"
-        calls = look_up(self.silvasoft, directory, payloads, self.match_email)
-        calls += look_up_names(self.silvasoft, directory, payloads, self.match_email)
-        self._lookups = calls
-        self.read_notes.append(
-            f"the listing stopped where it no longer paid ({how}); {calls} unlinked relations were looked up one by "
-            f"one (listrelations/ by CustomerNumber or e-mail): the run identifies them by their creates' ABORT "
-            f"answers instead, so it spends {calls} Silvasoft requests fewer than this plan read"
+        """List Silvasoft as the run would, without moving the mark (listing.identify_for_plan); returns how."""
+        payloads = self._unlinked_payloads(items) if need == "unlinked" else []
+        how, self._lookups, note = identify_for_plan(
+            self.silvasoft, self.state, directory, need, payloads, self.match_email
         )
-        return f"{how}, then {calls} targeted lookups (the run: its creates' ABORT answers)"
+        self.read_notes += [note] if note else []
+        return how
 
     def _read(self, since: str | None) -> list[Item]:
         self.progress.phase("reading OutSmart" + ("" if since is None else f" (changed since {since})"))
