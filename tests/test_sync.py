@@ -393,3 +393,15 @@ def test_a_hand_edited_watermark_is_a_clear_error_and_full_mends_it(sandbox: San
     assert "run with --full" in result.err
     assert sync("--full").code == 1  # the messy samples' two relations; the watermark is set again
     assert sync().code in (0, 1) and "watermark" not in sync().err
+
+
+def test_a_modified_at_in_the_future_never_holds_back_the_watermark(
+    sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    sandbox.outsmart.edit("10006", modified_at="2099-01-01 00:00:00")  # a clock set wrong, or a hand-edited date
+    first = sync()
+    assert "OutSmart relation 10006 has modified_at 2099-01-01 00:00:00, in the future" in first.err
+    sandbox.outsmart.edit("10003", city="Hilversum")
+    second = sync()
+    assert "changed since 2099" not in second.err
+    assert {line["debtor_number"]: line["action"] for line in report(tmp_path)}["10003"] == "updated"

@@ -470,9 +470,26 @@ class Sync:
                 "run with --full, which reads every relation and sets it again"
             ) from None
 
+    def _stamps(self, items: list[Item], result: RunResult) -> list[str]:
+        """The modified_at values the watermark may move to: none later than now, since a watermark in the future
+        would hide every change made until then (a clock set wrong, a hand-edited date). Re-reading costs nothing."""
+        now = datetime.fromtimestamp(self.clock())
+        cap, odd = now.strftime(STAMP), (now + timedelta(days=1)).strftime(STAMP)
+        stamps = []
+        for item in items:
+            if not item.modified_at:
+                continue
+            if item.modified_at > odd:
+                result.warnings.append(
+                    f"OutSmart relation {item.result.debtor_number} has modified_at {item.modified_at}, in the future; "
+                    f"the watermark stays at {cap}"
+                )
+            stamps.append(min(item.modified_at, cap))
+        return stamps
+
     def _finish(self, result: RunResult, run_id: int, items: list[Item], move_watermark: bool = True) -> None:
         pending = [i.modified_at for i, o in zip(items, result.outcomes, strict=True) if o.action == "pending"]
-        stamps = [i.modified_at for i in items if i.modified_at]
+        stamps = self._stamps(items, result)
         unsettled = [p for p in pending if p]
         mark = min(unsettled) if unsettled else (max(stamps) if stamps else self.state.get_meta("watermark"))
         if pending and len(unsettled) < len(pending):
