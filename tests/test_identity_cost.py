@@ -212,7 +212,9 @@ def test_the_dry_run_writes_nothing_and_looks_up_what_its_listing_did_not_reach(
     # one page shows listing does not pay; then one lookup per relation, instead of the 16 pages of a whole listing
     assert w.listings() == w.box.silvasoft.count() == 1 + 5
     assert any("5 unlinked relations were looked up one by one" in note for note in doc["warnings"])
-    assert doc["cost"]["requests"] >= 4 + 1  # the creates and the update, and the page the run lists too
+    # the creates and the update, and the one page the run lists too: not the plan's own lookups
+    assert (doc["cost"]["requests"], doc["cost"]["hours"]) == (4 + 1 + 1, 1), doc["cost"]
+    assert "identity: " in doc["cost"]["text"]
     assert len(w.box.silvasoft.relations()) == 3001
 
 

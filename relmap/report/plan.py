@@ -96,33 +96,34 @@ def cost(preview: Preview) -> dict[str, Any]:
     """The Silvasoft requests applying the plan would spend: one per create or update, plus the same listing as this
     plan's in every run (hour) it takes; against this hour's remaining budget and the plan's hourly limit."""
     writes = sum(1 for change in preview.changes if change.writes)
-    pages = preview.silvasoft_requests  # the plan's own reads: the listing a run would make too
+    # The plan's own reads, less its targeted lookups: the run makes the same listing, but no lookups (its creates
+    # with ABORT answer with the existing relation).
+    pages = max(preview.silvasoft_requests - preview.lookups, 0)
     left, per_hour = preview.budget_left, preview.per_hour
     requests, hours = _schedule(writes, pages, left, per_hour)
-    return {
-        "requests": requests,
-        "left_this_hour": left,
-        "per_hour": per_hour,
-        "hours": hours,
-        "text": _cost_text(requests, left, per_hour, hours, pages, writes * preview.interval),
-    }
+    text = _cost_text(requests, left, per_hour, hours, pages, writes * preview.interval)
+    if preview.identify:
+        text += f"; identity: {preview.identify}"
+    return {"requests": requests, "left_this_hour": left, "per_hour": per_hour, "hours": hours, "text": text}
 
 
 def _schedule(writes: int, pages: int, left: int, per_hour: int) -> tuple[int, int | None]:
-    """(requests, hours) of the runs that carry out ``writes``, each run listing Silvasoft (``pages``) first.
+    """(requests, hours) of the runs that carry out ``writes``: the first lists Silvasoft (``pages``); later ones go
+    on from the listing's mark, past the relations relmap linked itself, so each lists one page again.
 
     Hours is None when a run can never get past the listing within one hour's budget."""
     if writes == 0:
         return pages, (1 if pages else 0)
     if per_hour <= pages:
         return writes + pages, None
-    requests, hours, budget, remaining = 0, 0, left, writes
+    requests, hours, budget, remaining, listing = 0, 0, left, writes, pages
     while remaining > 0:
         hours += 1
-        if budget > pages:
-            done = min(budget - pages, remaining)
-            requests += pages + done
+        if budget > listing:
+            done = min(budget - listing, remaining)
+            requests += listing + done
             remaining -= done
+            listing = min(pages, 1)
         budget = per_hour
     return requests, hours
 
