@@ -23,7 +23,7 @@ from relmap.report.plan_html import html
 from relmap.report.plan_markdown import markdown
 from relmap.report.terminal import UNSAFE, escape
 from relmap.sync.apply import Outcome
-from relmap.sync.runner import RunResult
+from relmap.sync.results import RunResult
 
 CASES = Path(__file__).resolve().parent / "cases"
 # ESC (a colour, then clear screen), BEL, CR, NUL, DEL, two C1 controls (NEL, CSI), the bidi overrides and

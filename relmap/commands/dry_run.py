@@ -19,7 +19,7 @@ from relmap.plan import Plan
 if TYPE_CHECKING:
     from relmap.budget import Pace
     from relmap.state_lock import StateLock
-    from relmap.sync.runner import Preview
+    from relmap.sync.results import Preview
 
 EXIT_CHANGES = 2  # --detailed-exitcode: the plan has changes (as terraform plan -detailed-exitcode)
 

@@ -11,7 +11,7 @@ from typing import Protocol, TextIO
 from relmap.report.sync import line
 from relmap.report.terminal import escape
 from relmap.sync.apply import Outcome
-from relmap.sync.runner import Silent
+from relmap.sync.results import Silent
 
 QUIET_ACTIONS = ("unchanged", "skipped")  # the lines that would drown the rest on a big re-run
 

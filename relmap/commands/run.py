@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from relmap.sync.answered import AnsweredHttp
     from relmap.sync.apply import Outcome
     from relmap.sync.connect import Settings
-    from relmap.sync.runner import RunResult, Sync
+    from relmap.sync.results import RunResult
+    from relmap.sync.runner import Sync
 
 EXIT_PENDING = 3
 

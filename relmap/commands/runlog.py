@@ -26,7 +26,7 @@ from relmap.secrets import secret_values
 if TYPE_CHECKING:
     from relmap.commands.progress import ClosingProgress
     from relmap.sync.apply import Outcome
-    from relmap.sync.runner import RunResult
+    from relmap.sync.results import RunResult
 
 Redact = Callable[[str], str]
 FILE_MODE = 0o600  # a new log holds relation names and e-mail addresses (unless --mask-pii): its owner's only

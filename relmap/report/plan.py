@@ -17,7 +17,7 @@ from relmap import __version__
 from relmap.report.mask import Masker
 from relmap.report.plan_values import ACTIONS, SYMBOLS
 from relmap.sync.changes import Change
-from relmap.sync.runner import Item, Preview
+from relmap.sync.results import Item, Preview
 from relmap.sync.saved import FORMAT_VERSION, KIND
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from relmap.report.mask import mask_outcome
 from relmap.report.terminal import escape
 from relmap.sync.apply import Outcome
-from relmap.sync.runner import RunResult
+from relmap.sync.results import RunResult
 
 ACTIONS = ("created", "updated", "linked", "unchanged", "skipped", "failed", "pending")
 SYMBOLS = {

@@ -7,11 +7,10 @@ mapping changed; the watermark never moves past a relation that is still pending
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from relmap.budget import Budget
 from relmap.errors import BudgetSpent, RateLimited, RelmapError, StateError
@@ -19,7 +18,7 @@ from relmap.plan import Plan
 from relmap.render import Rendered, render_all
 from relmap.sources.outsmart import OutSmartClient
 from relmap.sources.records import RecordProblem, SourceRecord
-from relmap.state import Intent, Link, Problem, State, payload_hash
+from relmap.state import Intent, Link, State, payload_hash
 from relmap.sync.apply import Applier, Outcome, outcome
 from relmap.sync.changes import Change, Planner
 from relmap.sync.drift import kept_parameters
@@ -27,6 +26,7 @@ from relmap.sync.identity import Directory, Match, email_identity, keyed
 from relmap.sync.listing import identify_for_plan, list_for, list_whole, look_up_names
 from relmap.sync.problems import ProblemBook, open_since
 from relmap.sync.reading import STAMP, deduplicated, stamp
+from relmap.sync.results import Item, Preview, Progress, RunResult, Silent
 from relmap.sync.saved import SavedPlan, silvasoft_fingerprint, source_fingerprint
 from relmap.sync.writeback import write_back
 from relmap.targets.silvasoft import SilvasoftClient
@@ -34,75 +34,7 @@ from relmap.targets.silvasoft import SilvasoftClient
 OVERLAP = timedelta(minutes=15)  # OutSmart's clock and ours may disagree; re-reading a little costs nothing
 
 
-class Progress(Protocol):
-    def phase(self, text: str) -> None: ...
-    def start(self, total: int) -> None: ...
-    def advance(self, outcome: Outcome) -> None: ...
-
-
-class Silent:
-    def phase(self, text: str) -> None:
-        pass
-
-    def start(self, total: int) -> None:
-        pass
-
-    def advance(self, outcome: Outcome) -> None:
-        pass
-
-
-@dataclass
-class RunResult:
-    outcomes: list[Outcome] = field(default_factory=list)
-    silvasoft_requests: int = 0
-    outsmart_requests: int = 0
-    budget_left: int = 0
-    per_hour: int = 0
-    stopped: str | None = None  # why the run stopped before the end (budget, rate limit)
-    resume_at: float | None = None
-    full: bool = False
-    warnings: list[str] = field(default_factory=list)
-    stale: int = 0  # with a saved plan: relations left alone because they changed since the plan was made
-    carried: int = 0  # failed relations of earlier runs, not read this run, reported again
-    left_out: int = 0  # relations read but left for a later run (--only, --limit)
-    problems: list[Problem] = field(default_factory=list)  # every relation not in step after this run
-
-    def counts(self) -> Counter[str]:
-        return Counter(o.action for o in self.outcomes)
-
-
-@dataclass(frozen=True)
-class Item:
-    """One relation read this run, with what the mapping made of it."""
-
-    record: SourceRecord | None
-    result: Rendered
-    name: str
-    modified_at: str | None
-
-
-@dataclass
-class Preview:
-    """What a run would do, planned but not applied (``run --dry-run``); Silvasoft was only read."""
-
-    items: list[Item]
-    changes: list[Change]
-    fingerprints: list[tuple[str, str | None]]  # (OutSmart, Silvasoft) per relation, for a saved plan
-    since: str | None
-    listed: bool
-    silvasoft_requests: int = 0
-    outsmart_requests: int = 0
-    budget_left: int = 0
-    per_hour: int = 0
-    interval: float = 0.0  # seconds between Silvasoft requests at the account's pace
-    identify: str = ""  # how the unlinked relations were identified: the listing, or targeted lookups
-    lookups: int = 0  # of silvasoft_requests, the targeted lookups: the run does not make them (its creates answer)
-
-    @property
-    def full(self) -> bool:
-        return self.since is None
-
-
+# The run's result types live in results.py; they are imported here too, where callers have always found them.
 _UNSET = "unset"
 
 
