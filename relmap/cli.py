@@ -108,6 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--error-rate", type=_fraction, default=0.0, metavar="P", help="answer P of requests with 5xx")
     serve.add_argument("--drop-rate", type=_fraction, default=0.0, metavar="P", help="drop P of connections")
     serve.add_argument("--latency", type=float, default=0.0, metavar="SECONDS")
+    serve.add_argument(
+        "--answer-form",
+        choices=("array", "object"),
+        default="array",
+        help="answer creates and updates as ListRelations' array of one (as documented), or as one object",
+    )
+    serve.add_argument(
+        "--empty-answers",
+        action="store_true",
+        help="answer with an empty body where nothing was created, updated or found, as the docs allow",
+    )
 
     fields = commands.add_parser("fields", help="list the fields and parameters validation checks against")
     fields.add_argument("api", choices=("outsmart", "silvasoft"))

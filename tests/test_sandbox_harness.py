@@ -236,17 +236,14 @@ def test_concurrent_adds_get_distinct_guids_and_numbers() -> None:
         assert box.silvasoft.count("addprivaterelation", ok_only=True) == 20 and box.silvasoft.requests_left() == 1180
 
 
-def serve_args(folder: Path | None, port: int = 0) -> argparse.Namespace:
-    return argparse.Namespace(
-        data=str(folder) if folder else None,
-        outsmart_port=port,
-        silvasoft_port=0,
-        requests_per_hour=7,
-        error_rate=0.0,
-        latency=0.0,
-        drop_rate=0.0,
-        reset=True,
-    )
+def serve_args(folder: Path | None, port: int = 0, **more: object) -> argparse.Namespace:
+    from relmap.cli import build_parser
+
+    args = build_parser().parse_args(["sandbox", "serve", "--requests-per-hour", "7", "--reset"])
+    args.data, args.outsmart_port = (str(folder) if folder else None), port
+    for name, value in more.items():
+        setattr(args, name, value)
+    return args
 
 
 def test_serve_command_reports_a_taken_port() -> None:
@@ -284,3 +281,23 @@ def test_serve_command_prints_exports_and_stops_on_the_event(session: requests.S
         thread.join(5)
     assert codes == [0] and "Ctrl-C" in err.getvalue()
     assert (tmp_path / "silvasoft.json").exists()
+
+
+@pytest.mark.parametrize(("form", "shape"), [("array", list), ("object", dict)])
+def test_serve_answers_in_the_form_asked_for(session: requests.Session, tmp_path: Path, form: str, shape: type) -> None:
+    args = serve_args(tmp_path, answer_form=form)
+    out, err, stop = io.StringIO(), io.StringIO(), threading.Event()
+    thread = threading.Thread(target=lambda: serve(args, out, err, until=stop))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 5
+        while out.getvalue().count("\n") < 6 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        exports = dict(line.removeprefix("export ").split("=", 1) for line in out.getvalue().splitlines())
+        headers = {"ApiKey": exports["SILVASOFT_API_KEY"], "Username": exports["SILVASOFT_USERNAME"]}
+        body = {"Relation_Contact": [{"FirstName": "A", "LastName": "B"}], "CustomerNumber": 5}
+        answer = session.post(exports["RELMAP_SILVASOFT_URL"] + "/addprivaterelation/", json=body, headers=headers)
+        assert answer.status_code == 200 and isinstance(answer.json(), shape)
+    finally:
+        stop.set()
+        thread.join(5)

@@ -20,6 +20,8 @@ def serve(args: argparse.Namespace, out: TextIO, err: TextIO, until: threading.E
         silvasoft_faults=_faults(args),
         outsmart_port=args.outsmart_port,
         silvasoft_port=args.silvasoft_port,
+        silvasoft_answer_form=getattr(args, "answer_form", "array"),
+        silvasoft_empty_answer="" if getattr(args, "empty_answers", False) else None,
     )
     stop = until if until is not None else threading.Event()
     try:
