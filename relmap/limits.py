@@ -131,7 +131,7 @@ def bounded_range(*args: int) -> range:
 
 class _Stop(BaseException):
     """What the watchdog raises into a late evaluation: not an Exception, so no ``except Exception`` in a filter or
-    library swallows it; ``evaluation`` turns it into a TemplateTimeout, an ordinary record error."""
+    library swallows it; ``bounded_call`` turns it into a TemplateTimeout, an ordinary record error."""
 
 
 def bounded_call(function: Callable[[Any], Any], argument: Any, seconds: float | None = None) -> Any:
