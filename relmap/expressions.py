@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -93,6 +94,18 @@ def _build(env: BoundedEnvironment, text: str, source: str, expression: bool) ->
     return tree, _expression(env, source) if expression else _template(env, tree)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(text: str) -> str:
+    """A template's text as UTF-8 can carry it: a lone surrogate (made with decode('surrogateescape'), or written
+    as "\\ud800") cannot be sent, printed or stored, so it is this record's error, not the run's crash."""
+    found = _SURROGATE.search(text)
+    if found:
+        raise TemplateLimit(f"template made text with an invalid character (lone surrogate \\u{ord(found[0]):04x})")
+    return text
+
+
 def _too_deep(source: str) -> TemplateProblem | None:
     """Brackets nested past MAX_NESTING: refused before Jinja's recursive parser meets them."""
     depth, line = 0, 1
@@ -138,7 +151,7 @@ def _template(env: BoundedEnvironment, tree: nodes.Template) -> Compiled:
             if total > MAX_SIZE:
                 raise TemplateLimit(f"template output is longer than {MAX_SIZE:,} characters")
             parts.append(part)
-        return "".join(parts)
+        return _encodable("".join(parts))
 
     return functools.partial(bounded_call, render)
 
@@ -152,7 +165,8 @@ def _expression(env: BoundedEnvironment, source: str) -> Compiled:
         context = new_context(names, shared=True)
         for _ in root(context):
             pass
-        return charge(context.vars["result"])
+        result = charge(context.vars["result"])
+        return _encodable(result) if isinstance(result, str) else result
 
     return functools.partial(bounded_call, evaluate)
 
@@ -164,7 +178,7 @@ def _assertion(exc: TemplateAssertionError) -> TemplateProblem:
         if message.startswith(prefix):
             name = message[len(prefix) :].split("'", 1)[0]
             if kind == "filter" and name in DROPPED_FILTERS:
-                hint = "read attributes by name: record.city or record['city']"
+                hint = DROPPED_FILTERS[name]
                 return TemplateProblem(
                     exc.lineno or 1, f"the {name} filter is not available in mappings", "template-unsafe", hint
                 )

@@ -18,10 +18,11 @@ import ctypes
 import math
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, ItemsView, KeysView, Mapping, ValuesView
 from typing import Any
 
 from jinja2 import Undefined
+from jinja2.utils import Namespace
 
 from relmap.errors import TransformError
 
@@ -93,13 +94,15 @@ def size(value: Any, cap: int = MAX_SIZE, depth: int = 0) -> int:
         return 1
     if isinstance(value, dict | Mapping):
         items: Any = value.items()
-    elif isinstance(value, list | tuple | set | frozenset):
-        items = value
+    elif isinstance(value, list | tuple | set | frozenset | KeysView | ValuesView | ItemsView):
+        items = value  # a dict's view prints all of the dict
+    elif isinstance(value, Namespace):
+        items = object.__getattribute__(value, "_Namespace__attrs").items()  # and so does a namespace
     else:
         return 1
     if depth >= MAX_DEPTH:
         raise TemplateLimit(f"a template value nests lists, tuples or dicts more than {MAX_DEPTH} deep")
-    total = len(value)
+    total = len(items)
     for item in items:
         total += size(item, cap - total, depth + 1)
         if total > cap:

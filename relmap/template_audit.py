@@ -108,7 +108,7 @@ def _filter(node: nodes.Filter) -> Iterator[TemplateProblem]:
             node.lineno,
             f"the {node.name} filter is not available in mappings",
             "template-unsafe",
-            "read attributes by name: record.city or record['city']",
+            DROPPED_FILTERS[node.name],
         )
     kind = _NAMES_FILTER.get(node.name) or _NAMES_TEST.get(node.name)
     if kind and node.args and isinstance(node.args[0], nodes.Const) and isinstance(node.args[0].value, str):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import math
 import re
-import types
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -38,7 +37,12 @@ MUTATING = frozenset(f"{_CHANGING} extendleft popleft rotate difference_update i
 # Names Jinja offers that a mapping has no use for: lipsum makes text of any length.
 _DROPPED_GLOBALS = ("lipsum",)
 # Filters that are not offered at all: attr reaches any attribute by a computed name (CVE-2025-27516 went that way).
-DROPPED_FILTERS = ("attr",)
+# urlize makes HTML links, and its regular expressions take quadratic time on text such as ")" * 100,000, in C,
+# where no time limit reaches: a payload wants the text itself.
+DROPPED_FILTERS = {
+    "attr": "read attributes by name: record.city or record['city']",
+    "urlize": "a Silvasoft parameter takes the text itself, not HTML links",
+}
 
 
 class FrozenDict(dict[Any, Any]):
@@ -262,16 +266,8 @@ def _check_tojson(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
     return args
 
 
-def _check_urlize(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
-    extra = sum(len(_text(v)) for v in (*args[2:], *kwargs.values()) if isinstance(v, str))
-    text = _text(args[0])
-    projected(len(text) * 4 + (text.count(".") + 1) * extra, "text")
-    return args
-
-
 _FILTER_CHECKS: dict[str, Callable[..., tuple[Any, ...]]] = {
     "tojson": _check_tojson,
-    "urlize": _check_urlize,
     "center": _check_center,
     "indent": _check_indent,
     "wordwrap": _check_wordwrap,
@@ -322,11 +318,15 @@ _BINOP_CHECKS: dict[str, Callable[[Any, Any], None]] = {
 
 
 def _check_method(method: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Methods of str and bytes that can make a large value in one step: checked before they run."""
+    """Methods that can make a large value in one step, checked before they run: those of str and bytes (and of
+    their subclasses, such as the Markup of |safe, whose methods are Python functions), and int.to_bytes."""
     owner = getattr(method, "__self__", None)
-    if not isinstance(method, types.BuiltinMethodType) or not isinstance(owner, str | bytes):
+    name = getattr(method, "__name__", "")
+    if isinstance(owner, int) and name == "to_bytes":
+        _width(args[0] if args and isinstance(args[0], int) else 1, "a length of")
         return args
-    name = method.__name__
+    if not isinstance(owner, str | bytes):
+        return args
     if name in ("center", "ljust", "rjust", "zfill") and args:
         _width(args[0], "a width of")
     elif name == "expandtabs":
