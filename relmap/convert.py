@@ -15,8 +15,10 @@ from typing import Any
 from relmap.catalog import Param
 from relmap.errors import TransformError
 
-_INTEGER = re.compile(r"[+-]?\d+")
-_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+# ASCII digits only: \d also takes other scripts' digits ("١٢٣" would become 123)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+LONG = 2**63  # Silvasoft's numbers (RelationGUID, CustomerNumber) are 64-bit integers ("a long")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 
 
@@ -89,6 +91,8 @@ def _integer(value: Any, param: Param) -> int:
         raise TransformError(f"{describe(value)} is not a whole number")
     if param.nonzero and number == 0:
         raise TransformError(f"{param.name} 0 means 'empty' to Silvasoft; leave it empty instead")
+    if not -LONG <= number < LONG:
+        raise TransformError(f"{describe(value)} is too large for Silvasoft (a 64-bit whole number)")
     return number
 
 

@@ -246,3 +246,16 @@ def test_a_template_assignment_stays_inside_its_template(tmp_path: Path) -> None
     """
     result = render(fields, tmp_path, city="Utrecht")
     assert (result.payload["Address_City"], result.payload["Address_Street"]) == ("Elders", "Utrecht")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("\u0661\u0662\u0663", "is not a whole number"),  # Arabic-Indic digits are no CustomerNumber
+        ("9" * 30, "is too large for Silvasoft (a 64-bit whole number)"),
+    ],
+)
+def test_a_customer_number_is_ascii_digits_within_64_bits(tmp_path: Path, value: str, message: str) -> None:
+    result = render("CustomerNumber: debtor_number", tmp_path, debtor_number=value)
+    assert result.status == "error"
+    assert any(e.parameter == "CustomerNumber" and message in e.message for e in result.errors), result.errors
