@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--input-format", choices=("json", "jsonl", "csv"), help="default: from the file name")
     explain.add_argument("--sandbox", action="store_true", help="read the relation from the built-in OutSmart emulator")
     explain.add_argument("--format", choices=("text", "json"), default="text")
+    explain.add_argument("--state", metavar="FILE", help="the sync state to read the identity from (default: as run)")
     _env_file(explain)
 
     check = commands.add_parser("check", help="test both APIs' credentials, the budget and the state; sends no write")

@@ -108,3 +108,50 @@ def _read(db: sqlite3.Connection, path: Path, now: float, runs: int) -> StateVie
 
 def _text(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the state knows of one relation's identity in Silvasoft, for ``relmap explain``."""
+
+    state: str | None  # None: no run has made a state yet
+    guid: int | None = None
+    matched_by: str | None = None
+    synced_at: float | None = None
+    in_step: bool | None = None  # the payload equals the last one synced (None: not linked, or no payload)
+    problem: Problem | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        found = dict(self.__dict__)
+        found["problem"] = self.problem.__dict__ if self.problem else None
+        return found
+
+
+def identity(path: Path, debtor_number: str, payload_hash: str | None) -> Identity:
+    """The link and open problem of one relation, read without a lock (a run may hold it)."""
+    if not path.exists():
+        return Identity(None)
+    with translated(path):
+        db = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=10)
+        try:
+            tables = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            link = None
+            if "links" in tables:
+                link = db.execute(
+                    "SELECT guid, matched_by, synced_at, payload_hash FROM links WHERE debtor_number = ?",
+                    (debtor_number,),
+                ).fetchone()
+            problem = None
+            if "problems" in tables:
+                row = db.execute("SELECT * FROM problems WHERE debtor_number = ?", (debtor_number,)).fetchone()
+                if row is not None:
+                    kind, message, name, printed, involves = (_text(value) for value in row[1:6])
+                    problem = Problem(
+                        str(row[0]), kind or "failed", message or "", name or "", printed, involves, row[6], row[7]
+                    )
+        finally:
+            db.close()
+    if link is None:
+        return Identity(str(path), problem=problem)
+    in_step = None if payload_hash is None or link[3] is None else link[3] == payload_hash
+    return Identity(str(path), int(link[0]), str(link[1]), float(link[2]), in_step, problem)

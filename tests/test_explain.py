@@ -16,6 +16,7 @@ from relmap.explain import Explanation, Step, explain
 from relmap.plan import Plan
 from relmap.render import Renderer
 from relmap.sandbox import CREDENTIALS
+from relmap.sandbox.harness import Sandbox
 from relmap.sources.files import read_records
 from relmap.sources.records import RecordProblem, SourceRecord
 
@@ -92,7 +93,7 @@ def test_an_erroring_relation_shows_the_rule_and_message(run_cli: Callable[..., 
         '      field     debtor_number = "14233Aaa"\n'
         f"      error     {message}\n"
     ) in result.out
-    assert result.out.endswith(f"result: error, nothing would be sent\n  error: {message}\n")
+    assert f"result: error, nothing would be sent\n  error: {message}\n\nidentity\n" in result.out
 
 
 def test_an_error_inside_an_object(run_cli: Callable[..., CliResult]) -> None:
@@ -182,8 +183,9 @@ def test_json_format(run_cli: Callable[..., CliResult]) -> None:
     document = json.loads(result.out)
     assert list(document) == [
         "format_version", "mapping", "debtor_number", "origin", "status", "reason", "route", "endpoint",
-        "decisions", "parameters", "payload", "errors", "notes",
+        "decisions", "parameters", "payload", "errors", "notes", "identity",
     ]  # fmt: skip
+    assert document["identity"]["state"] is None  # no run has made mappings/.relmap/business-routing.db
     assert (document["status"], document["route"], document["endpoint"]) == ("ok", "companies", "addbusinessrelation")
     assert [(d["kind"], d["result"], d["chosen"]) for d in document["decisions"]] == [
         ("filter", True, False),
@@ -350,3 +352,21 @@ def check_agreement(explanation: Explanation, rendered: Any) -> None:
     assert sorted(map(str, shown)) == sorted(map(str, rendered.errors)), where
     for step in explanation.steps:
         assert (step.status == "error") == bool(step.errors), (where, step.parameter)
+
+
+def test_explain_shows_the_identity_step_from_the_state(
+    sandbox: Sandbox, sync: Callable[..., CliResult], run_cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    sync()
+    mapping = str(tmp_path / "routing.yaml")
+    linked = run_cli("explain", mapping, "10001", cwd=tmp_path)
+    guid = next(r["RelationGUID"] for r in sandbox.silvasoft.relations() if r["CustomerNumber"] == 10001)
+    assert f"identity\n  linked to Silvasoft relation {guid} (matched by new, " in linked.out, linked.out + linked.err
+    assert "its payload is the one last synced: the next run sends nothing for it" in linked.out
+    conflict = run_cli("explain", mapping, "10005", "--format", "json", cwd=tmp_path)
+    known = json.loads(conflict.out)["identity"]
+    assert known["guid"] is None and known["problem"]["kind"] == "conflict"
+    assert "shares its e-mail address" in known["problem"]["message"]
+    text = run_cli("explain", mapping, "10005", cwd=tmp_path).out
+    assert "  not linked: a run looks for it in Silvasoft by CustomerNumber 10005 then e-mail " in text
+    assert "  not in step: conflict since " in text

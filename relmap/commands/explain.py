@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, TextIO
 
 from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
@@ -19,6 +21,7 @@ from relmap.commands.loading import plan_or_report
 from relmap.plan import Plan
 from relmap.report.terminal import escape
 from relmap.sources.records import RecordProblem, SourceRecord
+from relmap.state_view import Identity, identity
 
 Item = SourceRecord | RecordProblem
 CLOSE = 5  # close debtor numbers named when none matches
@@ -55,8 +58,60 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from relmap.report import explain as report
 
     explanation = explain(plan, found[0], notes)
-    out.write(report.as_json(explanation) if args.format == "json" else report.as_text(explanation))
+    known = _identity(args, explanation.payload, found[0].debtor_number or wanted)
+    if args.format == "json":
+        document = json.loads(report.as_json(explanation))
+        document["identity"] = known.as_dict()
+        out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(report.as_text(explanation) + identity_text(known, explanation.payload))
     return EXIT_FAILED if explanation.status == "error" else EXIT_OK
+
+
+def _identity(args: argparse.Namespace, payload: dict[str, Any] | None, debtor: str) -> Identity:
+    from relmap.state import default_path, payload_hash
+
+    path = Path(args.state) if getattr(args, "state", None) else default_path(args.mapping, bool(args.sandbox))
+    return identity(path, debtor, payload_hash(payload) if payload is not None else None)
+
+
+def identity_text(known: Identity, payload: dict[str, Any] | None) -> str:
+    """The identity step: the linked Silvasoft relation, or how a run would find it, and any open problem."""
+    from datetime import datetime
+
+    from relmap.sync.identity import payload_email, payload_number
+
+    def when(moment: float) -> str:
+        return datetime.fromtimestamp(moment).strftime("%Y-%m-%d %H:%M")
+
+    lines = ["", "identity"]
+    if known.state is None:
+        lines.append("  no run has used a state yet: the first run identifies it in Silvasoft")
+    elif known.guid is not None:
+        lines.append(
+            f"  linked to Silvasoft relation {known.guid} (matched by {known.matched_by}, {when(known.synced_at or 0)})"
+        )
+        if known.in_step is False:
+            lines.append(
+                "  its payload differs from the one last synced: the next run updates what updaterelation/ can change"
+            )
+        elif known.in_step:
+            lines.append("  its payload is the one last synced: the next run sends nothing for it")
+    else:
+        keys = []
+        if payload is not None and payload_number(payload) is not None:
+            keys.append(f"CustomerNumber {payload_number(payload)}")
+        if payload is not None and payload_email(payload):
+            keys.append(f"e-mail {payload_email(payload)}")
+        how = " then ".join(keys) if keys else "name and postal code (it has no CustomerNumber or e-mail)"
+        lines.append(f"  not linked: a run looks for it in Silvasoft by {how}, or creates it")
+    if known.problem is not None:
+        problem = known.problem
+        lines.append(
+            f"  not in step: {problem.kind} since {when(problem.first_seen)}, last tried {when(problem.last_tried)}"
+        )
+        lines.append(f"    {problem.message}")
+    return "".join(escape(line) + "\n" for line in lines)
 
 
 def pick(items: Iterable[Item], wanted: str) -> tuple[list[Item], list[str]]:
