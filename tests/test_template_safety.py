@@ -286,10 +286,14 @@ RUNTIME_BLOWUPS = [
     ("{{ dict.update(record, name='MUTATED') }}{{ city }}", "templates cannot change values: dict.update()"),
     # found by a second round of attacks
     ('{{ "\\ud800x" }}', "template made text with an invalid character (lone surrogate \\ud800)"),
-    ("{{ city.encode('utf-8')[:1].decode('utf-8', 'surrogateescape') ~ '\u00e9'.encode()[:1].decode('utf-8', 'surrogateescape') }}", "lone surrogate"),  # noqa: E501
+    (
+        "{{ city.encode('utf-8')[:1].decode('utf-8', 'surrogateescape') ~ "
+        "'\u00e9'.encode()[:1].decode('utf-8', 'surrogateescape') }}",
+        "lone surrogate",
+    ),
     ('{% set d = {"k": city * 200000} %}{{ [d.items()] * 3000 }}', "would hold more than 1,000,000"),
     ('{% set d = {"k": city * 200000} %}{{ ([d.values()] * 2000) | join | length }}', "would hold more than 1,000,000"),
-    ('{% set ns = namespace(x=city * 200000) %}{{ [ns] * 10000 }}', "would hold more than 1,000,000"),
+    ("{% set ns = namespace(x=city * 200000) %}{{ [ns] * 10000 }}", "would hold more than 1,000,000"),
     ("{{ (1).to_bytes(2000000000, 'big') | length }}", "a length of 2,000,000,000 is over the template limit"),
     ("{{ ('a' | safe).center(1500000000) | length }}", "a width of 1,500,000,000 is over the template limit"),
     ("{{ ('-' | safe).zfill(2000000000) | length }}", "a width of 2,000,000,000 is over the template limit"),
