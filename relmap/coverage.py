@@ -300,7 +300,7 @@ class _Data:
 
     @classmethod
     def of(cls, plan: Plan, records: Iterable[SourceRecord]) -> _Data:
-        from relmap.render import TracingRenderer
+        from relmap.render_trace import TracingRenderer
 
         data = cls()
         renderer = TracingRenderer(plan)

@@ -15,7 +15,8 @@ from typing import Any, Literal
 from relmap.catalog import Param
 from relmap.coverage import Reads, condition_reads, freefield_number, rule_reads
 from relmap.plan import ArrayRule, Condition, Group, Member, Plan, Route, Rule, Skip
-from relmap.render import FieldError, Rendered, RenderTrace, TracingRenderer, ValueStep
+from relmap.render import FieldError, Rendered
+from relmap.render_trace import RenderTrace, TracingRenderer, ValueStep
 from relmap.sources.records import RecordProblem, SourceRecord
 
 FORMAT_VERSION = 1
