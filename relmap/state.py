@@ -81,6 +81,16 @@ class Problem:
     last_tried: float
 
 
+def problem_from_row(row: tuple[Any, ...]) -> Problem:
+    """A row of the problems table; a hand-edited one that does not fit is a BadRow naming it."""
+    read = Row("problems", "debtor_number", row[0])
+    return Problem(
+        str(row[0]), read.text("kind", row[1]) or "failed", read.text("message", row[2]) or "",
+        read.text("name", row[3]) or "", read.text("payload_hash", row[4], True),
+        read.text("involves", row[5], True), read.number("first_seen", row[6]), read.number("last_tried", row[7]),
+    )  # fmt: skip
+
+
 class State:
     """An open state database; one run at a time holds its lock.
 
@@ -246,15 +256,8 @@ class State:
     def problems(self) -> dict[str, Problem]:
         if not self._has_table("problems"):
             return {}  # a state from before problems were kept: the table is made when it is opened to write
-        found = {}
-        for row in self.db.execute("SELECT * FROM problems ORDER BY first_seen, debtor_number"):
-            read = Row("problems", "debtor_number", row[0])
-            found[str(row[0])] = Problem(
-                str(row[0]), read.text("kind", row[1]) or "failed", read.text("message", row[2]) or "",
-                read.text("name", row[3]) or "", read.text("payload_hash", row[4], True),
-                read.text("involves", row[5], True), float(row[6]), float(row[7]),
-            )  # fmt: skip
-        return found
+        rows = self.db.execute("SELECT * FROM problems ORDER BY first_seen, debtor_number")
+        return {str(row[0]): problem_from_row(row) for row in rows}
 
     @guarded
     def note_problem(self, problem: Problem) -> None:

@@ -20,6 +20,7 @@ _ROW_ADVICE = {
     "links": "run with --full to relink the relation from Silvasoft",
     "intents": "run with --full (the run lists Silvasoft and links what an interrupted write made)",
     "ledger": "run again (the ledger only counts the hour's Silvasoft requests)",
+    "problems": "run with --full (it finds the relations that are not in step again)",
 }
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -146,6 +147,11 @@ class Row:
         if (value is None and nullable) or (isinstance(value, int) and not isinstance(value, bool)):
             return value
         raise self.bad(f"{column} {value!r} is not a whole number")
+
+    def number(self, column: str, value: Any) -> float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise self.bad(f"{column} {value!r} is not a time")
 
     def text(self, column: str, value: Any, nullable: bool = False) -> str | None:
         if (value is None and nullable) or isinstance(value, str):

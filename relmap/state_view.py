@@ -6,15 +6,17 @@ last hour, the watermark. A state that cannot be read is a StateError that names
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from relmap.errors import StateError
-from relmap.state import Problem
+from relmap.state import Problem, problem_from_row
 from relmap.state_check import translated
 from relmap.state_open import check_intact
 
@@ -66,10 +68,17 @@ def look(path: Path, now: float, runs: int = 5) -> StateView:
     """Read the state at ``path`` as it is now; a missing file is a StateError that says no run has used it."""
     if not path.exists():
         raise StateError(f"there is no state at {path} yet: no run has used it (relmap run makes it)")
+    with _reading(path) as db:
+        return _read(db, path, now, runs)
+
+
+@contextlib.contextmanager
+def _reading(path: Path) -> Iterator[sqlite3.Connection]:
+    """The state opened read-only, without a lock; what SQLite or a hand-edited row throws is a StateError."""
     with translated(path):
         db = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=10)
         try:
-            return _read(db, path, now, runs)
+            yield db
         finally:
             db.close()
 
@@ -89,11 +98,8 @@ def _read(db: sqlite3.Connection, path: Path, now: float, runs: int) -> StateVie
     ]
     problems = []
     if "problems" in tables:
-        for row in db.execute("SELECT * FROM problems ORDER BY first_seen, debtor_number"):
-            kind, message, name, printed, involves = (_text(value) for value in row[1:6])
-            problems.append(
-                Problem(str(row[0]), kind or "failed", message or "", name or "", printed, involves, row[6], row[7])
-            )
+        rows = db.execute("SELECT * FROM problems ORDER BY first_seen, debtor_number")
+        problems = [problem_from_row(row) for row in rows]
     requests = [float(r[0]) for r in db.execute("SELECT at FROM ledger WHERE at > ? ORDER BY at", (now - HOUR,))]
     return StateView(
         str(path),
@@ -104,10 +110,6 @@ def _read(db: sqlite3.Connection, path: Path, now: float, runs: int) -> StateVie
         problems,
         requests,
     )
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
 
 
 @dataclass(frozen=True)
@@ -131,26 +133,18 @@ def identity(path: Path, debtor_number: str, payload_hash: str | None) -> Identi
     """The link and open problem of one relation, read without a lock (a run may hold it)."""
     if not path.exists():
         return Identity(None)
-    with translated(path):
-        db = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=10)
-        try:
-            tables = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            link = None
-            if "links" in tables:
-                link = db.execute(
-                    "SELECT guid, matched_by, synced_at, payload_hash FROM links WHERE debtor_number = ?",
-                    (debtor_number,),
-                ).fetchone()
-            problem = None
-            if "problems" in tables:
-                row = db.execute("SELECT * FROM problems WHERE debtor_number = ?", (debtor_number,)).fetchone()
-                if row is not None:
-                    kind, message, name, printed, involves = (_text(value) for value in row[1:6])
-                    problem = Problem(
-                        str(row[0]), kind or "failed", message or "", name or "", printed, involves, row[6], row[7]
-                    )
-        finally:
-            db.close()
+    with _reading(path) as db:
+        tables = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        link = None
+        if "links" in tables:
+            link = db.execute(
+                "SELECT guid, matched_by, synced_at, payload_hash FROM links WHERE debtor_number = ?",
+                (debtor_number,),
+            ).fetchone()
+        problem = None
+        if "problems" in tables:
+            row = db.execute("SELECT * FROM problems WHERE debtor_number = ?", (debtor_number,)).fetchone()
+            problem = problem_from_row(row) if row is not None else None
     if link is None:
         return Identity(str(path), problem=problem)
     in_step = None if payload_hash is None or link[3] is None else link[3] == payload_hash

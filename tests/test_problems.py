@@ -142,3 +142,19 @@ def test_a_state_from_before_problems_were_kept_is_upgraded_in_place(
         assert db.execute("SELECT count(*) FROM links").fetchone()[0] == links
     assert sync("--full").code == 1
     assert problems(tmp_path) == {"10005": "conflict", "14233Aaa": "render"}
+
+
+def test_a_hand_edited_problem_row_is_named_by_status_and_by_the_run(
+    sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    import pytest
+
+    from relmap.errors import StateError
+
+    sync()
+    with sqlite3.connect(tmp_path / ".relmap" / "routing.db") as db:
+        db.execute("UPDATE problems SET first_seen = 'yesterday' WHERE debtor_number = '10005'")
+    with pytest.raises(StateError, match=r"problems \(debtor_number '10005'\): first_seen 'yesterday' is not a time"):
+        status(tmp_path / "routing.yaml")
+    again = sync()
+    assert again.code == 2 and "first_seen 'yesterday' is not a time" in again.err
