@@ -1,40 +1,37 @@
 """One sync run: read OutSmart, render, settle interrupted writes, plan, apply within the budget, write back.
 
-The run reads incrementally (``modified_at ge`` the last watermark minus an overlap) unless ``--full`` or the
-mapping changed; the watermark never moves past a relation that is still pending, so nothing is lost.
+The run reads incrementally unless ``--full`` or the mapping changed (watermark.py), settles interrupted writes
+(recovery.py), identifies unlinked relations as cheaply as it can (listing.py), and keeps what is not in step
+visible (problems.py).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
-from datetime import datetime, timedelta
 from typing import Any
 
 from relmap.budget import Budget
-from relmap.errors import BudgetSpent, RateLimited, RelmapError, StateError
+from relmap.errors import BudgetSpent, RateLimited, RelmapError
 from relmap.plan import Plan
 from relmap.render import Rendered, render_all
 from relmap.sources.outsmart import OutSmartClient
 from relmap.sources.records import RecordProblem, SourceRecord
-from relmap.state import Intent, Link, State, payload_hash
+from relmap.state import Link, State, payload_hash
 from relmap.sync.apply import Applier, Outcome, outcome
 from relmap.sync.changes import Change, Planner
 from relmap.sync.drift import kept_parameters
-from relmap.sync.identity import Directory, Match, email_identity, keyed
+from relmap.sync.identity import Directory, email_identity, keyed
 from relmap.sync.listing import identify_for_plan, list_for, list_whole, look_up_names
 from relmap.sync.problems import ProblemBook, open_since
-from relmap.sync.reading import STAMP, deduplicated, stamp
+from relmap.sync.reading import deduplicated, stamp
+from relmap.sync.recovery import recovered_links, settle
 from relmap.sync.results import Item, Preview, Progress, RunResult, Silent
 from relmap.sync.saved import SavedPlan, silvasoft_fingerprint, source_fingerprint
+from relmap.sync.watermark import next_mark, read_from
 from relmap.sync.writeback import write_back
 from relmap.targets.silvasoft import SilvasoftClient
 
-OVERLAP = timedelta(minutes=15)  # OutSmart's clock and ours may disagree; re-reading a little costs nothing
-
-
-# The run's result types live in results.py; they are imported here too, where callers have always found them.
 _UNSET = "unset"
 
 
@@ -152,7 +149,7 @@ class Sync:
                     f"cannot make the plan: it needs Silvasoft's listing, but {stop}",
                     getattr(stop, "resume_at", self.clock() + 3600),
                 ) from None
-            links = self._recovered(links, directory)
+            links = recovered_links(self.state, links, directory)
         planner = self._planner(links, directory)
         changes, prints = [], []
         for item in items:
@@ -190,32 +187,6 @@ class Sync:
 
     def _planner(self, links: dict[str, Link], directory: Directory) -> Planner:
         return Planner(links, self.state.failure, directory, self.match_email, self.keep)
-
-    def _recovered(self, links: dict[str, Link], directory: Directory) -> dict[str, Link]:
-        """The links as a run would have them after settling interrupted writes (as _settle_and_list does)."""
-        links = dict(links)
-        for intent, match in self._recoveries(directory):
-            link = links.get(intent.debtor_number)
-            if match is not None:
-                links[intent.debtor_number] = Link(
-                    intent.debtor_number, match.guid, None, None, intent.endpoint, intent.payload,
-                    payload_hash(intent.payload), "recovered", False,
-                )  # fmt: skip
-            elif link is not None:
-                links[intent.debtor_number] = replace(link, payload_hash=None)
-        return links
-
-    def _recoveries(self, directory: Directory) -> list[tuple[Intent, Match | None]]:
-        """Each open intent, with the relation its interrupted create made (claimed for it), if one is listed."""
-        found: list[tuple[Intent, Match | None]] = []
-        for intent in self.state.intents():
-            match = None
-            if intent.action == "create" and self.state.link(intent.debtor_number) is None:
-                candidate = directory.find_created(intent.payload)
-                if candidate and directory.claim(candidate.guid, intent.debtor_number) is None:
-                    match = candidate
-            found.append((intent, match))
-        return found
 
     def _one(
         self, item: Item, planner: Planner, applier: Applier, result: RunResult, saved: SavedPlan | None = None
@@ -314,22 +285,7 @@ class Sync:
                 look_up_names(self.silvasoft, directory, payloads, self.match_email)
             return
         list_whole(self.silvasoft, self.state, directory)
-        for intent, match in self._recoveries(directory):
-            if match is not None:
-                self.state.save_link(
-                    intent.debtor_number,
-                    match.guid,
-                    customer_number=None,
-                    route=None,
-                    endpoint=intent.endpoint,
-                    payload=intent.payload,
-                    matched_by="recovered",
-                    intent=intent.id,
-                )
-                continue
-            if self.state.link(intent.debtor_number) is not None:
-                self.state.forget_payload(intent.debtor_number)  # an update's outcome is unknown: check it again
-            self.state.close_intent(intent.id)
+        settle(self.state, directory)
 
     def _listing_need(self, items: list[Item], full: bool) -> str | None:
         """What listing of Silvasoft the run needs: "whole" (from offset 0) when a write was interrupted or not
@@ -391,41 +347,14 @@ class Sync:
         """The lower bound of an incremental read, or None to read everything."""
         if full or self.state.get_meta("mapping") != self.digest or self.plan.source.kind != "outsmart":
             return None
-        mark = self.state.get_meta("watermark")
-        if not mark:
-            return None
-        try:
-            return (datetime.strptime(mark, STAMP) - OVERLAP).strftime(STAMP)
-        except (TypeError, ValueError):
-            raise StateError(
-                f"the state's watermark {mark!r} is not a time (YYYY-MM-DD HH:MM:SS); relmap has not changed it: "
-                "run with --full, which reads every relation and sets it again"
-            ) from None
-
-    def _stamps(self, items: list[Item], result: RunResult) -> list[str]:
-        """The modified_at values the watermark may move to: none later than now, since a watermark in the future
-        would hide every change made until then (a clock set wrong, a hand-edited date). Re-reading costs nothing."""
-        now = datetime.fromtimestamp(self.clock())
-        cap, odd = now.strftime(STAMP), (now + timedelta(days=1)).strftime(STAMP)
-        stamps = []
-        for item in items:
-            if not item.modified_at:
-                continue
-            if item.modified_at > odd:
-                result.warnings.append(
-                    f"OutSmart relation {item.result.debtor_number} has modified_at {item.modified_at}, in the future; "
-                    f"the watermark stays at {cap}"
-                )
-            stamps.append(min(item.modified_at, cap))
-        return stamps
+        return read_from(self.state.get_meta("watermark"))
 
     def _finish(self, result: RunResult, run_id: int, items: list[Item], move_watermark: bool = True) -> None:
-        pending = [i.modified_at for i, o in zip(items, result.outcomes, strict=True) if o.action == "pending"]
-        stamps = self._stamps(items, result)
-        unsettled = [p for p in pending if p]
-        mark = min(unsettled) if unsettled else (max(stamps) if stamps else self.state.get_meta("watermark"))
-        if pending and len(unsettled) < len(pending):
-            mark = None  # a pending relation without modified_at: read everything next time
+        read = [
+            (i.result.debtor_number, i.modified_at, o.action == "pending")
+            for i, o in zip(items, result.outcomes, strict=True)
+        ]
+        mark = next_mark(read, self.state.get_meta("watermark"), self.clock(), result.warnings)
         if move_watermark:  # a saved plan's run applies only part of what it read: the next run reads it again
             self.state.set_meta("watermark", mark)
             self.state.set_meta("mapping", self.digest)
