@@ -15,6 +15,20 @@ from relmap.sandbox import Faults, Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPINGS = ROOT / "mappings"
+# A small mapping over an export (export.json beside it), for the reader and output tests.
+EXPORT_MAPPING = """\
+relmap: 1
+source:
+  file: {path: export.json}
+routes:
+  - name: people
+    endpoint: addprivaterelation
+    fields:
+      CustomerNumber: debtor_number
+      Relation_Contact:
+        - FirstName: {template: "{{ name }}", fallback: "-"}
+          LastName: {template: "{{ name }}", fallback: "-"}
+"""
 SAMPLES = MAPPINGS / "samples"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 WRITES = ("addprivaterelation", "addbusinessrelation", "updaterelation")

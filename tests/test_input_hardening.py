@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import MAPPINGS, CliResult
+from conftest import EXPORT_MAPPING, MAPPINGS, CliResult
 
 from relmap.cli import main
 from relmap.errors import Location, SourceError
@@ -22,19 +22,7 @@ from relmap.sources.csv_rows import MAX_CELL
 from relmap.sources.files import read_records
 from relmap.sources.records import RecordProblem, SourceRecord
 
-MAPPING = """\
-relmap: 1
-source:
-  file: {path: export.json}
-routes:
-  - name: people
-    endpoint: addprivaterelation
-    fields:
-      CustomerNumber: debtor_number
-      Relation_Contact:
-        - FirstName: {template: "{{ name }}", fallback: "-"}
-          LastName: {template: "{{ name }}", fallback: "-"}
-"""
+MAPPING = EXPORT_MAPPING
 LONG = "1" * 5000
 DEEP = "[" * 100_000 + "]" * 100_000
 LATIN1 = "Café".encode("latin-1")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CliResult
+from conftest import EXPORT_MAPPING, CliResult
 from rich.console import Console
 
 from relmap.commands.progress import LineProgress, RichProgress
@@ -31,20 +31,7 @@ CASES = Path(__file__).resolve().parent / "cases"
 HOSTILE = "\x1b[31m\x1b[2J\x07\r\x00\x7f\x85\x9b\u202a\u202e\u2066\u2069\u2028\u2029"
 ESCAPED = "\\u001b[31m\\u001b[2J\\u0007\\r\\u0000\\u007f\\u0085\\u009b\\u202a\\u202e\\u2066\\u2069\\u2028\\u2029"
 PRINTABLE = "Zoë Straße 北京 😀 [bold]x[/bold] \\n"
-MAPPING = """\
-relmap: 1
-source:
-  file: {path: export.json}
-routes:
-  - name: people
-    endpoint: addprivaterelation
-    fields:
-      CustomerNumber: debtor_number
-      Relation_Contact:
-        - FirstName: {template: "{{ name }}", fallback: "-"}
-          LastName: {template: "{{ name }}", fallback: "-"}
-          ContactNotes: remark
-"""
+MAPPING = EXPORT_MAPPING + "          ContactNotes: remark\n"
 
 
 def unsafe(text: str) -> list[str]:
