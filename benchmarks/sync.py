@@ -18,14 +18,14 @@ mapping) and leads (filtered out by OutSmart), so not every relation read needs 
 The hourly budget: resumed runs, not a raised limit
 ---------------------------------------------------
 2,000 relations need more than 1,200 requests, but the mapping cannot ask for more: its schema caps
-``requests_per_hour`` at 1200, the largest plan. So the emulator is held to 1200 per hour as well, and the first sync
-is measured the way a user on that plan lives it: the first run spends the hour and stops (exit 3, relations
-pending), then "an hour passes" and a second run finishes. The hour is passed without waiting: the benchmark
-empties relmap's request ledger through ``relmap.state.State.prune_ledger`` and resets the emulator's rate window
-(``sandbox.silvasoft.reset_rate_window()``); nothing else of the state is touched. The same is done before each
-later phase, so every phase starts with a full hour and the budget never decides a later figure. Resuming is also
-what makes the listing floor interesting: the resumed run must list Silvasoft again, by then holding ~1,200
-relations. An emulator answer of 401 (rate limit) or 429 would mean relmap overspent; the log is checked for it.
+``requests_per_hour`` at 1200, the largest plan. So the emulator is held to 1200 per hour as well, and the first sync is
+measured the way a user on that plan lives it: the first run spends the hour and stops (exit 3, relations pending), then
+"an hour passes" and a second run finishes. The hour is passed without waiting: the benchmark empties relmap's request
+ledgers (``relmap.state.State.prune_ledger`` and ``relmap.ledger.Ledger.prune``) and resets the emulator's rate window
+(``sandbox.silvasoft.reset_rate_window()``); nothing else of the state is touched. The same is done before each later
+phase, so every phase starts with a full hour and the budget never decides a later figure. Resuming is also what makes
+the listing floor interesting: the resumed run must list Silvasoft again, by then holding ~1,200 relations. An emulator
+answer of 401 (rate limit) or 429 would mean relmap overspent; the log is checked for it.
 
 Phases 1-3 run at ``RELMAP_SILVASOFT_PACE=1000/s``, so they are not held back by the pace; phase 4 uses ``--pace``.
 
@@ -80,6 +80,7 @@ from relmap.budget import parse_pace
 from relmap.cli import main as relmap_main
 from relmap.compiler import compile_file
 from relmap.errors import ConfigError
+from relmap.ledger import Ledger
 from relmap.sandbox import LoggedRequest, Sandbox
 from relmap.state import State
 from relmap.sync import connect
@@ -234,6 +235,7 @@ class Bench:
             **sandbox.credentials,
             "RELMAP_OUTSMART_URL": sandbox.outsmart_url,
             "RELMAP_SILVASOFT_URL": sandbox.silvasoft_url,
+            "RELMAP_LEDGER_DIR": str(folder / "ledgers"),  # this benchmark's account, apart from the user's
         }
 
     def run(self, label: str, pace: str) -> Run:
@@ -257,6 +259,8 @@ class Bench:
             target = connect.settings(plan, os.environ).target
         with State(self.state, target) as state:
             state.prune_ledger(time.time() + 1)
+        with Ledger.open(target, self.environ) as ledger:
+            ledger.prune(time.time() + 1)
         self.sandbox.silvasoft.reset_rate_window()
 
 

@@ -1,7 +1,8 @@
 """Silvasoft's request budget: the plan's requests per hour, and at most 2 per second and 50 per minute.
 
 Requests are spaced evenly at the tighter of the per-second and per-minute paces, and counted in a sliding hour
-kept in the state ledger, so that back-to-back runs share the hour. When the hour is spent the run stops cleanly
+kept in the account's ledger (relmap/ledger.py), so that back-to-back runs, and the runs of every mapping on the
+account, share the hour. When the hour is spent the run stops cleanly
 (BudgetSpent) rather than sleeping for up to an hour.
 """
 
@@ -9,11 +10,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from relmap.errors import BudgetSpent, ConfigError
+from relmap.ledger import Ledger
 from relmap.state import State
 
 HOUR = 3600.0
@@ -69,62 +70,75 @@ class Budget:
 
     def __init__(
         self,
-        state: State,
+        state: State | None,
         pace: Pace,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        ledger: Ledger | None = None,
     ) -> None:
         self.state = state
         self.pace = pace
         self.clock = clock
         self.sleep = sleep
+        self.ledger = ledger if ledger is not None else Ledger(None)
         now = clock()
-        state.prune_ledger(now - 2 * HOUR)
-        self.window: deque[float] = deque(state.ledger_since(now - HOUR))
+        self.ledger.prune(now - 2 * HOUR)
+        shared = set(self.ledger.since(now - HOUR))
+        # Requests the state counted before the account's ledger did (an older relmap): they still count this hour.
+        self.others: list[float] = []
+        blocked = None
+        if state is not None:
+            state.prune_ledger(now - 2 * HOUR)
+            self.others = [at for at in state.ledger_since(now - HOUR) if at not in shared]
+            blocked = state.get_meta(BLOCKED)
         self.spent = 0  # requests this run
-        blocked = state.get_meta(BLOCKED)
-        self.blocked_until = float(blocked) if blocked and _number(blocked) else 0.0
+        self.blocked_until = max(float(blocked) if blocked and _number(blocked) else 0.0, self.ledger.blocked_until())
 
     def left(self) -> int:
         now = self.clock()
         if now < self.blocked_until:
             return 0
-        self._slide(now)
-        return max(0, self.pace.per_hour - len(self.window))
+        return max(0, self.pace.per_hour - len(self._window(now)))
 
     def resume_at(self) -> float:
         """When the next request fits in the hour again."""
-        self._slide(self.clock())
-        if len(self.window) < self.pace.per_hour:
-            return self.clock()
-        return self.window[len(self.window) - self.pace.per_hour] + HOUR
+        now = self.clock()
+        window = self._window(now)
+        if len(window) < self.pace.per_hour:
+            return now
+        return window[len(window) - self.pace.per_hour] + HOUR
 
     def block(self, until: float) -> None:
-        """Silvasoft said its hourly limit is reached: no request until ``until``, in this run or a later one."""
+        """Silvasoft said its hourly limit is reached: no request until ``until``, in this run or a later one, of
+        this mapping or another on the account."""
         self.blocked_until = max(self.blocked_until, until)
-        if not self.state.read_only:
+        self.ledger.block(self.blocked_until)
+        if self.state is not None and not self.state.read_only:
             self.state.set_meta(BLOCKED, repr(self.blocked_until))
 
     def acquire(self, endpoint: str) -> None:
-        now = self.clock()
-        if now < self.blocked_until:
-            raise BudgetSpent(
-                "Silvasoft reported its hourly request limit reached (other tools may share the account); "
-                "relmap waits until then",
-                self.blocked_until,
-            )
-        self._slide(now)
-        if len(self.window) >= self.pace.per_hour:
-            raise BudgetSpent(
-                f"the hourly budget of {self.pace.per_hour} Silvasoft requests is spent", self.resume_at()
-            )
-        if self.window and (wait := self.window[-1] + self.pace.interval - now) > 0:
-            self.sleep(wait)
+        """Take a slot in the account's hour (shared with every mapping on it), waiting out the pace if need be."""
+        while True:
             now = self.clock()
-        self.window.append(now)
+            self.blocked_until = max(self.blocked_until, self.ledger.blocked_until())
+            if now < self.blocked_until:
+                raise BudgetSpent(
+                    "Silvasoft reported its hourly request limit reached (other tools may share the account); "
+                    "relmap waits until then",
+                    self.blocked_until,
+                )
+            retry = self.ledger.take(now, endpoint, self.pace.per_hour, self.pace.interval, self.others)
+            if retry is None:
+                break
+            if retry == math.inf:
+                raise BudgetSpent(
+                    f"the hourly budget of {self.pace.per_hour} Silvasoft requests is spent", self.resume_at()
+                )
+            self.sleep(max(retry - now, 0.0))
         self.spent += 1
-        self.state.record_request(now, endpoint)
+        if self.state is not None:
+            self.state.record_request(now, endpoint)
 
-    def _slide(self, now: float) -> None:
-        while self.window and self.window[0] <= now - HOUR:
-            self.window.popleft()
+    def _window(self, now: float) -> list[float]:
+        """The requests of the sliding hour before ``now``: the account's, and those only the state knows of."""
+        return sorted(self.ledger.hour_before(now) + [at for at in self.others if at > now - HOUR])

@@ -10,11 +10,12 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from relmap.budget import BLOCKED
 from relmap.errors import StateError
 from relmap.state import Problem, problem_from_row
 from relmap.state_check import translated
@@ -42,11 +43,15 @@ class StateView:
     runs: list[RunRecord] = field(default_factory=list)  # newest first
     problems: list[Problem] = field(default_factory=list)
     requests_last_hour: list[float] = field(default_factory=list)  # when each was sent, oldest first
+    ledger: str | None = None  # the account's request ledger, shared by every mapping on the account
+    blocked_until: float = 0.0  # Silvasoft's own "Ratelimit exceeded" holds requests back until then
 
     def budget(self, per_hour: int, now: float) -> tuple[int, float | None]:
         """Requests left this hour, and when the next one frees (None: one is free now)."""
         recent = [at for at in self.requests_last_hour if at > now - HOUR]
         left = max(per_hour - len(recent), 0)
+        if now < self.blocked_until:
+            return 0, self.blocked_until
         if left or not recent:
             return left, None
         return 0, recent[-per_hour] + HOUR  # when enough of the hour's requests have aged out for one more
@@ -58,18 +63,49 @@ class StateView:
             "links": self.links,
             "interrupted_writes": self.intents,
             "watermark": self.watermark,
-            "budget": {"per_hour": per_hour, "left": left, "next_free_at": frees},
+            "budget": {"per_hour": per_hour, "left": left, "next_free_at": frees, "ledger": self.ledger},
             "runs": [run.__dict__ for run in self.runs],
             "problems": [problem.__dict__ for problem in self.problems],
         }
 
 
-def look(path: Path, now: float, runs: int = 5) -> StateView:
-    """Read the state at ``path`` as it is now; a missing file is a StateError that says no run has used it."""
+def look(path: Path, now: float, ledgers: Path, runs: int = 5, account: str | None = None) -> StateView:
+    """Read the state at ``path`` as it is now, and the request ledger of ``account`` (default: the state's) in the
+    folder ``ledgers``; a missing state is a StateError that says no run has used it."""
     if not path.exists():
         raise StateError(f"there is no state at {path} yet: no run has used it (relmap run makes it)")
     with _reading(path) as db:
-        return _read(db, path, now, runs)
+        view = _read(db, path, now, runs)
+        target = (account,) if account else db.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()
+    if not target:
+        return view
+    shared, blocked, ledger = account_requests(ledgers, str(target[0]), now)
+    if ledger is None:
+        return view
+    known = set(shared)
+    requests = sorted(shared + [at for at in view.requests_last_hour if at not in known])
+    until = max(view.blocked_until, blocked)
+    return replace(view, requests_last_hour=requests, ledger=ledger, blocked_until=until)
+
+
+def account_requests(ledgers: Path, account: str, now: float) -> tuple[list[float], float, str | None]:
+    """The account's Silvasoft requests of the last hour, when Silvasoft's own limit lets requests go again (0: it
+    does not hold them back), and the ledger's path (None: no run has counted a request for the account here)."""
+    path = ledgers / f"silvasoft-{account}.db"
+    if not path.exists():
+        return [], 0.0, None
+    with _reading(path) as db:
+        shared = [float(r[0]) for r in db.execute("SELECT at FROM requests WHERE at > ? ORDER BY at", (now - HOUR,))]
+        row = db.execute("SELECT value FROM meta WHERE key = 'blocked_until'").fetchone()
+    blocked = _time(row[0]) if row else 0.0
+    return shared, blocked if blocked > now else 0.0, str(path)
+
+
+def _time(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
 
 
 @contextlib.contextmanager
@@ -101,6 +137,7 @@ def _read(db: sqlite3.Connection, path: Path, now: float, runs: int) -> StateVie
         rows = db.execute("SELECT * FROM problems ORDER BY first_seen, debtor_number")
         problems = [problem_from_row(row) for row in rows]
     requests = [float(r[0]) for r in db.execute("SELECT at FROM ledger WHERE at > ? ORDER BY at", (now - HOUR,))]
+    blocked = _time(meta.get(BLOCKED) or "")
     return StateView(
         str(path),
         int(db.execute("SELECT count(*) FROM links").fetchone()[0]),
@@ -109,6 +146,7 @@ def _read(db: sqlite3.Connection, path: Path, now: float, runs: int) -> StateVie
         history,
         problems,
         requests,
+        blocked_until=blocked if blocked > now else 0.0,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from collections.abc import Callable, Iterator
@@ -105,10 +106,31 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
 
 
 @pytest.fixture(autouse=True)
-def _no_secrets_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_secrets_in_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     for name in list(os.environ):
         if name.startswith(("OUTSMART_", "SILVASOFT_", "RELMAP_")):
             monkeypatch.delenv(name)
+    # Each test's Silvasoft accounts get their own request ledgers (every emulator is one loopback account).
+    monkeypatch.setenv("RELMAP_LEDGER_DIR", str(tmp_path_factory.mktemp("ledgers")))
+
+
+def pass_an_hour(*states: Path) -> None:
+    """As if an hour went by, for relmap: every Silvasoft request it counted (in this test's account ledgers, and in
+    the ``states`` given) is an hour older, and no "Ratelimit exceeded" holds it back any more."""
+    import sqlite3
+
+    from relmap.budget import BLOCKED
+
+    ledgers = sorted(Path(os.environ["RELMAP_LEDGER_DIR"]).glob("silvasoft-*.db"))
+    for path in ledgers:
+        with contextlib.closing(sqlite3.connect(path)) as db, db:
+            db.execute("UPDATE requests SET at = at - 3600")
+            db.execute("DELETE FROM meta WHERE key = 'blocked_until'")
+    for path in states:
+        if path.exists():
+            with contextlib.closing(sqlite3.connect(path)) as db, db:
+                db.execute("UPDATE ledger SET at = at - 3600")
+                db.execute("DELETE FROM meta WHERE key = ?", (BLOCKED,))
 
 
 @pytest.fixture

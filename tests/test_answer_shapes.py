@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CliResult, writes
+from conftest import CliResult, pass_an_hour, writes
 
 from relmap.http import RetryPolicy
 from relmap.sandbox import Faults, Sandbox
@@ -183,14 +183,7 @@ def converge(world: World, limit: int) -> list[int]:
 
 
 def _hour_passes(world: World) -> None:
-    import sqlite3
-
-    from relmap.budget import BLOCKED
-
-    state = world.report.parent / "state.db"
-    if state.exists():
-        with sqlite3.connect(state) as db:
-            db.execute("DELETE FROM meta WHERE key = ?", (BLOCKED,))
+    pass_an_hour(world.report.parent / "state.db")
 
 
 @pytest.mark.parametrize("rate", [0.2, 0.4])

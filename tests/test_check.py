@@ -55,7 +55,7 @@ def test_a_new_setup_passes_with_one_request_to_each_api_and_makes_no_state(
         f"relmap check {tmp_path / 'routing.yaml'} (settings from the environment)\n"
         + OUTSMART_OK
         + SILVASOFT_OK
-        + "– budget: 300 Silvasoft requests per hour; no state counts them yet\n"
+        + "✓ budget: 299 of 300 Silvasoft requests left this hour\n"  # the account's ledger counted the check
         + f"– state: {tmp_path / '.relmap' / 'routing.db'} does not exist yet: the first run makes it\n"
         + PASSED
     )
@@ -199,10 +199,8 @@ def test_a_state_of_another_account_fails_the_state_check(
     result = check()
     assert result.code == 2
     lines = result.out.splitlines()
-    assert lines[2] == (
-        "✓ Silvasoft: the user name and API key are accepted (GET listrelations/, Limit=1) (not counted in the "
-        "state's ledger: see below)"
-    )
+    assert lines[2] == "✓ Silvasoft: the user name and API key are accepted (GET listrelations/, Limit=1)"
+    assert lines[3] == "✓ budget: 299 of 300 Silvasoft requests left this hour"  # counted in the account's ledger
     assert lines[4] == (
         f"✗ state: {state} holds the links of another Silvasoft account or URL; give this account its own state "
         "with --state FILE"
@@ -219,7 +217,8 @@ def test_a_state_a_run_holds_is_read_and_the_check_still_passes(
         result = check()
     assert result.code == 0, result.out
     lines = result.out.splitlines()
-    assert lines[2].endswith("(GET listrelations/, Limit=1) (not counted in the state's ledger: a run holds it)")
+    assert lines[2].endswith("(GET listrelations/, Limit=1)")
+    assert lines[3] == "✓ budget: 267 of 300 Silvasoft requests left this hour"  # the run's 32 and the check's, shared
     assert lines[4].startswith(f"✓ state: {state}: 31 links, ")
 
 

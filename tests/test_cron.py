@@ -57,7 +57,7 @@ def write_env(path: Path, text: str, mode: int = 0o600) -> Path:
 def bare(monkeypatch: pytest.MonkeyPatch) -> None:
     """The test process's environment without the settings the sandbox fixture exported: the file must give them."""
     for name in list(os.environ):
-        if name.startswith(("OUTSMART_", "SILVASOFT_", "RELMAP_")):
+        if name.startswith(("OUTSMART_", "SILVASOFT_", "RELMAP_")) and name != "RELMAP_LEDGER_DIR":
             monkeypatch.delenv(name)
 
 

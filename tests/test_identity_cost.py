@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MAPPINGS, CliResult
+from conftest import MAPPINGS, CliResult, pass_an_hour
 
 from relmap.sandbox import Sandbox
 from relmap.sandbox.harness import sample
@@ -68,9 +68,7 @@ class World:
 
     def pass_an_hour(self) -> None:
         """As tests/test_sync.py does: the ledger's requests an hour older, and the emulator's window empty."""
-        with sqlite3.connect(self.state) as db:
-            db.execute("UPDATE ledger SET at = at - 3600")
-        db.close()
+        pass_an_hour(self.state)
         self.box.silvasoft.reset_rate_window()
 
     def converge(self, hours: int) -> tuple[list[int], int]:

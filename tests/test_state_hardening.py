@@ -7,6 +7,7 @@ show that it keeps a run out (and that kill -9 lets it go).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -279,19 +280,42 @@ def read_only(synced: Path, tmp_path: Path, place: Path) -> Path:
     return place / "state.db"
 
 
-def test_a_dry_run_works_on_a_read_only_state_and_says_what_it_could_not_record(sandbox: Sandbox, read_only: Path):
+def test_a_dry_run_works_on_a_read_only_state_and_counts_its_reads_in_the_account_ledger(
+    sandbox: Sandbox, read_only: Path
+):
     before, files = digest(read_only), sorted(os.listdir(read_only.parent))
     result = unprivileged(
         "run", "routing.yaml", "--state", "state.db", "--dry-run", "--full", "-q", cwd=read_only.parent
     )
     assert result.code == 1, result.err  # the two sample relations with errors
     assert "Plan: 0 to create, 0 to update, 0 to link, 31 unchanged" in result.out
-    assert result.err == (
-        "relmap: warning: the state state.db is read-only: the plan was made from it, but its ledger does not count "
-        "this dry run's 1 Silvasoft request: a run within the hour may find fewer requests left than it expects\n"
-    )
+    assert result.err == ""  # the account's ledger (not the state) counts the dry run's listing
     assert sandbox.silvasoft.count() == 1  # the listing; nothing written
     assert (digest(read_only), sorted(os.listdir(read_only.parent))) == (before, files)
+    (ledger,) = Path(os.environ["RELMAP_LEDGER_DIR"]).glob("silvasoft-*.db")
+    with contextlib.closing(sqlite3.connect(ledger)) as db:
+        assert db.execute("SELECT endpoint, state FROM requests ORDER BY at").fetchall()[-1] == (
+            "listrelations",
+            str(read_only),
+        )
+
+
+def test_a_dry_run_that_cannot_write_the_ledger_either_says_what_it_could_not_count(
+    sandbox: Sandbox, read_only: Path, monkeypatch: pytest.MonkeyPatch
+):
+    ledgers = read_only.parent / "ledgers"  # inside the read-only folder: it cannot be made
+    monkeypatch.setenv("RELMAP_LEDGER_DIR", str(ledgers))
+    result = unprivileged(
+        "run", "routing.yaml", "--state", "state.db", "--dry-run", "--full", "-q", cwd=read_only.parent
+    )
+    assert result.code == 1, result.err
+    assert result.err.startswith(f"relmap: warning: the Silvasoft request ledger {ledgers}/silvasoft-"), result.err
+    assert result.err.endswith(
+        "set RELMAP_LEDGER_DIR to a folder relmap may write, shared by every mapping of this Silvasoft account: this "
+        "dry run's 1 Silvasoft request is not counted, so a run within the hour may find fewer requests left than "
+        "it expects\n"
+    ), result.err
+    assert not ledgers.exists()
 
 
 def test_a_real_run_on_a_read_only_state_says_that_it_is_read_only(sandbox: Sandbox, read_only: Path):

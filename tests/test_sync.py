@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, CliResult, writes
+from conftest import ROOT, CliResult, pass_an_hour, writes
 
 from relmap.http import RetryPolicy
 from relmap.sandbox import Sandbox
@@ -227,15 +227,32 @@ def test_budget_exhaustion_stops_cleanly_and_resumes(
     hours = 0
     last = back_to_back
     while last.code == 3 and hours < 4:  # an hour passes between runs
-        with sqlite3.connect(state) as db:
-            db.execute("UPDATE ledger SET at = at - 3600")
-        db.close()
+        pass_an_hour(state)
         sandbox.silvasoft.reset_rate_window()
         last = run()
         hours += 1
     assert last.code == 0 and hours == 2, last.out  # 1 listing + 11 creates per hour: 11 + 11 + 9
     assert len(sandbox.silvasoft.relations()) == EXPECTED_CREATED
     assert_no_duplicates(sandbox)
+
+
+def test_two_mappings_on_one_silvasoft_account_share_its_hourly_budget(
+    sandbox: Sandbox, run_cli: Callable[..., CliResult], mapping: Callable[..., Path], tmp_path: Path
+):
+    consumers = mapping(**{"requests_per_hour: 300": "requests_per_hour: 12"})
+    companies = consumers.with_name("companies.yaml")
+    companies.write_text(consumers.read_text(encoding="utf-8"), encoding="utf-8")
+    first = run_cli("run", str(consumers), "--state", str(tmp_path / "consumers.db"))
+    assert first.code == 1 and "12 spent, 0 left this hour" in first.out, first.out
+    sandbox.silvasoft.clear_log()
+    other = run_cli("run", str(companies), "--state", str(tmp_path / "companies.db"))
+    assert sandbox.silvasoft.count() == 0  # the account's hour is spent, whichever mapping spent it
+    assert "the hourly budget of 12 Silvasoft requests is spent" in other.out, other.out
+    assert "0 spent, 0 left this hour" in other.out
+    status = run_cli("status", str(companies), "--state", str(tmp_path / "companies.db"))
+    (ledger,) = Path(os.environ["RELMAP_LEDGER_DIR"]).glob("silvasoft-*.db")
+    assert "Silvasoft budget: 0 of 12 requests left this hour; the next frees at " in status.out
+    assert f"(counted for every mapping on the account in {ledger})" in status.out
 
 
 def test_silvasoft_rate_limit_answer_stops_the_run(sandbox: Sandbox, sync: Callable[..., CliResult]):

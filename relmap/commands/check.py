@@ -2,7 +2,7 @@
 
 One request to each API and no write: OutSmart's tokens (GET freefields/ when the mapping names freefields, which
 are then checked too; else a GET relations/ that asks for a debtor number no relation has), Silvasoft's user name
-and API key (one listrelations/ with Limit=1, counted in the state's ledger like every Silvasoft request), the
+and API key (one listrelations/ with Limit=1, counted in the account's request ledger like every Silvasoft request), the
 hour's Silvasoft budget left, and the state's health, read without changing it. No request is retried: a check
 says what happens now. Each check prints a line with ✓, ✗ or – (does not apply) and, when it fails, what to do.
 
@@ -28,10 +28,12 @@ from relmap.commands.environment import env_file_used, environment
 from relmap.commands.loading import plan_or_report
 from relmap.errors import BudgetSpent, ConfigError, RelmapError, StateError, Unavailable
 from relmap.http import HttpClient, Redactor, RetryPolicy
+from relmap.ledger import Ledger
+from relmap.ledger import folder as ledger_folder
 from relmap.plan import Plan
 from relmap.report.terminal import escape
 from relmap.state import State
-from relmap.state_view import StateView, look
+from relmap.state_view import StateView, account_requests, look
 from relmap.sync import connect
 from relmap.sync.answered import AnsweredHttp, remember
 
@@ -77,6 +79,7 @@ def _checks(
 ) -> Iterator[Line]:
     yield _outsmart(plan, environ, session)
     busy: StateError | None = None
+    target: str | None = None
     try:
         url, username, api_key = connect.silvasoft_access(plan, environ)
         pace = pace or connect.pace_of(plan, environ, url)
@@ -84,10 +87,13 @@ def _checks(
         yield Line(False, "Silvasoft", str(exc))
     else:
         target = connect.target_of(url, username)
-        with _ledger(state_path, target, f"relmap check {args.mapping}") as (state, busy):
+        with (
+            _ledger(state_path, target, f"relmap check {args.mapping}") as (state, busy),
+            Ledger.open(target, environ, f"relmap check {args.mapping}", may_fall_back=True) as ledger,
+        ):
             http = AnsweredHttp(session, url, Redactor([api_key]))
-            yield _silvasoft(http, username, api_key, pace, state, busy)
-    yield from _state(plan, state_path, busy)
+            yield _silvasoft(http, username, api_key, pace, state, ledger)
+    yield from _state(plan, state_path, busy, ledger_folder(environ), target)
 
 
 def _outsmart(plan: Plan, environ: dict[str, str], session: requests.Session) -> Line:
@@ -124,13 +130,12 @@ def _outsmart(plan: Plan, environ: dict[str, str], session: requests.Session) ->
 
 
 def _silvasoft(
-    http: AnsweredHttp, username: str, api_key: str, pace: Pace, state: State | None, busy: StateError | None
+    http: AnsweredHttp, username: str, api_key: str, pace: Pace, state: State | None, ledger: Ledger
 ) -> Line:
     from relmap.budget import Budget
-    from relmap.targets.silvasoft import Pacer, SilvasoftClient
+    from relmap.targets.silvasoft import SilvasoftClient
 
-    pacer: Pacer = Budget(state, pace) if state is not None else _Uncounted()
-    client = SilvasoftClient(http, username, api_key, pacer, ONCE)
+    client = SilvasoftClient(http, username, api_key, Budget(state, pace, ledger=ledger), ONCE)
     try:
         client.find(Limit="1")
     except BudgetSpent as exc:
@@ -140,34 +145,44 @@ def _silvasoft(
     finally:
         if state is not None:
             remember(state, http.answered_at)
-    counted = ""
-    if busy is not None:
-        counted = " (not counted in the state's ledger: " + ("a run holds it)" if _in_use(busy) else "see below)")
-    elif state is not None and state.read_only:
-        counted = " (the state is read-only: not counted in its ledger)"
+    counted = "" if ledger.shared else f" (not counted: {ledger.problem})"
     return Line(True, "Silvasoft", f"the user name and API key are accepted (GET listrelations/, Limit=1){counted}")
 
 
-def _state(plan: Plan, path: Path, busy: StateError | None) -> Iterator[Line]:
-    per_hour = plan.target.requests_per_hour
+def _state(plan: Plan, path: Path, busy: StateError | None, ledgers: Path, account: str | None) -> Iterator[Line]:
+    now = time.time()
+    view, problem = None, None
+    if path.exists():
+        try:
+            view = look(path, now, ledgers, account=account)
+        except StateError as exc:
+            problem = exc
+    if view is None:  # the account's ledger counts the requests all the same
+        requests, blocked, ledger = account_requests(ledgers, account, now) if account else ([], 0.0, None)
+        view = StateView(str(path), 0, 0, None, requests_last_hour=requests, ledger=ledger, blocked_until=blocked)
+    yield _budget(view, plan.target.requests_per_hour, now)
+    if problem is not None:
+        yield Line(False, "state", str(problem))
+        return
     if not path.exists():
-        yield Line(None, "budget", f"{per_hour} Silvasoft requests per hour; no state counts them yet")
         yield Line(None, "state", f"{path} does not exist yet: the first run makes it")
         return
-    now = time.time()
-    try:
-        view = look(path, now)
-    except StateError as exc:
-        yield Line(None, "budget", "not known: the state that counts the requests cannot be read")
-        yield Line(False, "state", str(exc))
-        return
-    left, frees = view.budget(per_hour, now)
-    after = f"; the next one frees at {_when(frees)}" if frees else ""
-    yield Line(True, "budget", f"{left} of {per_hour} Silvasoft requests left this hour{after}")
     if busy is not None and not _in_use(busy):
         yield Line(False, "state", str(busy))
         return
     yield Line(True, "state", _health(view, busy))
+
+
+def _budget(view: StateView, per_hour: int, now: float) -> Line:
+    left, frees = view.budget(per_hour, now)
+    text = f"{left} of {per_hour} Silvasoft requests left this hour"
+    if view.blocked_until:
+        text += f"; Silvasoft said its hourly limit was reached: none before {_when(view.blocked_until)}"
+    elif frees:
+        text += f"; the next one frees at {_when(frees)}"
+    if view.ledger is None:
+        text += " (no request counted for this account yet)"
+    return Line(True, "budget", text)
 
 
 def _health(view: StateView, busy: StateError | None) -> str:
@@ -219,13 +234,6 @@ def _ledger(path: Path, target: str, command: str) -> Iterator[tuple[State | Non
 def _in_use(problem: StateError) -> bool:
     # A run holding the lock is no fault of the state; every other StateError is one.
     return str(problem).startswith("another relmap run is using")
-
-
-class _Uncounted:
-    """The pacer of a check without a state: one request needs no spacing, and there is no ledger to count it in."""
-
-    def acquire(self, endpoint: str) -> None:
-        pass
 
 
 def _failure(exc: RelmapError, api: str, setting: str, variable: str) -> str:

@@ -44,8 +44,8 @@ def dry_run(
             raise RelmapError(settings.redact(str(exc))) from None
         finally:
             wired.progress.close()
-        if wired.state.unrecorded_requests:
-            err.write(f"relmap: warning: {_unrecorded(lock, wired.state.unrecorded_requests)}\n")
+        if wired.budget.spent and not wired.budget.ledger.shared:
+            err.write(f"relmap: warning: {_unrecorded(wired.budget.ledger.problem, wired.budget.spent)}\n")
     context = Context(
         mapping_path=args.mapping,
         mapping_digest=wired.digest,
@@ -71,14 +71,10 @@ def dry_run(
     return EXIT_OK
 
 
-def _unrecorded(lock: StateLock, requests: int) -> str:
-    """A dry run on a read-only state reads it as it is; only the ledger entries of its reads are lost: said so."""
-    plural = "s" if requests != 1 else ""
-    return (
-        f"the state {lock.path} is read-only: the plan was made from it, but its ledger does not count this dry "
-        f"run's {requests} Silvasoft request{plural}: a run within the hour may find fewer requests left than it "
-        "expects"
-    )
+def _unrecorded(problem: str, requests: int) -> str:
+    """A dry run that could not count its reads in the account's ledger says so: a later run may find less left."""
+    counted = f"{requests} Silvasoft request{'s are' if requests != 1 else ' is'} not counted"
+    return f"{problem}: this dry run's {counted}, so a run within the hour may find fewer requests left than it expects"
 
 
 def _coverage(plan: Plan, preview: Preview) -> dict[str, Any] | None:

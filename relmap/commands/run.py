@@ -29,7 +29,7 @@ from relmap.report.terminal import escape
 from relmap.secrets import secret_values
 
 if TYPE_CHECKING:
-    from relmap.budget import Pace
+    from relmap.budget import Budget, Pace
     from relmap.commands.progress import ClosingProgress
     from relmap.state import State
     from relmap.state_lock import StateLock
@@ -155,6 +155,7 @@ class Connected:
     digest: str
     state: State
     silvasoft_http: AnsweredHttp
+    budget: Budget
 
 
 @contextlib.contextmanager
@@ -171,6 +172,7 @@ def connected(
     caller closes the progress display before it prints; it is closed again (harmlessly) on the way out. When
     Silvasoft answered, the state keeps the time (sync.answered), on the way out of an error too."""
     from relmap.budget import Budget
+    from relmap.ledger import Ledger
     from relmap.state import State
     from relmap.sync import answered, connect
     from relmap.sync.reading import reader
@@ -181,9 +183,14 @@ def connected(
     if log is not None:
         log.protect(settings.redact)
     digest = mapping_digest(args.mapping)
-    with State(lock.path, settings.target, lock=lock) as state, connect.session() as session:
+    dry = bool(getattr(args, "dry_run", False))
+    with (
+        State(lock.path, settings.target, lock=lock) as state,
+        Ledger.open(settings.target, environ, str(lock.real), may_fall_back=dry) as ledger,
+        connect.session() as session,
+    ):
         outsmart = connect.outsmart_client(settings, session) if plan.source.kind == "outsmart" else None
-        budget = Budget(state, settings.pace)
+        budget = Budget(state, settings.pace, ledger=ledger)
         http = answered.AnsweredHttp(session, settings.silvasoft_url, settings.redact)
         silvasoft = SilvasoftClient(http, settings.username, settings.api_key, budget)
         progress = _progress(err, args.quiet, args.mask_pii)
@@ -191,7 +198,7 @@ def connected(
             progress = LoggedProgress(progress, log, args.mask_pii)
         sync = Sync(plan, state, silvasoft, budget, reader(plan, outsmart), digest, outsmart, progress)
         try:
-            yield Connected(settings, sync, progress, digest, state, http)
+            yield Connected(settings, sync, progress, digest, state, http, budget)
         finally:
             progress.close()  # callers close it earlier, before printing; this is for an error on the way
             answered.remember(state, http.answered_at)

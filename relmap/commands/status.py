@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from relmap import ledger
 from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.commands.loading import plan_or_report
 from relmap.report.terminal import escape
@@ -32,7 +34,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         else default_path(args.mapping, getattr(args, "sandbox", False))
     )
     now = time.time()
-    view = look(path, now)
+    ledgers = path.with_suffix("") if getattr(args, "sandbox", False) else ledger.folder(os.environ)
+    view = look(path, now, ledgers)
     per_hour = plan.target.requests_per_hour
     if getattr(args, "format", "text") == "json":
         out.write(json.dumps(view.as_dict(per_hour, now), ensure_ascii=False, indent=2) + "\n")
@@ -51,7 +54,13 @@ def text(view: StateView, per_hour: int, now: float) -> str:
         f"State {view.path}: {view.links} linked relations, watermark {view.watermark or '- (next run reads all)'}"
     ]
     budget = f"Silvasoft budget: {left} of {per_hour} requests left this hour"
-    lines.append(budget + (f"; the next frees at {_when(frees)}" if frees else ""))
+    if view.blocked_until:
+        budget += f"; Silvasoft said its hourly limit was reached: no request before {_when(view.blocked_until)}"
+    elif frees:
+        budget += f"; the next frees at {_when(frees)}"
+    if view.ledger:
+        budget += f" (counted for every mapping on the account in {view.ledger})"
+    lines.append(budget)
     if view.intents:
         lines.append(f"Interrupted writes: {view.intents} (the next run settles them first)")
     lines.append("Last runs:" if view.runs else "Last runs: none yet")

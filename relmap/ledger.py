@@ -1,0 +1,153 @@
+"""The request ledger of one Silvasoft account: every request any mapping sent to it, so all of them share one budget.
+
+Silvasoft counts requests per account, not per mapping: a mapping for consumers and one for companies on the same
+account must not each spend the plan's hourly budget. The ledger is one small SQLite file per account
+(``silvasoft-<account>.db``, the account being the hash of URL and user name that states are checked against) in
+the ledger folder: ``RELMAP_LEDGER_DIR``, else ``$XDG_STATE_HOME/relmap``, else ``~/.local/state/relmap``. It
+also keeps when Silvasoft's own "Ratelimit exceeded" lets requests go again.
+
+Runs of different mappings may overlap (two cron lines at the same minute): a slot is taken in one SQLite
+transaction that counts the hour and records the request, so two processes cannot both take the last one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import sqlite3
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from relmap.errors import StateError
+
+HOUR = 3600.0
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (at REAL NOT NULL, endpoint TEXT NOT NULL, state TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS requests_at ON requests (at);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+BLOCKED = "blocked_until"
+
+
+def folder(environ: Mapping[str, str]) -> Path:
+    """Where the ledgers are kept (the same for every mapping of this user, so that they share them)."""
+    if environ.get("RELMAP_LEDGER_DIR"):
+        return Path(environ["RELMAP_LEDGER_DIR"]).expanduser()
+    if environ.get("XDG_STATE_HOME"):
+        return Path(environ["XDG_STATE_HOME"]) / "relmap"
+    home = environ.get("HOME") or pwd.getpwuid(os.getuid()).pw_dir  # cron and env -i may leave HOME unset
+    return Path(home) / ".local" / "state" / "relmap"
+
+
+def path_for(account: str, environ: Mapping[str, str]) -> Path:
+    return folder(environ) / f"silvasoft-{account}.db"
+
+
+class Ledger:
+    """One account's requests. ``path=None``: a ledger of this process only (nothing could be written)."""
+
+    def __init__(self, path: Path | None, state: str = "") -> None:
+        self.path = path
+        self.state = state  # which state (mapping) sent the requests recorded here, for the record
+        self.shared = path is not None
+        self.problem = ""  # why a ledger of this process only is used
+        try:
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(str(path) if path else ":memory:", timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            if path is not None:
+                self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.executescript(_SCHEMA)
+        except (OSError, sqlite3.OperationalError) as exc:
+            raise StateError(
+                f"the Silvasoft request ledger {path} cannot be used ({exc}); set RELMAP_LEDGER_DIR to a folder "
+                "relmap may write, shared by every mapping of this Silvasoft account"
+            ) from None
+        except sqlite3.Error as exc:
+            raise StateError(
+                f"the Silvasoft request ledger {path} cannot be used ({exc}); delete it to start its count over (it "
+                "only counts the last hour's requests)"
+            ) from None
+
+    @classmethod
+    def open(cls, account: str, environ: Mapping[str, str], state: str = "", may_fall_back: bool = False) -> Ledger:
+        """The account's shared ledger; with ``may_fall_back`` (a dry run) one of this process when it cannot be
+        written (then ``shared`` is False and the caller says so)."""
+        try:
+            return cls(path_for(account, environ), state)
+        except StateError as exc:
+            if not may_fall_back:
+                raise
+            ledger = cls(None, state)
+            ledger.problem = str(exc)
+            return ledger
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def since(self, moment: float) -> list[float]:
+        """The requests at ``moment`` or after, oldest first."""
+        with self._translated():
+            rows = self.db.execute("SELECT at FROM requests WHERE at >= ? ORDER BY at", (moment,)).fetchall()
+        return [float(r[0]) for r in rows]
+
+    def hour_before(self, now: float) -> list[float]:
+        """The requests of the sliding hour that ends at ``now`` (one sent exactly an hour ago has aged out)."""
+        with self._translated():
+            rows = self.db.execute("SELECT at FROM requests WHERE at > ? ORDER BY at", (now - HOUR,)).fetchall()
+        return [float(r[0]) for r in rows]
+
+    def take(self, now: float, endpoint: str, per_hour: int, interval: float, others: list[float]) -> float | None:
+        """Record a request at ``now`` if the hour has room and the last one was ``interval`` ago; else say when to
+        try again (``inf``: the hour is spent). ``others``: requests only a state knows of (before the ledger)."""
+        with self._translated():
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                window = sorted(self.hour_before(now) + [at for at in others if at > now - HOUR])
+                if len(window) >= per_hour:
+                    return float("inf")
+                if window and window[-1] + interval > now:
+                    return window[-1] + interval
+                self.db.execute(
+                    "INSERT INTO requests (at, endpoint, state) VALUES (?, ?, ?)", (now, endpoint, self.state)
+                )
+                return None
+            finally:
+                self.db.execute("COMMIT")
+
+    def prune(self, before: float) -> None:
+        with self._translated():
+            self.db.execute("DELETE FROM requests WHERE at < ?", (before,))
+
+    def blocked_until(self) -> float:
+        with self._translated():
+            row = self.db.execute("SELECT value FROM meta WHERE key = ?", (BLOCKED,)).fetchone()
+        try:
+            return float(row[0]) if row else 0.0
+        except ValueError:
+            return 0.0
+
+    def block(self, until: float) -> None:
+        with self._translated():
+            self.db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (BLOCKED, repr(max(until, self.blocked_until()))),
+            )
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StateError(
+                f"the Silvasoft request ledger {self.path} cannot be used ({exc}); delete it to start its count over "
+                "(it only counts the last hour's requests)"
+            ) from None
