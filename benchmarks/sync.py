@@ -50,6 +50,11 @@ relmap's summary line ("Silvasoft requests: N spent") is parsed and cross-checke
    created relation against the floor of one create each. (Before the listing mark and the creates' ABORT answers,
    every run spent its hour on the first 15 listing pages: nothing was ever created.)
 
+6. The steady state with open problems: the sandbox's sample data, whose first sync leaves two relations not in step
+   (an e-mail address shared with another relation, and a debtor number that cannot be a CustomerNumber), then three
+   hourly runs with nothing changed in OutSmart. Target: 0 Silvasoft requests per run, while every run still lists
+   both relations as not in step and exits 1.
+
 Each target prints PASS, MISS (above its floor) or SHORT (writes missing); a count above its floor lists the extra
 requests from the log (position in the run, endpoint, status). Below the figures, the data itself is checked:
 Silvasoft holds exactly the expected relations, the edited cities and streets arrived, relmap's summary matches the
@@ -370,6 +375,54 @@ def print_crowded(case: Crowded) -> bool:
     return ok
 
 
+STEADY_RUNS = 3
+
+
+@dataclass
+class Steady:
+    """The steady state with open problems: the first run's problems, then hourly runs with nothing changed."""
+
+    first: Run
+    runs: list[Run]
+    problems: int  # relations the first run left not in step
+
+    def reported(self, run: Run) -> int:
+        """How many relations a run's summary lists as not in step."""
+        found = re.search(r"(?m)^Not in step: (\d+) relation", run.stdout)
+        return int(found.group(1)) if found else 0
+
+
+def steady_with_problems() -> Steady:
+    """The sandbox's sample data (two relations that cannot sync: an e-mail shared with another relation, and a debtor
+    number that cannot be a CustomerNumber), synced once, then run hourly with nothing changed in OutSmart."""
+    with (
+        tempfile.TemporaryDirectory(prefix="relmap-bench-steady-") as tmp,
+        Sandbox(requests_per_hour=PLAN_PER_HOUR) as sandbox,
+    ):
+        bench = Bench(sandbox, Path(tmp))
+        first = bench.run("first sync", FAST_PACE)
+        runs = []
+        for hour in range(STEADY_RUNS):
+            bench.pass_an_hour()
+            runs.append(bench.run(f"hour {hour + 1}", FAST_PACE))
+    steady = Steady(first, runs, 0)
+    steady.problems = steady.reported(first)
+    return steady
+
+
+def print_steady(case: Steady) -> bool:
+    requests = [run.count() for run in case.runs]
+    listed = [case.reported(run) for run in case.runs]
+    codes = [run.exit_code for run in case.runs]
+    ok = case.problems > 0 and not any(requests) and all(n == case.problems for n in listed) and set(codes) == {1}
+    print(f"  first sync: exit {case.first.exit_code}, {case.first.count()} requests, {case.problems} not in step")
+    print(f"  requests per later run          {', '.join(map(str, requests)):>9}   target 0 each")
+    print(f"  not in step, said by each run   {', '.join(map(str, listed)):>9}   target {case.problems} each")
+    print(f"  exit codes                      {', '.join(map(str, codes)):>9}   target 1 each (a problem is open)")
+    print(f"  -- {'PASS' if ok else 'MISS'}")
+    return ok
+
+
 def rerun(bench: Bench) -> Phase:
     bench.pass_an_hour()
     phase = Phase("2 re-run, no changes", dict.fromkeys(ENDPOINTS, 0))
@@ -579,6 +632,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     pace_ok = print_pace(paced, args.pace)
     print("\nThe free plan with a full Silvasoft (5):")
     crowded_ok = print_crowded(crowded_free_plan(args.seed))
+    print(f"\nThe steady state with open problems (6): {STEADY_RUNS} hourly runs, nothing changed in OutSmart")
+    steady_ok = print_steady(steady_with_problems())
     print("\nChecks:")
     for problem in problems:
         print(f"  FAIL {problem}")
@@ -587,6 +642,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("  relmap's summary line matches the emulator's log for every run; every Silvasoft answer was 200")
     missed = [p.name for p in phases if verdict(p) != "PASS"] + ([] if pace_ok else ["4 wall time"])
     missed += [] if crowded_ok else ["5 free plan, 3,000 in Silvasoft"]
+    missed += [] if steady_ok else ["6 steady state with open problems"]
     print(
         f"\nTargets: {len(missed)} missed{': ' + ', '.join(missed) if missed else ''}. "
         f"Benchmark took {time.perf_counter() - began:.1f} s"
