@@ -158,3 +158,28 @@ def test_a_hand_edited_problem_row_is_named_by_status_and_by_the_run(
         status(tmp_path / "routing.yaml")
     again = sync()
     assert again.code == 2 and "first_seen 'yesterday' is not a time" in again.err
+
+
+def test_a_dry_run_plan_shows_the_open_problems_it_did_not_read_again(
+    sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    import jsonschema
+    from conftest import ROOT
+
+    sync()
+    sandbox.silvasoft.clear_log()
+    plan = sync("--dry-run", "--format", "json", "--mask-pii")
+    assert plan.code == 1, plan.err  # errors in the plan, as in the run
+    doc = json.loads(plan.out)
+    jsonschema.validate(doc, json.loads((ROOT / "schemas" / "plan.schema.json").read_text(encoding="utf-8")))
+    errors = {entry["debtor_number"]: entry for entry in doc["relations"] if entry["action"] == "error"}
+    assert sorted(errors) == ["10005", "14233Aaa"] and doc["summary"]["error"] == 2
+    conflict = errors["10005"]
+    assert conflict["reason"].startswith("conflict: shares its e-mail address ••• with OutSmart relation 10004")
+    assert "; not read again)" in conflict["reason"] and conflict["name"] == "•••"
+    assert conflict["fingerprint"] == {"source": None, "silvasoft": None} and conflict["send"] is None
+    assert sandbox.silvasoft.count() == 0  # nothing read from Silvasoft for them
+    terminal = sync("--dry-run")
+    assert "10005" in terminal.out and "14233Aaa" in terminal.out and "not read again" in terminal.out
+    markdown = sync("--dry-run", "--format", "markdown")
+    assert "not read again" in markdown.out

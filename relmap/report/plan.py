@@ -16,6 +16,7 @@ from typing import Any
 from relmap import __version__
 from relmap.report.mask import Masker
 from relmap.report.plan_values import ACTIONS, SYMBOLS
+from relmap.sync.apply import Outcome
 from relmap.sync.changes import Change
 from relmap.sync.results import Item, Preview
 from relmap.sync.saved import FORMAT_VERSION, KIND
@@ -40,7 +41,9 @@ def document(preview: Preview, context: Context, redact: Callable[[str], str] = 
         _relation(item, change, prints, context.mask_pii, redact)
         for item, change, prints in zip(preview.items, preview.changes, preview.fingerprints, strict=True)
     ]
+    relations += [_carried(outcome, context.mask_pii, redact) for outcome in preview.carried]
     counts: Counter[str] = Counter(change.action for change in preview.changes)
+    counts["error"] += len(preview.carried)
     summary = {action: counts[action] for action in ACTIONS}
     summary["drift"] = sum(1 for change in preview.changes if change.drift)
     created = datetime.fromtimestamp(context.created_at, UTC) if context.created_at else datetime.now(UTC)
@@ -90,6 +93,26 @@ def _relation(
         record = item.record.fields if item.record else {}
         entry = Masker.for_relation(record, result.payload or {}).relation(entry)
     return entry
+
+
+def _carried(outcome: Outcome, mask_pii: bool, redact: Callable[[str], str]) -> dict[str, Any]:
+    """An open problem of a relation the plan did not read (it did not change): an error until it is in step."""
+    entry: dict[str, Any] = {
+        "debtor_number": outcome.debtor_number,
+        "name": outcome.name,
+        "origin": f"OutSmart relation {outcome.debtor_number}",
+        "action": "error",
+        "symbol": SYMBOLS["error"],
+        "route": None,
+        "endpoint": None,
+        "guid": None,
+        "matched_by": None,
+        "reason": redact(outcome.error or "not in step"),
+        "fields": [],
+        "send": None,
+        "fingerprint": {"source": None, "silvasoft": None},
+    }
+    return Masker.for_relation({"name": outcome.name}, {}).relation(entry) if mask_pii else entry
 
 
 def cost(preview: Preview) -> dict[str, Any]:

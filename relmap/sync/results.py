@@ -77,6 +77,7 @@ class Preview:
     interval: float = 0.0  # seconds between Silvasoft requests at the account's pace
     identify: str = ""  # how the unlinked relations were identified: the listing, or targeted lookups
     lookups: int = 0  # of silvasoft_requests, the targeted lookups: the run does not make them (its creates answer)
+    carried: list[Outcome] = field(default_factory=list)  # open problems of relations this plan did not read
 
     @property
     def full(self) -> bool:

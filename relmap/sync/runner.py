@@ -170,6 +170,7 @@ class Sync:
             interval=self.budget.pace.interval,
             identify=identify,
             lookups=self._lookups,
+            carried=ProblemBook(self.state, self.clock).carried({i.result.debtor_number or "" for i in items}),
         )
 
     def _preview_identify(self, need: str, items: list[Item], directory: Directory) -> str:
