@@ -304,3 +304,51 @@ def test_a_bare_400_on_a_write_is_sent_again_next_run(world: World) -> None:
     assert line["action"] == "pending" and "without Silvasoft's error message" in line["error"]
     assert world.run().code == 0 and world.lines()["10002"]["action"] == "created"
     assert_once_each(world, len(PICKED))
+
+
+@pytest.mark.parametrize("message", ["Relation already exists", "Relatie met dit e-mailadres bestaat al"])
+def test_a_create_refused_as_already_existing_is_looked_up_and_linked(world: World, message: str) -> None:
+    assert world.run().code == 0  # the picked relations synced; then 20001 meets a relation made elsewhere
+    world.silvasoft.clear_log()
+    world.silvasoft.existing_refused = message  # a 400 instead of the existing relation, as some clients met
+    race(world)
+    result = world.run()
+    assert result.code == 0, result.out
+    line = world.lines()["20001"]
+    assert (line["action"], line["guid"]) == ("linked", world.guid(20001))
+    assert world.silvasoft.count("addprivaterelation") == 1
+    assert world.silvasoft.count("listrelations") == 2  # the run's listing, and one look by number
+    assert_once_each(world, len(PICKED) + 1)
+    world.silvasoft.clear_log()
+    assert world.run().code == 0 and world.silvasoft.count() == 0  # linked: in step, and no open problem
+
+
+def test_a_refusal_that_does_not_say_already_exists_stays_a_refusal(world: World) -> None:
+    assert world.run().code == 0
+    world.silvasoft.clear_log()
+    world.silvasoft.existing_refused = "CustomerNumber is invalid"
+    race(world)
+    assert world.run().code == 1
+    line = world.lines()["20001"]
+    assert line["action"] == "failed" and "CustomerNumber is invalid" in line["error"]
+    assert world.silvasoft.count("listrelations") == 1  # no look-up for a real refusal
+
+
+def test_a_relation_made_by_hand_half_an_hour_ago_in_dutch_time_is_not_taken_for_the_one_relmap_created(
+    world: World,
+) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    assert world.run().code == 0
+    world.silvasoft.clear_log()
+    # createdOn without a zone, in Dutch time: read as UTC it would lie in the future, after relmap's create.
+    local = (datetime.now(ZoneInfo("Europe/Amsterdam")) - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%S")
+    world.box.outsmart.add(NEW)
+    made = lambda body: world.silvasoft.add(stored(body, createdOn=local, Address_City="Elders"))  # noqa: E731
+    world.silvasoft.script("addprivaterelation", before=made)
+    assert world.run().code == 0
+    line = world.lines()["20001"]
+    assert (line["action"], line["guid"]) == ("updated", world.guid(20001))  # linked, and its city set right
+    assert world.silvasoft.get(world.guid(20001))["Address_City"] != "Elders"
+    assert_once_each(world, len(PICKED) + 1)

@@ -11,7 +11,7 @@ from relmap.sources.records import SourceRecord
 from relmap.state import Link, payload_hash
 from relmap.sync.changes import Planner, update_params
 from relmap.sync.drift import compare
-from relmap.sync.identity import Directory, existed_before, parse_created
+from relmap.sync.identity import Directory, created_window, existed_before
 from relmap.sync.reading import deduplicated
 
 
@@ -134,20 +134,35 @@ def test_a_listed_relation_differs_only_in_what_the_mapping_sets():
     assert differs({"Relation_Contact": [{"LastName": "B"}]})
 
 
+NOON = 1795341600.0  # 2026-11-22 10:00:00 UTC, 11:00 in Amsterdam (CET)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2026-11-22T10:00:00", 1795341600.0), ("22-11-2026 10:00:00", 1795341600.0), ("", None), ("soon", None)],
+    [
+        ("2026-11-22T10:00:00Z", (NOON, NOON)),
+        ("2026-11-22T11:00:00+01:00", (NOON, NOON)),
+        ("2026-11-22T10:00:00", (NOON - 3600, NOON)),  # no zone: Amsterdam (CET, UTC+1) or UTC
+        ("22-11-2026 10:00:00", (NOON - 3600, NOON)),
+        ("2026-07-01T10:00:00", (1782900000.0 - 7200, 1782900000.0)),  # summer time: two hours apart
+        ("", None),
+        ("soon", None),
+    ],
 )
-def test_created_on_is_read_in_both_shapes(text: str, expected: float | None):
-    assert parse_created(text) == expected
+def test_created_on_is_read_in_every_shape_as_the_moments_it_may_mean(text: str, expected: tuple[float, float] | None):
+    assert created_window(text) == expected
 
 
 def test_an_answer_older_than_the_request_existed_before():
     directory = Directory({})
-    assert existed_before({"RelationGUID": 1, "createdOn": "2020-01-01T00:00:00"}, 1795341600.0, directory)
-    assert not existed_before({"RelationGUID": 1, "createdOn": "2026-11-22T10:00:00"}, 1795341600.0, directory)
+    assert existed_before({"RelationGUID": 1, "createdOn": "2020-01-01T00:00:00"}, NOON, directory)
+    assert existed_before({"RelationGUID": 1, "createdOn": "2026-11-22T10:00:00Z"}, NOON, directory) is False
+    assert existed_before({"RelationGUID": 1, "createdOn": "2026-11-22T11:00:00"}, NOON, directory) is False
+    assert existed_before({"RelationGUID": 1, "createdOn": "2026-11-22T09:10:00"}, NOON, directory) is True
+    # Without a zone, 10:00 is 09:00 or 10:00 UTC: the time cannot tell (the caller compares the values).
+    assert existed_before({"RelationGUID": 1, "createdOn": "2026-11-22T10:00:00"}, NOON, directory) is None
     directory.add_listing([{"RelationGUID": 1}])
-    assert existed_before({"RelationGUID": 1, "createdOn": "2026-11-22T10:00:00"}, 1795341600.0, directory)
+    assert existed_before({"RelationGUID": 1, "createdOn": "2026-11-22T10:00:00Z"}, NOON, directory) is True
 
 
 def test_a_relation_sent_twice_identically_counts_once():

@@ -8,7 +8,8 @@ format: a JSON array of one (``answer_form="array"``, the default), or as a bare
 ``empty_answer`` set (a body such as ``""``, ``"{}"``, ``"[]"``, ``"null"``), every answer where nothing was
 created, updated or found is that body, as the status-code page allows: a create that found an existing relation,
 an update that changed nothing or found no relation, a listing that found nothing. ``script`` bends the next
-answers further, for tests of shapes the docs leave open.
+answers further, for tests of shapes the docs leave open. With ``existing_refused`` set, a create that finds an
+existing relation is refused instead: a 400 with that errorMessage ("already exists"), as some clients met it.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ class SilvasoftEmulator(Emulator):
         per_minute: int | None = None,
         answer_form: str = "array",
         empty_answer: str | None = None,
+        existing_refused: str | None = None,
     ) -> None:
         super().__init__(faults, clock)
         if answer_form not in ANSWER_FORMS:
@@ -80,6 +82,7 @@ class SilvasoftEmulator(Emulator):
         self.username, self.api_key = SILVASOFT_USERNAME, SILVASOFT_API_KEY
         self.answer_form = answer_form
         self.empty_answer = empty_answer  # None: answer the relation (or {} for an empty listing), as by default
+        self.existing_refused = existing_refused  # a create of an existing relation: a 400 with this errorMessage
         self._limiter = RateLimiter(requests_per_hour, per_minute, per_second)
         self._book = Book()
         self._scripts: list[_Script] = []
@@ -253,6 +256,8 @@ class SilvasoftEmulator(Emulator):
             return _error(400, "; ".join(problems))
         kind = KINDS[name]
         existing = self._book.existing(kind, body)
+        if existing is not None and self.existing_refused is not None:
+            return _error(400, self.existing_refused)
         if existing is not None:  # returned unchanged; its old createdOn tells the client nothing was created
             return self._answer(None if self.empty_answer is not None else existing)
         created = self._book.create({**body, "RelationType": kind}, self._now())

@@ -2,11 +2,13 @@
 
 A refused record (400) is that record's error and the run goes on; a spent budget or Silvasoft's rate limit stops
 the run cleanly, leaving the rest pending; bad credentials stop it at once. An empty answer (Silvasoft created or
-updated nothing) is resolved with one targeted listrelations/ call, never by writing again blindly.
+updated nothing) is resolved with one targeted listrelations/ call, never by writing again blindly; so is a create
+refused because the relation "already exists".
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +21,9 @@ from relmap.sync.drift import compare
 from relmap.sync.identity import Directory, existed_before, guid_of, payload_email, payload_number
 from relmap.targets.silvasoft import SilvasoftClient
 from relmap.targets.silvasoft_answers import ours
+
+# A refusal that says the relation is there already (as some Silvasoft versions answer a create under ABORT).
+ALREADY_EXISTS = re.compile(r"already exists?|bestaat al|al in gebruik|already in use", re.IGNORECASE)
 
 Result = Literal["created", "updated", "linked", "unchanged", "skipped", "failed", "pending"]
 
@@ -172,6 +177,11 @@ class Applier:
         try:
             relations = self.client.create(endpoint, body, retry_unsure=retry_unsure)
         except RecordRejected as exc:
+            if ALREADY_EXISTS.search(exc.detail) and retry_unsure:
+                # Some Silvasoft versions refuse a create of an existing relation instead of answering it (ABORT):
+                # the relation is there, so it is looked up and linked rather than kept as a refusal.
+                said = f"{endpoint}/ refused the create as existing already ({exc.detail})"
+                return self._looked_up(change, intent, requested_at, answered=False, said=said)
             self.state.save_failure(debtor, payload, exc.detail, intent)
             raise
         except (BudgetSpent, RateLimited, CredentialsError):
@@ -193,19 +203,25 @@ class Applier:
         GUID listed this run, or one another OutSmart relation owns)."""
         debtor, guid = change.debtor_number or "", guid_of(relation) or 0
         owner = self.directory.owners.get(guid)
-        if existed_before(relation, requested_at, self.directory) or owner not in (None, debtor):
+        existed = existed_before(relation, requested_at, self.directory)
+        if existed is None:  # createdOn cannot tell: a relation that holds other values than sent was there before
+            params = update_params(change.send or {})
+            existed = compare(params, None, update_params(relation), frozenset()).send is not None
+        if existed or owner not in (None, debtor):
             return self._existing(change, relation, guid, intent)
         self.directory.claim(guid, debtor)
         self.directory.remember(relation)
         self._save(change, guid, intent, relation, "new")
         return outcome(change, "created", guid=guid, matched_by="new")
 
-    def _looked_up(self, change: Change, intent: int, requested_at: float, answered: bool) -> Outcome:
+    def _looked_up(
+        self, change: Change, intent: int, requested_at: float, answered: bool, said: str | None = None
+    ) -> Outcome:
         """A create answered an empty body (Silvasoft created nothing: with ABORT it should have returned what stopped
         it) or a relation without a RelationGUID. One listrelations/ call by CustomerNumber or e-mail finds what is
         there; nothing found after an empty answer is this relation's error, as a 400 would be, not a duplicate."""
         payload, endpoint = change.send or {}, change.result.endpoint or ""
-        said = f"{endpoint}/ answered " + (
+        said = said or f"{endpoint}/ answered " + (
             "a relation without a RelationGUID" if answered else "that it created nothing"
         )
         try:

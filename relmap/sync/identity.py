@@ -12,11 +12,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from relmap.plan import Plan, Rule
 
 # A relation Silvasoft returns from a create counts as "already there" when it is this much older than the request.
 CREATED_SKEW = 600.0
+SILVASOFT_ZONE = ZoneInfo("Europe/Amsterdam")  # Silvasoft's own; from the tzdata package where the system has none
 
 
 @dataclass(frozen=True)
@@ -149,16 +151,26 @@ def keyed(payload: dict[str, Any], use_email: bool) -> bool:
     return payload_number(payload) is not None or (use_email and payload_email(payload) is not None)
 
 
-def existed_before(relation: dict[str, Any], requested_at: float, directory: Directory) -> bool:
-    """Whether a create's answer is a relation that was already there (Silvasoft returns it unchanged)."""
+def existed_before(relation: dict[str, Any], requested_at: float, directory: Directory) -> bool | None:
+    """Whether a create's answer is a relation that was already there (Silvasoft returns it unchanged); None when its
+    ``createdOn`` cannot tell (a time without a zone that is within the hours Dutch time and UTC differ by)."""
     guid = guid_of(relation)
     if guid is not None and guid in directory.by_guid:
         return True
-    created = parse_created(relation.get("createdOn"))
-    return created is not None and created < requested_at - CREATED_SKEW
+    window = created_window(relation.get("createdOn"))
+    if window is None:
+        return False
+    earliest, latest = window
+    if latest < requested_at - CREATED_SKEW:
+        return True
+    if earliest >= requested_at - CREATED_SKEW:
+        return False
+    return None
 
 
-def parse_created(value: Any) -> float | None:
+def created_window(value: Any) -> tuple[float, float] | None:
+    """Silvasoft's ``createdOn`` as the earliest and latest moment it may mean. A time with a zone (or ``Z``) is one
+    moment; a time without one is Dutch local time (Silvasoft is a Dutch service) or UTC, one or two hours apart."""
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip().replace("Z", "+00:00")
@@ -167,7 +179,9 @@ def parse_created(value: Any) -> float | None:
             moment = parse(text)
         except ValueError:
             continue
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+        if moment.tzinfo:
+            return moment.timestamp(), moment.timestamp()
+        return moment.replace(tzinfo=SILVASOFT_ZONE).timestamp(), moment.replace(tzinfo=UTC).timestamp()
     return None
 
 
