@@ -14,7 +14,7 @@ from relmap.catalog import Param
 from relmap.catalog.outsmart import FILTER_KEYS, OPERATORS
 from relmap.catalog.silvasoft import ENDPOINT_DESCRIPTIONS, ENDPOINTS, FIELD_TYPES
 
-SCHEMA_ID = "https://relmap.dev/schemas/mapping-1.schema.json"
+SCHEMA_ID = "urn:relmap:schema:mapping:1"  # names the schema; not a URL, since nothing answers there
 SECRET_PATTERN = r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$"
 RULE_KEYS = ("from", "freefield", "value", "template", "expr")
 Schema = dict[str, Any]

@@ -1,12 +1,15 @@
-"""The command line as a user meets it: fields, init, schema, render formats, exit codes, the installed script."""
+"""The command line as a user meets it: fields, init, schema, render formats, exit codes, the installed script,
+every command's help and examples, and shell completion."""
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,14 +33,22 @@ def test_fields_lists_both_catalogs(run_cli) -> None:
 def test_init_writes_a_mapping_that_validates(run_cli, tmp_path: Path) -> None:
     target = tmp_path / "mine.yaml"
     assert run_cli("init", str(target)).code == 0
-    assert target.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=file://")
+    assert target.read_text(encoding="utf-8").startswith(
+        "# yaml-language-server: $schema=schemas/mapping.schema.json\n"
+    )
+    assert (tmp_path / "schemas" / "mapping.schema.json").is_file()
     assert run_cli("validate", str(target)).out == f"{target}: ok\n"
     again = run_cli("init", str(target))
     assert again.code == 2 and "--force" in again.err
 
 
-def test_schema_command_prints_the_packaged_schema(run_cli) -> None:
-    assert json.loads(run_cli("schema").out)["$id"].endswith("mapping-1.schema.json")
+def test_schema_command_prints_each_packaged_schema(run_cli) -> None:
+    for name in ("mapping", "mapping-tests", "plan"):
+        printed = run_cli("schema", name)
+        assert printed.out == (ROOT / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8")
+        assert json.loads(printed.out)["$id"] == f"urn:relmap:schema:{name}:1"
+    assert run_cli("schema").out == run_cli("schema", "mapping").out
+    assert run_cli("schema", "nonsense").code == 2
 
 
 def test_render_limit_and_jsonl(run_cli) -> None:
@@ -142,3 +153,73 @@ def test_coverage_that_cannot_be_measured_is_a_warning_on_that_mapping(monkeypat
     assert "mappings/private-relations.yaml:1:1: warning: coverage could not be measured (RuntimeError: boom)" in text
     assert "coverage: not measured, see the warning above" in text
     assert text.count("  coverage:\n") == 1  # the other mapping's coverage is still shown
+
+
+def _commands(parser: argparse.ArgumentParser, name: str = "relmap") -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    yield name, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command, sub in action.choices.items():
+                yield from _commands(sub, f"{name} {command}")
+
+
+def test_every_argument_has_help_and_every_command_two_examples() -> None:
+    from relmap.cli import build_parser
+
+    walked = dict(_commands(build_parser()))
+    assert {"relmap export", "relmap completion", "relmap sandbox serve", "relmap validate"} <= set(walked)
+    for name, parser in walked.items():
+        unexplained = [a.dest for a in parser._actions if not a.help and a.help != argparse.SUPPRESS]
+        assert unexplained == [], f"{name}: arguments without help"
+        examples = [line.strip() for line in (parser.epilog or "").splitlines()[1:] if line.strip()]
+        assert len(examples) >= 2 and all(line.startswith(name.split()[0] + " ") for line in examples), name
+        assert parser.description, f"{name}: no description"
+
+
+def test_every_example_in_the_help_parses(run_cli) -> None:
+    """Each example is a command line relmap accepts (parsed only, nothing is run)."""
+    import shlex
+
+    from relmap.cli import build_parser
+
+    for _name, parser in _commands(build_parser()):
+        for line in (parser.epilog or "").splitlines()[1:]:
+            words = shlex.split(line.split(">")[0])[1:]
+            build_parser().parse_args(words)  # SystemExit (a failed test) on a usage error
+
+
+def test_help_shows_the_examples_and_one_line_per_argument(run_cli, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli("export", "--help").code == 0
+    shown = capsys.readouterr().out  # argparse prints help to the process's stdout
+    assert "examples:\n  relmap export my-mapping.yaml --out relations.jsonl\n" in shown
+    assert "--pseudonymise-key KEY" in shown and "the key of the fakes" in shown
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_completion_scripts_name_every_command(run_cli, shell: str) -> None:
+    script = run_cli("completion", shell)
+    assert script.code == 0
+    for command in ("validate", "render", "export", "init", "schema", "completion", "sandbox"):
+        assert command in script.out
+    assert "--pseudonymise-key" in script.out and "--schema-dir" in script.out
+
+
+def test_the_bash_completion_completes_commands_and_options(run_cli, tmp_path: Path) -> None:
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("bash is not installed")
+    (tmp_path / "relmap.bash").write_text(run_cli("completion", "bash").out, encoding="utf-8")
+    probe = (
+        "source relmap.bash\n"
+        'complete_for() { COMP_WORDS=($@); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE};'
+        ' _shtab_relmap; echo "${COMPREPLY[*]}"; }\n'
+        "complete_for relmap ex\n"
+        "complete_for relmap export --pseu\n"
+        "complete_for relmap init --template b\n"
+    )
+    done = subprocess.run([bash, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "export" in lines[0].split() and "explain" in lines[0].split()
+    assert set(lines[1].split()) == {"--pseudonymise", "--pseudonymise-key"}
+    assert lines[2].split() == ["business"]

@@ -514,7 +514,7 @@ def test_schema_copies_are_identical_and_valid() -> None:
     assert PACKAGED.read_text(encoding="utf-8") == PUBLISHED.read_text(encoding="utf-8")
     schema = json.loads(PUBLISHED.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    assert schema["$id"] == "https://relmap.dev/schemas/mapping-tests-1.schema.json"
+    assert schema["$id"] == "urn:relmap:schema:mapping-tests:1"
 
 
 def test_schema_knows_every_outsmart_field_and_endpoint() -> None:

@@ -51,7 +51,7 @@ def relation(doc: dict[str, Any], debtor: str | None) -> dict[str, Any]:
 def test_schema_is_valid_draft_2020_12_with_a_stable_id() -> None:
     schema = json.loads(PUBLISHED.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    assert schema["$id"] == "https://relmap.dev/schemas/plan-1.schema.json"
+    assert schema["$id"] == "urn:relmap:schema:plan:1"
     assert schema["properties"]["format_version"]["const"] == 1
 
 

@@ -24,7 +24,7 @@ def test_both_copies_are_identical_and_current() -> None:
 def test_schema_is_valid_draft_2020_12_with_a_stable_id() -> None:
     schema = json.loads(PUBLISHED.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    assert schema["$id"] == SCHEMA_ID == "https://relmap.dev/schemas/mapping-1.schema.json"
+    assert schema["$id"] == SCHEMA_ID == "urn:relmap:schema:mapping:1"
 
 
 def _properties(node: Any, path: str = "") -> Iterator[tuple[str, Any]]:

@@ -41,6 +41,30 @@ def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return status(args, out, err)
 
 
+def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from relmap.commands.export import run as export
+
+    return export(args, out, err)
+
+
+def _completion(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from relmap.commands.completion import run as completion
+
+    return completion(args, out, err)
+
+
+def _init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from relmap.commands.starter import init
+
+    return init(args, out, err)
+
+
+def _schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from relmap.commands.starter import schema
+
+    return schema(args, out, err)
+
+
 COMMANDS: dict[str, Command] = {
     "validate": validate.run,
     "render": render.run,
@@ -51,6 +75,8 @@ COMMANDS: dict[str, Command] = {
     "check": _check,
     "status": _status,
     "fields": info.fields,
-    "init": info.init,
-    "schema": info.schema,
+    "init": _init,
+    "schema": _schema,
+    "export": _export,
+    "completion": _completion,
 }

@@ -1,0 +1,78 @@
+"""Which OutSmart relation fields hold personal data, and the fake each gets (fields: the OutSmart relation page).
+
+Kept as they are: keys and codes the mapping routes, skips and looks up on (debtor numbers, types, flags, dates,
+country, language), the house number and city (not personal once street and postcode are fakes). Freefields are
+kept too, except values shaped like an IBAN, an e-mail address or a phone number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from relmap.pseudonym import fakes
+from relmap.pseudonym.keyed import DEFAULT_KEY, Keyed
+from relmap.sources.records import SourceRecord
+
+Fake = Callable[[Keyed, str, SourceRecord], str]
+_EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+_PHONE_SHAPE = re.compile(r"\+?[\d ()-]{9,20}")
+
+
+def _name(keyed: Keyed, value: str, record: SourceRecord) -> str:
+    company = fakes.is_company(value) or bool(record.fields.get("kvk_number") or record.fields.get("vat_number"))
+    return fakes.company_name(keyed, value) if company else fakes.person_name(keyed, value)
+
+
+def _phone(keyed: Keyed, value: str, record: SourceRecord) -> str:
+    from relmap.filters.countries import region
+
+    return fakes.phone(keyed, value, region(record.fields.get("country") or "", default="NL"))
+
+
+FIELDS: dict[str, Fake] = {
+    "name": _name,
+    "contact": lambda keyed, value, record: fakes.person_name(keyed, value),
+    "accountmanager": lambda keyed, value, record: fakes.given_name(keyed, value),
+    "email": lambda keyed, value, record: fakes.email(keyed, value),
+    "email_workorder": lambda keyed, value, record: fakes.email(keyed, value),
+    "phone_number": _phone,
+    "mobile": _phone,
+    "street": lambda keyed, value, record: fakes.street(keyed, value),
+    "postal_code": lambda keyed, value, record: fakes.postcode(keyed, value),
+    "remark": lambda keyed, value, record: fakes.free_text(keyed, value),
+    "latitude": lambda keyed, value, record: fakes.coordinate(value),
+    "longitude": lambda keyed, value, record: fakes.coordinate(value),
+    "kvk_number": lambda keyed, value, record: fakes.number(keyed, "kvk", value),
+    "vat_number": lambda keyed, value, record: fakes.number(keyed, "vat", value),
+}
+
+
+class Pseudonymiser:
+    """Turns a relation into its pseudonymised copy: the same key and relation always give the same copy."""
+
+    def __init__(self, key: str = DEFAULT_KEY) -> None:
+        self.keyed = Keyed(key)
+
+    def relation(self, record: SourceRecord) -> SourceRecord:
+        fields = {name: self._field(name, value, record) for name, value in record.fields.items()}
+        freefields = {number: self._freefield(value, record) for number, value in record.freefields.items()}
+        return SourceRecord(record.index, record.origin, fields, freefields)
+
+    def _field(self, name: str, value: str | None, record: SourceRecord) -> str | None:
+        fake = FIELDS.get(name)
+        if fake is None or value is None or not value.strip():
+            return value
+        return fake(self.keyed, value, record)
+
+    def _freefield(self, value: str | None, record: SourceRecord) -> str | None:
+        if value is None or not value.strip():
+            return value
+        text = value.strip()
+        if fakes.IBAN_SHAPE.fullmatch("".join(text.split()).upper()):
+            return fakes.iban(self.keyed, value)
+        if _EMAIL_SHAPE.fullmatch(text):
+            return fakes.email(self.keyed, value)
+        if _PHONE_SHAPE.fullmatch(text) and sum(c.isdigit() for c in text) >= 9:
+            return _phone(self.keyed, value, record)
+        return value
