@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS problems (
     debtor_number TEXT PRIMARY KEY, kind TEXT NOT NULL, message TEXT NOT NULL, name TEXT NOT NULL,
     payload_hash TEXT, involves TEXT, first_seen REAL NOT NULL, last_tried REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS listing (position INTEGER PRIMARY KEY, relation TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ledger (at REAL NOT NULL, endpoint TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ledger_at ON ledger (at);
 CREATE TABLE IF NOT EXISTS runs (
@@ -59,6 +60,7 @@ TABLES = {
     "problems": (
         "debtor_number", "kind", "message", "name", "payload_hash", "involves", "first_seen", "last_tried",
     ),
+    "listing": ("position", "relation"),
     "ledger": ("at", "endpoint"),
     "runs": ("id", "started_at", "finished_at", "mode", "outcome", "counts", "requests"),
 }  # fmt: skip

@@ -307,3 +307,49 @@ def test_relations_deleted_before_the_listing_mark_send_the_listing_back_to_the_
     assert w.run().code == 0
     assert (w.lines()["41001"]["guid"], w.lines()["41001"]["matched_by"]) == (guid, "name")
     assert len(w.box.silvasoft.relations()) == 250 + 1 - 3 + 1
+
+
+def test_a_full_read_on_the_free_plan_lists_silvasoft_once_across_hours_and_finds_drift(
+    world: Callable[..., World],
+) -> None:
+    w = world(outsmart(16), existing(3000), per_hour=15)
+    codes, _ = w.converge(hours=4)
+    assert codes[-1] == 0, codes
+    with sqlite3.connect(w.state) as db:
+        (guid,) = db.execute("SELECT guid FROM links WHERE debtor_number = '30003'").fetchone()
+    db.close()
+    w.box.silvasoft.edit(guid, Address_City="Elders")  # changed by hand in Silvasoft: a full read must find it
+    w.pass_an_hour()
+    w.box.silvasoft.clear_log()
+    full = w.run_cli("run", str(w.mapping), "--state", str(w.state), "--full", "--report", str(w.folder / "r.jsonl"))
+    assert full.code == 3, full.out  # 3,016 relations are 16 pages: more than the hour's 15
+    assert "16 pending" in full.out  # not compared with Silvasoft's copy yet: not called unchanged
+    assert "the whole listing of Silvasoft has 3,000 relations so far; the next run goes on from there" in full.out
+    assert w.listings() == 15
+    w.pass_an_hour()
+    w.box.silvasoft.clear_log()
+    again = w.run_cli("run", str(w.mapping), "--state", str(w.state), "--report", str(w.folder / "r.jsonl"))
+    assert again.code == 0, again.out  # no --full: the full read is owed until it has compared every relation
+    assert w.listings() == 1  # it went on from relation 3,000: 16 listing requests over both hours, one listing
+    assert w.box.silvasoft.count(endpoint="updaterelation") == 1
+    assert w.box.silvasoft.get(guid)["Address_City"] != "Elders"
+    assert_no_duplicates(w.box)
+    with sqlite3.connect(w.state) as db:
+        assert db.execute("SELECT count(*) FROM listing").fetchone() == (0,)  # dropped once it was whole
+    db.close()
+
+
+def test_a_kept_listing_whose_offsets_moved_starts_over(world: Callable[..., World]) -> None:
+    w = world(outsmart(16), existing(3000), per_hour=15)
+    codes, _ = w.converge(hours=4)
+    assert codes[-1] == 0, codes
+    w.pass_an_hour()
+    assert w.run_cli("run", str(w.mapping), "--state", str(w.state), "--full").code == 3
+    oldest = min(r["RelationGUID"] for r in w.box.silvasoft.relations())
+    w.box.silvasoft.remove(oldest)  # deleted in Silvasoft: every offset after it moved by one
+    w.pass_an_hour()
+    w.box.silvasoft.clear_log()
+    again = w.run_cli("run", str(w.mapping), "--state", str(w.state), "--full")
+    assert again.code == 3, again.out  # the kept pages cannot be trusted: listed again from offset 0
+    assert w.listings() == 15  # one to find the kept relations moved, then 14 pages from offset 0
+    assert "the whole listing of Silvasoft has 2,800 relations so far; the next run goes on from there" in again.out

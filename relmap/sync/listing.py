@@ -16,7 +16,8 @@ made. So:
   could still reach the end (else it is looked up by name). Where it stopped, a relation with a CustomerNumber or
   e-mail is identified by its create with ABORT (the answer is the existing relation, if any): Directory.by_answer.
 * A **whole listing** from offset 0 is still made when the run must compare linked relations with Silvasoft's copy
-  (a full read, an unconfirmed update, kept parameters) or settle an interrupted create.
+  (a full read, an unconfirmed update, kept parameters) or settle an interrupted create. One the hour's budget
+  ends is kept, page by page, and the next run goes on from where it stopped (listing_kept.py).
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from relmap.errors import BudgetSpent
 from relmap.state import State
 from relmap.sync.identity import Directory, guid_of, keyed, payload_email, payload_name, payload_number
+from relmap.sync.listing_kept import KeptListing
 from relmap.targets.silvasoft import PAGE_LIMIT, SilvasoftClient
 
 MARK = "silvasoft_listing_offset"
@@ -72,14 +75,40 @@ def mark(state: State) -> tuple[int, int | None]:
 
 
 def list_whole(client: SilvasoftClient, state: State, directory: Directory, write: bool = True) -> Listed:
-    """Every relation from offset 0 (the client pages through them); moves the mark over the owned relations."""
-    relations = list(client.list_all())
+    """Every relation from offset 0, going on from where an earlier run's whole listing stopped (listing_kept.py);
+    moves the mark over the owned relations. When the hour's budget ends it, the pages listed so far are kept and
+    the BudgetSpent says how far it came."""
+    kept = KeptListing(state, write)
+    relations = kept.relations()
+    start = len(relations)
+    base, skip = (start - 1, 1) if start else (0, 0)  # a resumed listing reads its last kept relation again
+    spent = 0
+    while True:
+        try:
+            page, items = client.list_page(base)
+        except BudgetSpent as stop:
+            raise BudgetSpent(f"{stop}; {_so_far(len(relations), start)}", stop.resume_at) from None
+        spent += 1
+        if skip and (not page or guid_of(page[0]) != guid_of(relations[-1])):
+            relations, start, base, skip = [], 0, 0, 0  # relations before it were deleted: the offsets moved
+            continue
+        kept.add(len(relations), page[skip:])
+        relations += page[skip:]
+        if items < PAGE_LIMIT:
+            break
+        base, skip = base + PAGE_LIMIT, 0
+    kept.drop()
     directory.add_listing(relations)
     if write:
         owned = Owned(0, None)
         owned.see(relations, 0, directory.owners)
         owned.save(state)
-    return Listed(pages=len(relations) // PAGE_LIMIT + 1, start=0, complete=True)
+    return Listed(pages=spent, start=start, complete=True)
+
+
+def _so_far(listed: int, start: int) -> str:
+    earlier = f" ({start:,} of them by earlier runs)" if start else ""
+    return f"the whole listing of Silvasoft has {listed:,} relations so far{earlier}; the next run goes on from there"
 
 
 def list_for(

@@ -28,7 +28,7 @@ from relmap.sync.reading import deduplicated, stamp
 from relmap.sync.recovery import recovered_links, settle
 from relmap.sync.results import Item, Preview, Progress, RunResult, Silent
 from relmap.sync.saved import SavedPlan, silvasoft_fingerprint, source_fingerprint
-from relmap.sync.watermark import next_mark, read_from
+from relmap.sync.watermark import FULL_OWED, next_mark, read_from
 from relmap.sync.writeback import write_back
 from relmap.targets.silvasoft import SilvasoftClient
 
@@ -63,6 +63,7 @@ class Sync:
         self.result = RunResult()  # filled as the run goes, so a fatal error still leaves what was done
         self.read_notes: list[str] = []  # what reading left out, and why: said in the run's warnings and the plan
         self.book: ProblemBook | None = None
+        self._uncompared = False  # a full read whose listing the hour ended: linked relations not compared
         self._changes: dict[str, Change] = {}  # this run's change per debtor number, for its problems
         self.read_now: set[str] = set()  # debtor numbers read this run (an incremental run reads what changed)
         self._lookups = 0  # a dry run's targeted lookups (see _preview_identify)
@@ -105,10 +106,18 @@ class Sync:
         self.read_now = {i.result.debtor_number for i in items if i.result.debtor_number}
         result.warnings += self.read_notes
         directory = Directory({link.guid: debtor for debtor, link in self.state.links().items()})
+        need = None
         try:
-            self._settle_and_list(items, directory, since is None, always=saved is not None)
+            need = self._settle_and_list(items, directory, since is None, always=saved is not None)
         except (BudgetSpent, RateLimited) as stop:
             self._stopped(result, stop)
+            need = self._listing_need(items, since is None)
+        # A full read owes every linked relation a comparison with Silvasoft's copy: one the hour ended before its
+        # listing was whole stays pending, and the next runs read everything until one has compared them all.
+        asked = full or bool(self.state.get_meta(FULL_OWED))  # --full, or one whose comparison is not done yet
+        self._uncompared = asked and not saved and need == "whole" and not directory.listed
+        if asked and not saved and not self.state.read_only:
+            self.state.set_meta(FULL_OWED, "1" if self._uncompared else None)
         planner = self._planner(self.state.links(), directory)
         self.progress.start(len(items))
         applier = Applier(self.silvasoft, self.state, directory, self.match_email, self.clock)
@@ -207,6 +216,8 @@ class Sync:
             return outcome(change, "pending", error=result.stopped)
         change = planner.change(item.result, item.name, item.modified_at)
         self._changes[change.debtor_number or ""] = change
+        if self._uncompared and change.action == "unchanged" and change.guid is not None:
+            return outcome(change, "pending", error=f"not compared with Silvasoft's copy yet: {result.stopped}")
         if saved is not None:
             link = planner.links.get(change.debtor_number or "")
             prints = source_fingerprint(item.record), silvasoft_fingerprint(change, planner.directory, link)
@@ -274,19 +285,21 @@ class Sync:
             result.resume_at = self.clock() + 3600
             self.budget.block(result.resume_at)  # a run started before then sends nothing
 
-    def _settle_and_list(self, items: list[Item], directory: Directory, full: bool, always: bool = False) -> None:
-        """List Silvasoft as far as the run needs it (see _listing_need and listing.py); settle interrupted writes."""
+    def _settle_and_list(self, items: list[Item], directory: Directory, full: bool, always: bool = False) -> str | None:
+        """List Silvasoft as far as the run needs it (see _listing_need and listing.py); settle interrupted writes.
+        Returns the listing it needed."""
         need = "whole" if always else self._listing_need(items, full)
         if need is None:
-            return
+            return None
         self.progress.phase("listing Silvasoft relations")
         if need == "unlinked":
             payloads = self._unlinked_payloads(items)
             if not list_for(self.silvasoft, self.state, directory, payloads, self.match_email).complete:
                 look_up_names(self.silvasoft, directory, payloads, self.match_email)
-            return
+            return need
         list_whole(self.silvasoft, self.state, directory)
         settle(self.state, directory)
+        return need
 
     def _listing_need(self, items: list[Item], full: bool) -> str | None:
         """What listing of Silvasoft the run needs: "whole" (from offset 0) when a write was interrupted or not
@@ -346,7 +359,9 @@ class Sync:
 
     def _since(self, full: bool) -> str | None:
         """The lower bound of an incremental read, or None to read everything."""
-        if full or self.state.get_meta("mapping") != self.digest or self.plan.source.kind != "outsmart":
+        if full or self.state.get_meta(FULL_OWED) or self.state.get_meta("mapping") != self.digest:
+            return None
+        if self.plan.source.kind != "outsmart":
             return None
         return read_from(self.state.get_meta("watermark"))
 

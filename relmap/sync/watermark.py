@@ -15,6 +15,10 @@ from relmap.sync.reading import STAMP
 
 OVERLAP = timedelta(minutes=15)
 
+# state meta: a full read did not finish comparing every linked relation with Silvasoft (its hour ended while it
+# listed Silvasoft): the next runs read everything too, going on with the kept listing, until one has compared them.
+FULL_OWED = "full_read_owed"
+
 
 def read_from(mark: str | None) -> str | None:
     """The lower bound of an incremental read after ``mark`` (None: read everything)."""

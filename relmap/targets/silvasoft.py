@@ -80,12 +80,17 @@ class SilvasoftClient:
         """Every relation, in pages of 200 in a stable order (oldest first, so new ones only add pages)."""
         offset = 0
         while True:
-            params = {"Limit": str(PAGE_LIMIT), "Offset": str(offset), "Sorting": "createdDate", "SortDir": "ASC"}
-            page, items = page_of(self._call("GET", "listrelations/", params=params, repeatable=True), "listrelations/")
+            page, items = self.list_page(offset)
             yield from page
             if items < PAGE_LIMIT:
                 return
             offset += PAGE_LIMIT
+
+    def list_page(self, offset: int) -> tuple[list[dict[str, Any]], int]:
+        """One page of the listing, oldest first, from ``offset``: its relations, and how many items it held (a page
+        of fewer than 200 is the last)."""
+        params = {"Limit": str(PAGE_LIMIT), "Offset": str(offset), "Sorting": "createdDate", "SortDir": "ASC"}
+        return page_of(self._call("GET", "listrelations/", params=params, repeatable=True), "listrelations/")
 
     def _call(
         self, method: str, path: str, *, params: dict[str, str] | None = None, body: Any = None, repeatable: bool
