@@ -45,6 +45,8 @@ class StateView:
     requests_last_hour: list[float] = field(default_factory=list)  # when each was sent, oldest first
     ledger: str | None = None  # the account's request ledger, shared by every mapping on the account
     blocked_until: float = 0.0  # Silvasoft's own "Ratelimit exceeded" holds requests back until then
+    full_owed: bool = False  # a --full run's comparison with Silvasoft is not done: the next runs go on with it
+    listing_kept: int = 0  # relations of an unfinished whole listing of Silvasoft the next run goes on from
 
     def budget(self, per_hour: int, now: float) -> tuple[int, float | None]:
         """Requests left this hour, and when the next one frees (None: one is free now)."""
@@ -62,6 +64,8 @@ class StateView:
             "state": self.path,
             "links": self.links,
             "interrupted_writes": self.intents,
+            "full_read_owed": self.full_owed,
+            "listing_kept": self.listing_kept,
             "watermark": self.watermark,
             "budget": {"per_hour": per_hour, "left": left, "next_free_at": frees, "ledger": self.ledger},
             "runs": [run.__dict__ for run in self.runs],
@@ -138,6 +142,7 @@ def _read(db: sqlite3.Connection, path: Path, now: float, runs: int) -> StateVie
         problems = [problem_from_row(row) for row in rows]
     requests = [float(r[0]) for r in db.execute("SELECT at FROM ledger WHERE at > ? ORDER BY at", (now - HOUR,))]
     blocked = _time(meta.get(BLOCKED) or "")
+    kept = int(db.execute("SELECT count(*) FROM listing").fetchone()[0]) if "listing" in tables else 0
     return StateView(
         str(path),
         int(db.execute("SELECT count(*) FROM links").fetchone()[0]),
@@ -147,6 +152,8 @@ def _read(db: sqlite3.Connection, path: Path, now: float, runs: int) -> StateVie
         problems,
         requests,
         blocked_until=blocked if blocked > now else 0.0,
+        full_owed=bool(meta.get("full_read_owed")),
+        listing_kept=kept,
     )
 
 

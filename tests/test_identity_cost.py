@@ -326,6 +326,11 @@ def test_a_full_read_on_the_free_plan_lists_silvasoft_once_across_hours_and_find
     assert "16 pending" in full.out  # not compared with Silvasoft's copy yet: not called unchanged
     assert "the whole listing of Silvasoft has 3,000 relations so far; the next run goes on from there" in full.out
     assert w.listings() == 15
+    status = w.run_cli("status", str(w.mapping), "--state", str(w.state))
+    assert (
+        "Silvasoft listing: a full read is not done comparing with Silvasoft; 3,000 relations listed so far, the "
+        "next run goes on from there" in status.out
+    ), status.out
     w.pass_an_hour()
     w.box.silvasoft.clear_log()
     again = w.run_cli("run", str(w.mapping), "--state", str(w.state), "--report", str(w.folder / "r.jsonl"))

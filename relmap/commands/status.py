@@ -63,6 +63,11 @@ def text(view: StateView, per_hour: int, now: float) -> str:
     lines.append(budget)
     if view.intents:
         lines.append(f"Interrupted writes: {view.intents} (the next run settles them first)")
+    if view.full_owed or view.listing_kept:
+        owed = "a full read is not done comparing with Silvasoft; " if view.full_owed else ""
+        lines.append(
+            f"Silvasoft listing: {owed}{view.listing_kept:,} relations listed so far, the next run goes on from there"
+        )
     lines.append("Last runs:" if view.runs else "Last runs: none yet")
     for record in view.runs:
         counts = ", ".join(f"{n} {action}" for action, n in sorted(record.counts.items()) if n)
