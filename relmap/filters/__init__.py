@@ -1,6 +1,8 @@
 """Domain filters and tests for the mapping's Jinja templates (postcodes, phones, names, ...).
 
 Importing this package is cheap: phonenumbers, python-stdnum and pycountry load on first use.
+Every filter and test is a plain function with keyword arguments and annotated defaults, so that a mapping's
+arguments can be checked against ``inspect.signature``.
 """
 
 from __future__ import annotations
@@ -17,13 +19,20 @@ from relmap.filters.numbers import (
     iban,
     is_valid_iban,
     is_valid_kvk,
-    is_valid_phone,
     is_valid_vat,
     kvk,
-    phone,
     vat_number,
 )
-from relmap.filters.values import digits, is_blank, outsmart_date, parse_bool, parse_outsmart_date, to_bool
+from relmap.filters.phones import is_valid_phone, phone
+from relmap.filters.values import (
+    ArgumentError,
+    digits,
+    is_blank,
+    outsmart_date,
+    parse_bool,
+    parse_outsmart_date,
+    to_bool,
+)
 
 FILTERS: dict[str, Callable[..., Any]] = {
     "postcode": postcode,
@@ -44,12 +53,15 @@ FILTERS: dict[str, Callable[..., Any]] = {
 
 
 def _never_fails(test: Callable[..., bool]) -> Callable[..., bool]:
-    """A Jinja test answers True or False: a value it cannot even read (5,000 digits, a list) is simply not valid."""
+    """A Jinja test answers True or False: a value it cannot even read (5,000 digits, a list) is simply not valid.
+    Only an argument the mapping got wrong (``possible="yes"``) is an error, the same for every value."""
 
     @functools.wraps(test)
     def run(*args: Any, **kwargs: Any) -> bool:
         try:
             return bool(test(*args, **kwargs))
+        except ArgumentError:
+            raise
         except (TransformError, ValueError, TypeError, OverflowError):
             return False
 
@@ -68,6 +80,7 @@ TESTS: dict[str, Callable[..., bool]] = {
 __all__ = [
     "FILTERS",
     "TESTS",
+    "ArgumentError",
     "country_code",
     "digits",
     "first_name",
@@ -93,7 +106,8 @@ _WARM = False
 
 
 def warm() -> None:
-    """Load what the filters load on first use (pycountry's names, phone metadata, stdnum), once per process.
+    """Load what the filters load on first use (pycountry's names, phone metadata, stdnum), once per
+    process.
 
     The renderer calls this before any template runs: a template evaluation has a time limit, and loading a library
     is no part of one record's work (stopped half-way, it would fail that record for nothing).
