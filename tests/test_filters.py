@@ -62,12 +62,12 @@ def test_blank_gives_none_for_bool_and_date(value: Any) -> None:
 
 def test_public_names() -> None:
     assert set(FILTERS) == {
-        "postcode", "phone", "house_unit", "house_appendix", "first_name", "last_name",
+        "postcode", "phone", "email", "house_unit", "house_appendix", "first_name", "last_name",
         "salutation_sex", "country_code", "vat_number", "kvk", "iban", "to_bool", "outsmart_date",
         "digits",
     }  # fmt: skip
     assert set(TESTS) == {
-        "valid_kvk", "valid_iban", "valid_vat", "valid_postcode", "valid_phone",
+        "valid_kvk", "valid_iban", "valid_vat", "valid_postcode", "valid_phone", "valid_email",
         "blank",
     }  # fmt: skip
     assert parse_bool is to_bool
@@ -500,7 +500,7 @@ def test_filters_in_sandboxed_jinja() -> None:
 def test_import_does_not_load_heavy_libraries() -> None:
     code = (
         "import relmap.filters, sys; "
-        "heavy = {'phonenumbers', 'stdnum', 'pycountry'}; "
+        "heavy = {'phonenumbers', 'stdnum', 'pycountry', 'email_validator', 'idna'}; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(relmap.__file__)))

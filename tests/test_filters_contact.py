@@ -1,4 +1,4 @@
-"""The phone filter and test: what is normalised, what is refused, and for which region."""
+"""The e-mail and phone filters and tests: what is normalised, what is refused, and for which region."""
 
 from __future__ import annotations
 
@@ -7,7 +7,69 @@ from typing import Any
 import pytest
 
 from relmap.errors import TransformError
-from relmap.filters import TESTS, phone
+from relmap.filters import TESTS, email, phone
+
+# --- e-mail -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected", "lowered"),
+    [
+        ("P.vanDerBerg@Gmail.com", "P.vanDerBerg@gmail.com", "p.vanderberg@gmail.com"),
+        ("  Fam.Jansen@Ziggo.NL \n", "Fam.Jansen@ziggo.nl", "fam.jansen@ziggo.nl"),
+        ("RENEE.LEFEVRE@KPNMAIL.NL", "RENEE.LEFEVRE@kpnmail.nl", "renee.lefevre@kpnmail.nl"),
+        ("info@bakkerij-peeters.be", "info@bakkerij-peeters.be", "info@bakkerij-peeters.be"),
+        ("Jörg@Bücher.DE", "Jörg@bücher.de", "jörg@bücher.de"),  # an international domain, lower-cased
+        ("a@xn--bcher-kva.de", "a@bücher.de", "a@bücher.de"),  # the same domain in its ASCII form
+        ("piet+factuur@example.com", "piet+factuur@example.com", "piet+factuur@example.com"),
+    ],
+)
+def test_email_trims_and_lowers_the_domain(value: str, expected: str, lowered: str) -> None:
+    assert email(value) == expected
+    assert email(value, lower=True) == lowered
+    assert TESTS["valid_email"](value) is True
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("piet@@fout", "the part after the @-sign contains invalid characters: '@'"),
+        ("piet@fout", "the part after the @-sign is not valid. It should have a period"),
+        ("piet", "an email address must have an @-sign"),
+        ("piet@gmail..com", "an email address cannot have two periods in a row"),
+        ("piet @gmail.com", "the email address contains invalid characters before the @-sign: SPACE"),
+        ("a@b.nl; c@d.nl", "the part after the @-sign contains invalid characters: ';', '@', SPACE"),
+        ("Piet <piet@x.nl>", "a display name and angle brackets around the email address are not permitted here"),
+        ("piet@localhost", "the part after the @-sign is not valid. It should have a period"),
+        ("piet@x.test", "the part after the @-sign is a special-use or reserved name that cannot be used with email"),
+    ],
+)
+def test_an_invalid_address_is_never_sent(value: str, reason: str) -> None:
+    with pytest.raises(TransformError) as info:
+        email(value)
+    hint = "test it with `is valid_email`, or give invalid='empty' to leave it out"
+    assert str(info.value) == f"not a valid e-mail address: {value!r}: {reason} ({hint})"
+    assert email(value, invalid="empty") == ""
+    assert email(value, strict=False) == value
+    assert TESTS["valid_email"](value) is False
+
+
+UNREADABLE = [None, "", "  ", ["a@b.nl"], {"a": "a@b.nl"}, "a" * 10_001 + "@b.nl", 12, "\ud800@b.nl"]
+
+
+@pytest.mark.parametrize("value", UNREADABLE)
+def test_valid_email_never_raises(value: Any) -> None:
+    assert TESTS["valid_email"](value) is False
+
+
+def test_email_reads_a_capped_amount() -> None:
+    with pytest.raises(TransformError, match="a value of 10,005 characters is longer than the 10,000 filters read"):
+        email("a" * 10_000 + "@b.nl")
+    too_long = "a" * 300 + "@b.nl"  # within what filters read, but no e-mail address is that long
+    with pytest.raises(TransformError, match="too long"):
+        email(too_long)
+    assert email(too_long, invalid="empty") == ""
+
 
 # --- phone --------------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ CASES: list[tuple[str, Any, dict[str, Any], str, str]] = [
     ("postcode", " 12345 ", {}, "keep", "not a Dutch postcode: '12345'"),
     ("phone", " 0612 ", {}, "keep", "not a valid phone number: '0612'"),
     ("phone", "abc", {"region": "BE"}, "keep", "not a valid phone number: 'abc'"),
+    ("email", " piet@@fout ", {}, "error", "not a valid e-mail address: 'piet@@fout'"),
     ("country_code", " Narnia ", {}, "error", "unknown country: 'Narnia'"),
     ("kvk", " 1234 ", {}, "error", "not a KvK number (8 digits): '1234'"),
     ("iban", " NL91ABNA0417164301 ", {}, "error", "not a valid IBAN: 'NL91ABNA0417164301'"),
@@ -41,9 +42,9 @@ def test_invalid_error_keep_or_empty(name: str, value: Any, kwargs: dict[str, An
         assert function(value, **kwargs) == value.strip()
 
 
-@pytest.mark.parametrize("name", ["postcode", "phone", "country_code", "vat_number"])
+@pytest.mark.parametrize("name", ["postcode", "phone", "email", "country_code", "vat_number"])
 def test_strict_is_the_older_spelling_of_invalid(name: str) -> None:
-    bad = {"postcode": "12345", "phone": "0612", "country_code": "Narnia"}.get(name, "XX123")
+    bad = {"postcode": "12345", "phone": "0612", "email": "piet@@fout", "country_code": "Narnia"}.get(name, "XX123")
     function = FILTERS[name]
     with pytest.raises(TransformError) as strict:
         function(bad, strict=True)
@@ -75,7 +76,7 @@ def test_to_bool_takes_error_or_empty() -> None:
         to_bool("ja", invalid="keep")
 
 
-@pytest.mark.parametrize("name", ["postcode", "phone", "country_code", "kvk", "iban", "outsmart_date"])
+@pytest.mark.parametrize("name", ["postcode", "phone", "email", "country_code", "kvk", "iban", "outsmart_date"])
 @pytest.mark.parametrize("invalid", ["bogus", "Empty", "", None, True])
 def test_an_unknown_invalid_is_an_error_even_for_a_blank_value(name: str, invalid: Any) -> None:
     for value in ("", "0612345678"):

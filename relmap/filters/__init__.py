@@ -1,6 +1,6 @@
-"""Domain filters and tests for the mapping's Jinja templates (postcodes, phones, names, ...).
+"""Domain filters and tests for the mapping's Jinja templates (postcodes, phones, e-mail, names, ...).
 
-Importing this package is cheap: phonenumbers, python-stdnum and pycountry load on first use.
+Importing this package is cheap: phonenumbers, python-stdnum, pycountry and email-validator load on first use.
 Every filter and test is a plain function with keyword arguments and annotated defaults, so that a mapping's
 arguments can be checked against ``inspect.signature``.
 """
@@ -14,6 +14,7 @@ from typing import Any
 from relmap.errors import TransformError
 from relmap.filters.address import house_appendix, house_unit, is_valid_postcode, postcode, split_house_number
 from relmap.filters.countries import country_code
+from relmap.filters.emails import email, is_valid_email
 from relmap.filters.names import first_name, last_name, salutation_sex, split_name
 from relmap.filters.numbers import (
     iban,
@@ -37,6 +38,7 @@ from relmap.filters.values import (
 FILTERS: dict[str, Callable[..., Any]] = {
     "postcode": postcode,
     "phone": phone,
+    "email": email,
     "house_unit": house_unit,
     "house_appendix": house_appendix,
     "first_name": first_name,
@@ -74,6 +76,7 @@ TESTS: dict[str, Callable[..., bool]] = {
     "valid_vat": _never_fails(is_valid_vat),
     "valid_postcode": _never_fails(is_valid_postcode),
     "valid_phone": _never_fails(is_valid_phone),
+    "valid_email": _never_fails(is_valid_email),
     "blank": is_blank,
 }
 
@@ -83,6 +86,7 @@ __all__ = [
     "ArgumentError",
     "country_code",
     "digits",
+    "email",
     "first_name",
     "house_appendix",
     "house_unit",
@@ -106,8 +110,8 @@ _WARM = False
 
 
 def warm() -> None:
-    """Load what the filters load on first use (pycountry's names, phone metadata, stdnum), once per
-    process.
+    """Load what the filters load on first use (pycountry's names, phone metadata, stdnum, email-validator),
+    once per process.
 
     The renderer calls this before any template runs: a template evaluation has a time limit, and loading a library
     is no part of one record's work (stopped half-way, it would fail that record for nothing).
@@ -123,6 +127,7 @@ def warm() -> None:
         (vat_number, "NL123456789B01"),
         (iban, "NL91ABNA0417164300"),
         (is_valid_phone, "+32 2 123 45 67"),
+        (email, "Piet@Bücher.nl"),
     ]
     for function, sample in samples:
         try:
