@@ -44,7 +44,7 @@ BLANKS = [None, "", "   ", "\t\n"]
 
 
 # Arguments a filter cannot do without (what it would do with the value).
-REQUIRED: dict[str, tuple[Any, ...]] = {}
+REQUIRED: dict[str, tuple[Any, ...]] = {"regex_replace": ("^$", "-")}
 
 
 @pytest.mark.parametrize("name", sorted(set(FILTERS) - {"to_bool"}))
@@ -64,11 +64,11 @@ def test_public_names() -> None:
     assert set(FILTERS) == {
         "postcode", "phone", "email", "house_unit", "house_appendix", "first_name", "last_name",
         "salutation_sex", "country_code", "vat_number", "kvk", "iban", "to_bool", "outsmart_date",
-        "digits",
+        "digits", "regex_replace",
     }  # fmt: skip
     assert set(TESTS) == {
-        "valid_kvk", "valid_iban", "valid_vat", "valid_postcode", "valid_phone", "valid_email",
-        "blank",
+        "valid_kvk", "valid_iban", "valid_vat", "valid_postcode", "valid_phone", "valid_email", "numeric_id",
+        "matching", "blank",
     }  # fmt: skip
     assert parse_bool is to_bool
 
@@ -500,7 +500,7 @@ def test_filters_in_sandboxed_jinja() -> None:
 def test_import_does_not_load_heavy_libraries() -> None:
     code = (
         "import relmap.filters, sys; "
-        "heavy = {'phonenumbers', 'stdnum', 'pycountry', 'email_validator', 'idna'}; "
+        "heavy = {'phonenumbers', 'stdnum', 'pycountry', 'email_validator', 'idna', 're2'}; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
     )
     root = os.path.dirname(os.path.dirname(os.path.abspath(relmap.__file__)))

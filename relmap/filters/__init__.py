@@ -1,6 +1,6 @@
-"""Domain filters and tests for the mapping's Jinja templates (postcodes, phones, e-mail, names, ...).
+"""Domain filters and tests for the mapping's Jinja templates (postcodes, phones, e-mail, names, patterns, ...).
 
-Importing this package is cheap: phonenumbers, python-stdnum, pycountry and email-validator load on first use.
+Importing this package is cheap: phonenumbers, python-stdnum, pycountry, email-validator and RE2 load on first use.
 Every filter and test is a plain function with keyword arguments and annotated defaults, so that a mapping's
 arguments can be checked against ``inspect.signature``.
 """
@@ -18,12 +18,14 @@ from relmap.filters.emails import email, is_valid_email
 from relmap.filters.names import first_name, last_name, salutation_sex, split_name
 from relmap.filters.numbers import (
     iban,
+    is_numeric_id,
     is_valid_iban,
     is_valid_kvk,
     is_valid_vat,
     kvk,
     vat_number,
 )
+from relmap.filters.patterns import PatternError, matching, regex_replace
 from relmap.filters.phones import is_valid_phone, phone
 from relmap.filters.values import (
     ArgumentError,
@@ -51,6 +53,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "to_bool": to_bool,
     "outsmart_date": outsmart_date,
     "digits": digits,
+    "regex_replace": regex_replace,
 }
 
 
@@ -77,6 +80,8 @@ TESTS: dict[str, Callable[..., bool]] = {
     "valid_postcode": _never_fails(is_valid_postcode),
     "valid_phone": _never_fails(is_valid_phone),
     "valid_email": _never_fails(is_valid_email),
+    "numeric_id": _never_fails(is_numeric_id),
+    "matching": _never_fails(matching),
     "blank": is_blank,
 }
 
@@ -84,6 +89,7 @@ __all__ = [
     "FILTERS",
     "TESTS",
     "ArgumentError",
+    "PatternError",
     "country_code",
     "digits",
     "email",
@@ -93,11 +99,13 @@ __all__ = [
     "iban",
     "kvk",
     "last_name",
+    "matching",
     "outsmart_date",
     "parse_bool",
     "parse_outsmart_date",
     "phone",
     "postcode",
+    "regex_replace",
     "salutation_sex",
     "split_house_number",
     "split_name",
@@ -110,7 +118,7 @@ _WARM = False
 
 
 def warm() -> None:
-    """Load what the filters load on first use (pycountry's names, phone metadata, stdnum, email-validator),
+    """Load what the filters load on first use (pycountry's names, phone metadata, stdnum, email-validator, RE2),
     once per process.
 
     The renderer calls this before any template runs: a template evaluation has a time limit, and loading a library
@@ -128,6 +136,7 @@ def warm() -> None:
         (iban, "NL91ABNA0417164300"),
         (is_valid_phone, "+32 2 123 45 67"),
         (email, "Piet@Bücher.nl"),
+        (lambda value: matching(value, "[0-9]+"), "12"),
     ]
     for function, sample in samples:
         try:

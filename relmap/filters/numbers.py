@@ -1,4 +1,4 @@
-"""Numbers with a checksum or a format: VAT, KvK and IBAN.
+"""Numbers with a checksum or a format: VAT, KvK, IBAN and numeric ids (customer numbers).
 
 python-stdnum is imported on first use only.
 """
@@ -13,6 +13,7 @@ from relmap.filters.values import ArgumentError, Invalid, give_invalid, invalid_
 
 IbanFormat = Literal["compact", "print"]
 IBAN_FORMATS: tuple[str, ...] = ("compact", "print")
+LONG = 2**63  # Silvasoft's CustomerNumber is a 64-bit whole number ("a long")
 
 _SEPARATORS = re.compile(r"[\s.\-]+")
 _COUNTRY_PREFIX = re.compile(r"[A-Z]{2}")
@@ -113,3 +114,15 @@ def is_valid_iban(value: Any) -> bool:
     """Jinja test ``valid_iban``: an IBAN with a valid length and checksum."""
     raw = loose_text(value)
     return bool(raw) and _iban(raw) is not None
+
+
+def is_numeric_id(value: Any) -> bool:
+    """Jinja test ``numeric_id``: only the digits 0-9 (leading zeros allowed), not zero, and within Silvasoft's
+    64-bit whole numbers: a debtor number that can become a ``CustomerNumber``."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return 0 < value < LONG
+    raw = loose_text(value) if isinstance(value, str) else ""
+    digits = raw.lstrip("0")
+    return raw.isascii() and raw.isdigit() and 0 < len(digits) <= 19 and int(digits) < LONG
