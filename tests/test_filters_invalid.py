@@ -116,7 +116,8 @@ def test_every_filter_and_test_has_a_plain_annotated_signature(label: str, funct
 
 
 def test_the_choices_of_an_argument_are_in_its_annotation() -> None:
-    """A Literal annotation names the choices (format, invalid): a checker can read them from the hints."""
+    """A Literal annotation names the choices (format, invalid, single): a checker can read them from the hints."""
     hints = typing.get_type_hints(inspect.unwrap(FILTERS["phone"]))
     assert typing.get_args(hints["format"]) == ("e164", "international", "national")
     assert typing.get_args(hints["invalid"]) == filter_values.INVALID_CHOICES
+    assert typing.get_args(typing.get_type_hints(FILTERS["first_name"])["single"]) == ("last", "first")
