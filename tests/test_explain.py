@@ -78,7 +78,7 @@ def test_the_text_shows_reads_lookup_fallback_and_conversion(run_cli: Callable[.
     assert '      map       "Onderhoud" → "Onderhoudscontract"\n' in out
     assert '      reads     ff[4] Nieuwsbrief = "1"\n' in out  # ff.Nieuwsbrief, found in the expression's AST
     assert '      value     "12-04-2016"  (date as %d-%m-%Y from "2016-04-12")\n' in out
-    assert "  Relation_CustomField[5]  (mappings/freefields-custom-fields.yaml:79)  item\n" in out
+    assert "  Relation_CustomField[5]  (mappings/freefields-custom-fields.yaml:83)  item\n" in out
     assert "left out  nothing of the record's own data came out" in out
     fallback = run_cli("explain", "mappings/private-relations.yaml", "10004", *INPUT).out
     assert '      fallback  "-" (the value was empty)\n      value     "-"  (text)\n' in fallback
@@ -102,7 +102,7 @@ def test_an_error_inside_an_object(run_cli: Callable[..., CliResult]) -> None:
     document = json.loads(result.out)
     [iban] = [p for p in document["parameters"] if p["parameter"] == "Relation_BankAccount.IBAN"]
     assert iban["status"] == "error" and iban["failed_at"] == "source"
-    assert iban["rule"] == "mappings/freefields-custom-fields.yaml:84"
+    assert iban["rule"] == "mappings/freefields-custom-fields.yaml:88"
     assert (
         iban["errors"]
         == document["errors"]
@@ -110,7 +110,7 @@ def test_an_error_inside_an_object(run_cli: Callable[..., CliResult]) -> None:
             {
                 "parameter": "Relation_BankAccount.IBAN",
                 "message": "not a valid IBAN: 'NL91ABNA0417164301'",
-                "rule": "mappings/freefields-custom-fields.yaml:84",
+                "rule": "mappings/freefields-custom-fields.yaml:88",
             }
         ]
     )
@@ -157,7 +157,7 @@ def test_a_skip_of_the_chosen_route(
 def test_routes_are_tried_in_order(run_cli: Callable[..., CliResult]) -> None:
     out = run_cli("explain", "mappings/business-routing.yaml", "10001", *INPUT).out
     assert "  route companies when kvk_number or vat_number → false  (mappings/business-routing.yaml:40)\n" in out
-    assert "  route consumers (no when: takes every relation) → chosen  (mappings/business-routing.yaml:60)\n" in out
+    assert "  route consumers (no when: takes every relation) → chosen  (mappings/business-routing.yaml:64)\n" in out
     assert "  ⇒ consumers → addprivaterelation\n" in out
 
 

@@ -30,10 +30,10 @@ def test_shipped_mapping_tests_all_pass(run_cli) -> None:
     result = run_cli("test", "mappings/")
     assert result.code == 0, result.out
     assert result.out == (
-        "mappings/business-routing.tests.yaml: 16 passed, 0 failed\n"
-        "mappings/freefields-custom-fields.tests.yaml: 11 passed, 0 failed\n"
-        "mappings/private-relations.tests.yaml: 13 passed, 0 failed\n"
-        "Total: 40 passed, 0 failed\n"
+        "mappings/business-routing.tests.yaml: 21 passed, 0 failed\n"
+        "mappings/freefields-custom-fields.tests.yaml: 12 passed, 0 failed\n"
+        "mappings/private-relations.tests.yaml: 19 passed, 0 failed\n"
+        "Total: 52 passed, 0 failed\n"
     )
     assert result.err == ""
 
@@ -51,7 +51,7 @@ def test_a_mapping_path_runs_its_tests(run_cli) -> None:
     result = run_cli("test", "mappings/private-relations.yaml")
     assert (result.code, result.out) == (
         0,
-        "mappings/private-relations.tests.yaml: 13 passed, 0 failed\nTotal: 13 passed, 0 failed\n",
+        "mappings/private-relations.tests.yaml: 19 passed, 0 failed\nTotal: 19 passed, 0 failed\n",
     )
 
 
@@ -90,7 +90,7 @@ def test_render_errors_are_shown_with_their_rule(run_cli) -> None:
     assert (
         "FAIL expected a payload, got record errors\n"
         "  expected a payload, got record errors:\n"
-        "    CustomerNumber: '14233Aaa' is not a whole number (mappings/business-routing.yaml:64)\n"
+        "    CustomerNumber: '14233Aaa' is not a whole number (mappings/business-routing.yaml:68)\n"
     ) in result.out
 
 
@@ -99,10 +99,10 @@ def test_json_format(run_cli) -> None:
     assert result.code == 1
     document = json.loads(result.out)
     assert document["format_version"] == 1
-    assert document["summary"] == {"files": 2, "passed": 14, "failed": 9, "not_run": 0}
+    assert document["summary"] == {"files": 2, "passed": 20, "failed": 9, "not_run": 0}
     failing, private = document["files"]
     assert failing["mapping"] == "mappings/business-routing.yaml"
-    assert private["summary"] == {"passed": 13, "failed": 0, "not_run": 0}
+    assert private["summary"] == {"passed": 19, "failed": 0, "not_run": 0}
     cases = {case["name"]: case for case in failing["cases"]}
     assert cases["passes"]["status"] == "passed" and cases["passes"]["failures"] == []
     assert cases["passes"]["result"]["route"] == "consumers"
@@ -121,7 +121,7 @@ def test_json_format(run_cli) -> None:
     }
     assert payload["differences"][-1]["kind"] == "missing"
     errors = cases["expected a payload, got record errors"]
-    assert errors["result"]["errors"][0]["rule"] == "mappings/business-routing.yaml:64"
+    assert errors["result"]["errors"][0]["rule"] == "mappings/business-routing.yaml:68"
 
 
 # ---- each feature, on a copy of a shipped mapping ---------------------------------------------------------------
@@ -502,8 +502,8 @@ def test_a_broken_file_does_not_stop_the_others(run_cli, tmp_path: Path) -> None
     result = run_cli("test", str(tmp_path / "x.tests.yaml"), "mappings/private-relations.yaml")
     assert result.code == 2
     assert result.out.splitlines()[-2:] == [
-        "mappings/private-relations.tests.yaml: 13 passed, 0 failed",
-        "Total: 13 passed, 0 failed",
+        "mappings/private-relations.tests.yaml: 19 passed, 0 failed",
+        "Total: 19 passed, 0 failed",
     ]
 
 

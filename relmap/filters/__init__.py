@@ -1,6 +1,8 @@
-"""Domain filters and tests for the mapping's Jinja templates (postcodes, phones, names, ...).
+"""Domain filters and tests for the mapping's Jinja templates (postcodes, phones, e-mail, names, patterns, ...).
 
-Importing this package is cheap: phonenumbers, python-stdnum and pycountry load on first use.
+Importing this package is cheap: phonenumbers, python-stdnum, pycountry, email-validator and RE2 load on first use.
+Every filter and test is a plain function with keyword arguments and annotated defaults, so that a mapping's
+arguments can be checked against ``inspect.signature``.
 """
 
 from __future__ import annotations
@@ -12,22 +14,33 @@ from typing import Any
 from relmap.errors import TransformError
 from relmap.filters.address import house_appendix, house_unit, is_valid_postcode, postcode, split_house_number
 from relmap.filters.countries import country_code
+from relmap.filters.emails import email, is_valid_email
 from relmap.filters.names import first_name, last_name, salutation_sex, split_name
 from relmap.filters.numbers import (
     iban,
+    is_numeric_id,
     is_valid_iban,
     is_valid_kvk,
-    is_valid_phone,
     is_valid_vat,
     kvk,
-    phone,
     vat_number,
 )
-from relmap.filters.values import digits, is_blank, outsmart_date, parse_bool, parse_outsmart_date, to_bool
+from relmap.filters.patterns import PatternError, matching, regex_replace
+from relmap.filters.phones import is_valid_phone, phone
+from relmap.filters.values import (
+    ArgumentError,
+    digits,
+    is_blank,
+    outsmart_date,
+    parse_bool,
+    parse_outsmart_date,
+    to_bool,
+)
 
 FILTERS: dict[str, Callable[..., Any]] = {
     "postcode": postcode,
     "phone": phone,
+    "email": email,
     "house_unit": house_unit,
     "house_appendix": house_appendix,
     "first_name": first_name,
@@ -40,16 +53,20 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "to_bool": to_bool,
     "outsmart_date": outsmart_date,
     "digits": digits,
+    "regex_replace": regex_replace,
 }
 
 
 def _never_fails(test: Callable[..., bool]) -> Callable[..., bool]:
-    """A Jinja test answers True or False: a value it cannot even read (5,000 digits, a list) is simply not valid."""
+    """A Jinja test answers True or False: a value it cannot even read (5,000 digits, a list) is simply not valid.
+    Only an argument the mapping got wrong (``possible="yes"``) is an error, the same for every value."""
 
     @functools.wraps(test)
     def run(*args: Any, **kwargs: Any) -> bool:
         try:
             return bool(test(*args, **kwargs))
+        except ArgumentError:
+            raise
         except (TransformError, ValueError, TypeError, OverflowError):
             return False
 
@@ -62,25 +79,33 @@ TESTS: dict[str, Callable[..., bool]] = {
     "valid_vat": _never_fails(is_valid_vat),
     "valid_postcode": _never_fails(is_valid_postcode),
     "valid_phone": _never_fails(is_valid_phone),
+    "valid_email": _never_fails(is_valid_email),
+    "numeric_id": _never_fails(is_numeric_id),
+    "matching": _never_fails(matching),
     "blank": is_blank,
 }
 
 __all__ = [
     "FILTERS",
     "TESTS",
+    "ArgumentError",
+    "PatternError",
     "country_code",
     "digits",
+    "email",
     "first_name",
     "house_appendix",
     "house_unit",
     "iban",
     "kvk",
     "last_name",
+    "matching",
     "outsmart_date",
     "parse_bool",
     "parse_outsmart_date",
     "phone",
     "postcode",
+    "regex_replace",
     "salutation_sex",
     "split_house_number",
     "split_name",
@@ -93,7 +118,8 @@ _WARM = False
 
 
 def warm() -> None:
-    """Load what the filters load on first use (pycountry's names, phone metadata, stdnum), once per process.
+    """Load what the filters load on first use (pycountry's names, phone metadata, stdnum, email-validator, RE2),
+    once per process.
 
     The renderer calls this before any template runs: a template evaluation has a time limit, and loading a library
     is no part of one record's work (stopped half-way, it would fail that record for nothing).
@@ -109,6 +135,8 @@ def warm() -> None:
         (vat_number, "NL123456789B01"),
         (iban, "NL91ABNA0417164300"),
         (is_valid_phone, "+32 2 123 45 67"),
+        (email, "Piet@Bücher.nl"),
+        (lambda value: matching(value, "[0-9]+"), "12"),
     ]
     for function, sample in samples:
         try:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from relmap.errors import TransformError
 from relmap.filters.countries import region
-from relmap.filters.values import loose_text, text
+from relmap.filters.values import Invalid, give_invalid, invalid_mode, loose_text, text
 
 _HOUSE_NUMBER = re.compile(r"(?P<unit>\d+)\s*(?P<rest>.*)", re.DOTALL)
 _NUMBER_RANGE = re.compile(r"(?P<sep>[-/])\s*(?P<rest>\d.*)", re.DOTALL)
@@ -24,8 +23,10 @@ def _dutch_postcode(raw: str) -> str | None:
         return None
 
 
-def postcode(value: Any, country: Any = "NL", strict: bool = False) -> str:
-    """``1234ab`` -> ``1234 AB`` for Dutch addresses; other countries: upper-case, single spaces."""
+def postcode(value: Any, country: Any = "NL", strict: bool | None = None, invalid: Invalid = "keep") -> str:
+    """``1234ab`` -> ``1234 AB`` for Dutch addresses; other countries: upper-case, single spaces. A value that is not
+    a Dutch postcode is kept as typed, or with ``invalid`` (or ``strict=true``) an error or ``""``."""
+    mode = invalid_mode(invalid, strict, default="keep")
     raw = text(value)
     if not raw:
         return ""
@@ -34,9 +35,7 @@ def postcode(value: Any, country: Any = "NL", strict: bool = False) -> str:
     formatted = _dutch_postcode(raw)
     if formatted is not None:
         return formatted
-    if strict:
-        raise TransformError(f"not a Dutch postcode: {raw!r}")
-    return raw
+    return give_invalid(mode, raw, f"not a Dutch postcode: {raw!r}")
 
 
 def is_valid_postcode(value: Any) -> bool:

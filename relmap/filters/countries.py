@@ -10,8 +10,7 @@ import re
 import unicodedata
 from typing import Any
 
-from relmap.errors import TransformError
-from relmap.filters.values import text
+from relmap.filters.values import Invalid, give_invalid, invalid_mode, text
 
 _LANGUAGES = ("nl", "de", "fr")
 
@@ -76,17 +75,17 @@ def _table() -> dict[str, str]:
     return table
 
 
-def country_code(value: Any, default: str = "", strict: bool = True) -> str:
-    """A country name or code as ISO 3166 alpha-2 (``Nederland`` -> ``NL``); blank gives ``default``."""
+def country_code(value: Any, default: str = "", strict: bool | None = None, invalid: Invalid = "error") -> str:
+    """A country name or code as ISO 3166 alpha-2 (``Nederland`` -> ``NL``); blank gives ``default``. An unknown
+    country is an error, or with ``invalid`` (or ``strict=false``) kept as typed or ``""``."""
+    mode = invalid_mode(invalid, strict, default="error")
     raw = text(value)
     if not raw:
         return default
     code = _table().get(_key(raw))
     if code is not None:
         return code
-    if strict:
-        raise TransformError(f"unknown country: {raw!r}")
-    return raw
+    return give_invalid(mode, raw, f"unknown country: {raw!r}")
 
 
 def region(value: Any, default: str = "NL") -> str:

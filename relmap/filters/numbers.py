@@ -1,68 +1,22 @@
-"""Numbers with a checksum or a format: phone numbers, VAT, KvK and IBAN.
+"""Numbers with a checksum or a format: VAT, KvK, IBAN and numeric ids (customer numbers).
 
-phonenumbers and python-stdnum are imported on first use only.
+python-stdnum is imported on first use only.
 """
 
 from __future__ import annotations
 
-import functools
 import re
-from typing import Any
+from typing import Any, Literal
 
 from relmap.errors import TransformError
-from relmap.filters.countries import region as country_region
-from relmap.filters.values import loose_text, text
+from relmap.filters.values import ArgumentError, Invalid, give_invalid, invalid_mode, loose_text, text
 
-PHONE_FORMATS = ("e164", "international", "national")
-IBAN_FORMATS = ("compact", "print")
+IbanFormat = Literal["compact", "print"]
+IBAN_FORMATS: tuple[str, ...] = ("compact", "print")
+LONG = 2**63  # Silvasoft's CustomerNumber is a 64-bit whole number ("a long")
 
 _SEPARATORS = re.compile(r"[\s.\-]+")
 _COUNTRY_PREFIX = re.compile(r"[A-Z]{2}")
-
-
-@functools.lru_cache(maxsize=1)
-def _phone_formats() -> dict[str, int]:
-    import phonenumbers
-
-    return {
-        "e164": phonenumbers.PhoneNumberFormat.E164,
-        "international": phonenumbers.PhoneNumberFormat.INTERNATIONAL,
-        "national": phonenumbers.PhoneNumberFormat.NATIONAL,
-    }
-
-
-def _parse_phone(raw: str, region_code: str) -> Any | None:
-    """The parsed number when it is a valid phone number, else ``None``."""
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(raw, region_code)
-    except phonenumbers.NumberParseException:
-        return None
-    return number if phonenumbers.is_valid_number(number) else None
-
-
-def phone(value: Any, format: str = "e164", region: Any = "NL", strict: bool = False) -> str:
-    """A phone number as ``e164`` (+31612345678), ``international`` or ``national``."""
-    if format not in PHONE_FORMATS:
-        raise TransformError(f"unknown phone format: {format!r} (expected one of {', '.join(PHONE_FORMATS)})")
-    raw = text(value)
-    if not raw:
-        return ""
-    number = _parse_phone(raw, country_region(region))
-    if number is None:
-        if strict:
-            raise TransformError(f"not a valid phone number: {raw!r}")
-        return raw
-    import phonenumbers
-
-    return str(phonenumbers.format_number(number, _phone_formats()[format]))
-
-
-def is_valid_phone(value: Any) -> bool:
-    """Jinja test ``valid_phone``: a valid phone number, national numbers read as Dutch."""
-    raw = loose_text(value)
-    return bool(raw) and _parse_phone(raw, "NL") is not None
 
 
 def _compact(raw: str) -> str:
@@ -81,14 +35,18 @@ def _vat_ok(full: str) -> bool:
     return bool(vat.is_valid(full))
 
 
-def vat_number(value: Any, strict: bool = False) -> str:
-    """A VAT number, compact and without its country code: ``NL 0123.56.278.B01`` -> ``012356278B01``."""
+def vat_number(value: Any, strict: bool | None = None, invalid: Invalid = "keep") -> str:
+    """A VAT number, compact and without its country code: ``NL 0123.56.278.B01`` -> ``012356278B01``.
+
+    Checked only with ``invalid="error"`` (or ``strict=true``) or ``invalid="empty"``; ``keep`` does not check.
+    """
+    mode = invalid_mode(invalid, strict, default="keep")
     raw = text(value)
     if not raw:
         return ""
     number = _compact(raw)
-    if strict and not _vat_ok(_full_vat(raw)):
-        raise TransformError(f"not a valid VAT number: {raw!r}")
+    if mode != "keep" and not _vat_ok(_full_vat(raw)):
+        return give_invalid(mode, raw, f"not a valid VAT number: {raw!r}")
     return number[2:] if _COUNTRY_PREFIX.match(number) else number
 
 
@@ -104,13 +62,15 @@ def _kvk_digits(value: Any) -> str:
     return _SEPARATORS.sub("", text(value))
 
 
-def kvk(value: Any) -> str:
+def kvk(value: Any, invalid: Invalid = "error") -> str:
     """A Dutch Chamber of Commerce (KvK) number: exactly 8 digits once spaces, dots and dashes are gone."""
+    mode = invalid_mode(invalid)
     number = _kvk_digits(value)
     if not number:
         return ""
     if len(number) != 8 or not number.isascii() or not number.isdigit():
-        raise TransformError(f"not a KvK number (8 digits): {text(value)!r}")
+        raw = text(value)
+        return give_invalid(mode, raw, f"not a KvK number (8 digits): {raw!r}")
     return number
 
 
@@ -132,16 +92,17 @@ def _iban(raw: str) -> str | None:
         return None
 
 
-def iban(value: Any, format: str = "compact") -> str:
+def iban(value: Any, format: IbanFormat = "compact", invalid: Invalid = "error") -> str:
     """An IBAN, checked, as ``compact`` (NL91ABNA0417164300) or ``print`` (NL91 ABNA 0417 1643 00)."""
     if format not in IBAN_FORMATS:
-        raise TransformError(f"unknown IBAN format: {format!r} (expected one of {', '.join(IBAN_FORMATS)})")
+        raise ArgumentError(f"unknown IBAN format: {format!r} (expected one of {', '.join(IBAN_FORMATS)})")
+    mode = invalid_mode(invalid)
     raw = text(value)
     if not raw:
         return ""
     number = _iban(raw)
     if number is None:
-        raise TransformError(f"not a valid IBAN: {raw!r}")
+        return give_invalid(mode, raw, f"not a valid IBAN: {raw!r}")
     if format == "print":
         from stdnum import iban as stdnum_iban
 
@@ -153,3 +114,15 @@ def is_valid_iban(value: Any) -> bool:
     """Jinja test ``valid_iban``: an IBAN with a valid length and checksum."""
     raw = loose_text(value)
     return bool(raw) and _iban(raw) is not None
+
+
+def is_numeric_id(value: Any) -> bool:
+    """Jinja test ``numeric_id``: only the digits 0-9 (leading zeros allowed), not zero, and within Silvasoft's
+    64-bit whole numbers: a debtor number that can become a ``CustomerNumber``."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return 0 < value < LONG
+    raw = loose_text(value) if isinstance(value, str) else ""
+    digits = raw.lstrip("0")
+    return raw.isascii() and raw.isdigit() and 0 < len(digits) <= 19 and int(digits) < LONG

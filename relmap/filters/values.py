@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from relmap.errors import TransformError
 
@@ -25,6 +25,15 @@ _ZERO_DATE = re.compile(r"0000-00-00(?:[ T]00:00(?::00)?)?")
 
 
 MAX_VALUE = 10_000  # characters: no name, address, number or code is longer; some parsers are slow on far more
+
+# What a filter gives for a value it cannot convert: a record error, the value as typed (stripped), or nothing.
+Invalid = Literal["error", "keep", "empty"]
+INVALID_CHOICES: tuple[str, ...] = ("error", "keep", "empty")
+
+
+class ArgumentError(TransformError):
+    """An argument the mapping gives a filter or test that cannot be used (``invalid="bogus"``, a broken pattern):
+    the mapping's mistake, whatever value it meets, so tests raise it too instead of answering False."""
 
 
 def text(value: Any) -> str:
@@ -44,8 +53,43 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def to_bool(value: Any) -> bool | None:
-    """``ja``/``nee``, ``1``/``0``, ``true``/``false``, ... as a bool; ``None`` when blank."""
+def invalid_mode(invalid: Any, strict: bool | None = None, default: Invalid = "error") -> Invalid:
+    """A filter's ``invalid=`` argument, or its older spelling ``strict=`` (true is ``error``, false ``keep``)."""
+    if invalid not in INVALID_CHOICES:
+        raise ArgumentError(f"unknown invalid={invalid!r} (expected one of {', '.join(INVALID_CHOICES)})")
+    mode: Invalid = invalid
+    if strict is None:
+        return mode
+    if mode != default:
+        raise ArgumentError(
+            "give invalid= or strict=, not both (strict=true is invalid='error', strict=false is invalid='keep')"
+        )
+    return "error" if flag(strict, "strict") else "keep"
+
+
+def flag(value: Any, name: str) -> bool:
+    """A yes/no argument of a filter or test: ``true`` or ``false`` only (the text ``"false"`` would be true)."""
+    if not isinstance(value, bool):
+        raise ArgumentError(f"{name}= takes true or false, not {value!r}")
+    return value
+
+
+def give_invalid(mode: Invalid, raw: str, message: str) -> str:
+    """What a filter gives for ``raw``, which it cannot convert: a TransformError, ``raw`` itself, or ``""``."""
+    if mode == "error":
+        raise TransformError(message)
+    return raw if mode == "keep" else ""
+
+
+def to_bool(value: Any, invalid: Invalid = "error") -> bool | None:
+    """``ja``/``nee``, ``1``/``0``, ``true``/``false``, ... as a bool; ``None`` when blank.
+
+    Any other value is an error, or ``None`` with ``invalid="empty"``; ``"keep"`` is refused (it would give text
+    where a yes/no value is expected).
+    """
+    mode = invalid_mode(invalid)
+    if mode == "keep":
+        raise ArgumentError("to_bool takes invalid='error' or invalid='empty': a kept text is no yes/no value")
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in (0, 1):
@@ -58,6 +102,8 @@ def to_bool(value: Any) -> bool | None:
         return True
     if key in _FALSE:
         return False
+    if mode == "empty":
+        return None
     raise TransformError(f"not a yes/no value: {raw!r}")
 
 
@@ -83,9 +129,17 @@ def parse_outsmart_date(value: Any) -> datetime.date | None:
         raise TransformError(f"not an OutSmart date (YYYY-MM-DD HH:mm:ss): {raw!r}") from None
 
 
-def outsmart_date(value: Any, format: str = "%Y-%m-%d") -> str:
-    """An OutSmart date or timestamp formatted with ``format`` (strftime); ``""`` for zero dates."""
-    parsed = parse_outsmart_date(value)
+def outsmart_date(value: Any, format: str = "%Y-%m-%d", invalid: Invalid = "error") -> str:
+    """An OutSmart date or timestamp formatted with ``format`` (strftime); ``""`` for zero dates.
+
+    Any other value is an error, or with ``invalid="keep"`` / ``"empty"`` the text itself or ``""``.
+    """
+    mode = invalid_mode(invalid)
+    raw = value if isinstance(value, datetime.date) else text(value)
+    try:
+        parsed = parse_outsmart_date(raw)
+    except TransformError as exc:
+        return give_invalid(mode, str(raw), str(exc))
     return "" if parsed is None else parsed.strftime(format)
 
 
