@@ -94,6 +94,9 @@ def _step(step: Step) -> list[str]:
     lines += _value(step)
     if step.status == "item left out":
         lines.append(_detail("left out", "with its item: nothing of the record's own data came out"))
+    lines += [_detail("warning", warning.text()) for warning in step.warnings]
+    if step.warnings:
+        lines.append(_detail("left out", "the value is invalid, and the rule says on_invalid: warn"))
     return lines + _errors(step)
 
 
@@ -142,13 +145,15 @@ def _errors(step: Step) -> list[str]:
 
 
 def _result(e: Explanation) -> list[str]:
+    warnings = [f"{INDENT}warning: {warning.text()}" for warning in e.warnings]
     if e.status == "ok":
         body = json.dumps(e.payload, indent=2, ensure_ascii=False)
         # split("\n"), not splitlines(): json.dumps leaves U+2028 and U+0085 in strings, and those are data
-        return [f"result: ok, the payload for {e.endpoint}"] + [INDENT + line for line in body.split("\n")]
+        return [f"result: ok, the payload for {e.endpoint}"] + [INDENT + line for line in body.split("\n")] + warnings
     if e.status == "skipped":
         return [f"result: skipped: {e.reason}"]
-    return ["result: error, nothing would be sent"] + [f"{INDENT}error: {error.text()}" for error in e.errors]
+    errors = [f"{INDENT}error: {error.text()}" for error in e.errors]
+    return ["result: error, nothing would be sent", *errors, *warnings]
 
 
 def _multiline(label: str, text: str) -> list[str]:
