@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from relmap.catalog import Param
 from relmap.coverage import Reads, condition_reads, freefield_number, rule_reads
+from relmap.explain_steps import CodeStep, code_steps
 from relmap.plan import ArrayRule, Condition, Group, Member, Plan, Route, Rule, Skip
 from relmap.render import FieldError, Rendered
 from relmap.render_trace import RenderTrace, TracingRenderer, ValueStep
@@ -107,6 +108,8 @@ class Step:
     failed_at: str | None = None  # source | lookup | convert: the step that raised
     errors: tuple[FieldError, ...] = ()
     warnings: tuple[FieldError, ...] = ()  # on_invalid: warn left the invalid value out
+    steps: tuple[CodeStep, ...] = ()  # inside a template or expression: each chain's steps, each {% set %}
+    untraced: str | None = None  # why a template's steps could not be shown
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -118,6 +121,8 @@ class Step:
             "freefield": self.freefield,
             "when": self.when.as_dict() if self.when else None,
             "reads": [r.as_dict() for r in self.reads],
+            "steps": [s.as_dict() for s in self.steps],
+            "untraced": self.untraced,
             "result": _plain(self.result),
             "lookup": self.lookup.as_dict() if self.lookup else None,
             "fallback": self.fallback,
@@ -169,7 +174,7 @@ def explain(plan: Plan, record: SourceRecord | RecordProblem, notes: Iterable[st
     if isinstance(record, RecordProblem):
         error = FieldError("record", record.message, None)
         return Explanation(plan.path, record.debtor_number, record.origin, "error", errors=(error,), notes=tuple(notes))
-    renderer = TracingRenderer(plan)
+    renderer = TracingRenderer(plan, code=True)
     rendered = renderer.render(record)
     return _Explainer(plan, renderer.trace, rendered).explanation(tuple(notes))
 
@@ -301,6 +306,8 @@ class _Explainer:
             base,
             status=status,
             reads=self._reads(rule_reads(rule, self.plan.freefields)),
+            steps=code_steps(step, failed=step.stage == "source" and bool(errors or warnings)),
+            untraced=step.untraced,
             result=step.raw,
             lookup=_lookup(step),
             fallback=step.looked_up if step.fallback else None,

@@ -15,7 +15,7 @@ from relmap.convert import convert, describe, is_empty
 from relmap.errors import Location, TransformError
 from relmap.expressions import template_names
 from relmap.limits import TemplateLimit
-from relmap.plan import ArrayRule, Condition, Group, Member, Plan, Route, Rule
+from relmap.plan import ArrayRule, Condition, Getter, Group, Member, Plan, Route, Rule
 from relmap.sources.query import matches
 from relmap.sources.records import RecordProblem, SourceRecord
 from relmap.template_env import FrozenDict, freeze
@@ -246,9 +246,12 @@ class Renderer:
             raise _ConditionError(FieldError(f"{label} when", _template_error(exc), condition.location)) from exc
 
 
-def _evaluate(rule: Rule, context: dict[str, Any], date_format: str, step: ValueStep | None) -> Any:
-    """A rule's value: read, look up, fall back, convert; ``step`` (explain's trace) notes each stage."""
-    raw = rule.get(context)
+def _evaluate(
+    rule: Rule, context: dict[str, Any], date_format: str, step: ValueStep | None, get: Getter | None = None
+) -> Any:
+    """A rule's value: read (with ``get``, else the rule's own getter), look up, fall back, convert; ``step``
+    (explain's trace) notes each stage."""
+    raw = (get or rule.get)(context)
     if step is not None:
         step.raw, step.stage = raw, "lookup"
     if rule.lookup is not None:

@@ -274,6 +274,7 @@ def test_reads_are_found_in_the_template_ast(
         '                ff[3] Klantcode = "x"\n'
         '                vars.land = "NL"\n'
         "                record['extra'] = \"e\"\n"
+        "      steps     set city = 1\n"  # the template's own assignment, traced
         '      result    "GoudaxNLe"\n'
     ) in out
 

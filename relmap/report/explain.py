@@ -109,8 +109,35 @@ def _source(step: Step) -> list[str]:
         return [_detail("freefield", _read(step.reads[0]) if step.reads else step.source or "")]
     lines = _multiline("template" if step.kind == "template" else "expr", step.source or "")
     lines += [_detail("reads" if i == 0 else "", _read(read)) for i, read in enumerate(step.reads)]
+    lines += _code_steps(step)
     if step.failed_at != "source":
         lines.append(_detail("result", _show(step.result)))
+    return lines
+
+
+def _code_steps(step: Step) -> list[str]:
+    """Inside the template: each chain's value and the value after each of its filters, and each {% set %}."""
+    if step.untraced:
+        return [_detail("steps", f"not shown: {step.untraced}")]
+    lined = any(s.line > 1 for s in step.steps)
+    lines = []
+    for index, found in enumerate(step.steps):
+        if found.kind == "value":
+            head = f"{found.text} ="
+        elif found.kind == "set":
+            head = f"set {found.text} ="
+        else:
+            head = f"{found.text} →"
+        if found.failed:
+            shown = "raised the error"
+        elif not found.times:
+            shown = "not reached"
+        else:
+            shown = ", ".join(found.values) + (", …" if found.times > len(found.values) else "")
+            shown += f" ({found.times} times)" if found.times > 1 else ""
+        text = f"{head} {shown}" + ("  ← emptied the value" if found.emptied else "")
+        text += f"  (template line {found.line})" if lined else ""
+        lines.append(_detail("steps" if index == 0 else "", ("  " if found.kind == "filter" else "") + text))
     return lines
 
 
