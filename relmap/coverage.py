@@ -2,8 +2,8 @@
 
 Static, from the Plan alone: the OutSmart fields and freefields that no rule, template, ``when``, skip or source
 filter reads, and per endpoint the Silvasoft parameters that no rule sets. With records, rendered through the same
-``TracingRenderer`` as ``relmap explain``: the ``map:`` keys no record hit, the routes no record was routed to, and
-the freefields the data holds that nothing reads.
+``TracingRenderer`` as ``relmap explain``: the ``map:`` keys no record hit, the routes no record was routed to, the
+freefields the data holds that nothing reads, and per rule how many records it gave a record warning.
 
 What a template reads comes from its Jinja AST: every OutSmart field it names; ``ff[3]``, ``ff["Klant sinds"]``
 and ``ff.IBAN``; ``vars.X``; ``record["x"]`` / ``record.x``. A template that uses ``record`` any other way (``record
@@ -174,6 +174,13 @@ class UnseenLookup:
 
 
 @dataclass(frozen=True)
+class RuleWarnings:
+    parameter: str  # Relation_Contact[0].Phone
+    rule: str  # file:line
+    records: int  # how many records the rule left the parameter out of (on_invalid: warn)
+
+
+@dataclass(frozen=True)
 class Coverage:
     fields_unread: tuple[str, ...]
     freefields_unread: tuple[UnreadFreefield, ...]
@@ -181,6 +188,7 @@ class Coverage:
     lookup_values_unseen: tuple[UnseenLookup, ...] = ()
     routes_unmatched: tuple[str, ...] = ()
     records: int | None = None  # how many records the data part used; None: static only
+    warnings_per_rule: tuple[RuleWarnings, ...] = ()  # measured on data only
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -192,6 +200,9 @@ class Coverage:
             ],
             "routes_unmatched": list(self.routes_unmatched),
             "records": self.records,
+            "warnings_per_rule": [
+                {"parameter": w.parameter, "rule": w.rule, "records": w.records} for w in self.warnings_per_rule
+            ],
         }
 
     def lines(self) -> list[str]:
@@ -218,6 +229,11 @@ class Coverage:
         if not self.lookup_values_unseen:
             lines.append("map values never seen: none")
         lines.append(_listed("routes never matched", "route", self.routes_unmatched, "every route matched a record"))
+        for warned in self.warnings_per_rule:
+            many = "s" * (warned.records != 1)
+            lines.append(f"record warnings: {warned.parameter} ({warned.rule}): {warned.records} record{many}")
+        if not self.warnings_per_rule:
+            lines.append("record warnings: none")
         lines.append(f"measured on {self.records} record{'s' * (self.records != 1)}")
         return lines
 
@@ -253,6 +269,7 @@ def measure(plan: Plan, records: Iterable[SourceRecord] | None = None) -> Covera
         lookup_values_unseen=data.unseen(plan) if data else (),
         routes_unmatched=tuple(r.name for r in plan.routes if r.name not in data.routes) if data else (),
         records=data.count if data else None,
+        warnings_per_rule=tuple(RuleWarnings(p, r, n) for (p, r), n in data.warnings.items()) if data else (),
     )
 
 
@@ -297,6 +314,7 @@ class _Data:
     routes: set[str] = field(default_factory=set)
     hits: dict[int, set[str]] = field(default_factory=dict)  # id(rule) → map keys that hit
     freefields: set[int] = field(default_factory=set)  # numbers holding a value in some record
+    warnings: dict[tuple[str, str], int] = field(default_factory=dict)  # (parameter, rule) → records, in order seen
 
     @classmethod
     def of(cls, plan: Plan, records: Iterable[SourceRecord]) -> _Data:
@@ -307,7 +325,9 @@ class _Data:
         for record in records:
             data.count += 1
             data.freefields.update(n for n, v in record.freefields.items() if v is not None and v.strip())
-            renderer.render(record)
+            for warning in renderer.render(record).warnings:
+                key = (warning.parameter, warning.rule.short() if warning.rule else "")
+                data.warnings[key] = data.warnings.get(key, 0) + 1
             trace = renderer.trace
             if trace.route is not None:
                 data.routes.add(trace.route.name)

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from relmap.catalog import Param
 from relmap.coverage import Reads, condition_reads, freefield_number, rule_reads
+from relmap.explain_steps import CodeStep, code_steps
 from relmap.plan import ArrayRule, Condition, Group, Member, Plan, Route, Rule, Skip
 from relmap.render import FieldError, Rendered
 from relmap.render_trace import RenderTrace, TracingRenderer, ValueStep
@@ -21,7 +22,7 @@ from relmap.sources.records import RecordProblem, SourceRecord
 
 FORMAT_VERSION = 1
 
-Status = Literal["set", "empty", "when false", "error", "item left out", "not evaluated", "left out"]
+Status = Literal["set", "empty", "when false", "error", "warning", "item left out", "not evaluated", "left out"]
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,9 @@ class Step:
     value: Any = None
     failed_at: str | None = None  # source | lookup | convert: the step that raised
     errors: tuple[FieldError, ...] = ()
+    warnings: tuple[FieldError, ...] = ()  # on_invalid: warn left the invalid value out
+    steps: tuple[CodeStep, ...] = ()  # inside a template or expression: each chain's steps, each {% set %}
+    untraced: str | None = None  # why a template's steps could not be shown
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -117,13 +121,16 @@ class Step:
             "freefield": self.freefield,
             "when": self.when.as_dict() if self.when else None,
             "reads": [r.as_dict() for r in self.reads],
+            "steps": [s.as_dict() for s in self.steps],
+            "untraced": self.untraced,
             "result": _plain(self.result),
             "lookup": self.lookup.as_dict() if self.lookup else None,
             "fallback": self.fallback,
             "conversion": self.conversion,
             "value": self.value,
             "failed_at": self.failed_at,
-            "errors": [_error(e) for e in self.errors],
+            "errors": [e.as_dict() for e in self.errors],
+            "warnings": [w.as_dict() for w in self.warnings],
         }
 
 
@@ -141,6 +148,7 @@ class Explanation:
     payload: dict[str, Any] | None = None
     errors: tuple[FieldError, ...] = ()
     notes: tuple[str, ...] = ()
+    warnings: tuple[FieldError, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -155,8 +163,9 @@ class Explanation:
             "decisions": [d.as_dict() for d in self.decisions],
             "parameters": [s.as_dict() for s in self.steps],
             "payload": self.payload,
-            "errors": [_error(e) for e in self.errors],
+            "errors": [e.as_dict() for e in self.errors],
             "notes": list(self.notes),
+            "warnings": [w.as_dict() for w in self.warnings],
         }
 
 
@@ -165,7 +174,7 @@ def explain(plan: Plan, record: SourceRecord | RecordProblem, notes: Iterable[st
     if isinstance(record, RecordProblem):
         error = FieldError("record", record.message, None)
         return Explanation(plan.path, record.debtor_number, record.origin, "error", errors=(error,), notes=tuple(notes))
-    renderer = TracingRenderer(plan)
+    renderer = TracingRenderer(plan, code=True)
     rendered = renderer.render(record)
     return _Explainer(plan, renderer.trace, rendered).explanation(tuple(notes))
 
@@ -193,6 +202,7 @@ class _Explainer:
             r.payload,
             r.errors,
             notes,
+            r.warnings,
         )
 
     # ---- choosing the route -----------------------------------------------------------------------------------
@@ -281,20 +291,23 @@ class _Explainer:
         base = Step(label, path, rule.kind, rule.location.short(), "not evaluated", rule.source, freefield, when)
         step = self.trace.values.get(label)
         errors = self._errors(label)
+        warnings = tuple(w for w in self.rendered.warnings if w.parameter == label)
         if parent == "not evaluated":
             return base
         if when is not None and when.result is not True:  # false, or it raised: the rule's source was not read
             return replace(base, status="error" if errors else "when false", errors=errors)
         if step is None:
             return replace(base, status="error" if errors else "not evaluated", errors=errors)
-        status: Status = "error" if errors else "set" if step.value is not None else "empty"
-        if parent == "item left out" and not errors:
+        status: Status = "error" if errors else "warning" if warnings else "set" if step.value is not None else "empty"
+        if parent == "item left out" and not errors and not warnings:
             status = "item left out"
         done = step.stage == "done"
         return replace(
             base,
             status=status,
             reads=self._reads(rule_reads(rule, self.plan.freefields)),
+            steps=code_steps(step, failed=step.stage == "source" and bool(errors or warnings)),
+            untraced=step.untraced,
             result=step.raw,
             lookup=_lookup(step),
             fallback=step.looked_up if step.fallback else None,
@@ -302,6 +315,7 @@ class _Explainer:
             value=step.value,
             failed_at=None if done else step.stage,
             errors=errors,
+            warnings=warnings,
         )
 
     # ---- helpers ----------------------------------------------------------------------------------------------
@@ -380,7 +394,3 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
-
-
-def _error(error: FieldError) -> dict[str, Any]:
-    return {"parameter": error.parameter, "message": error.message, "rule": error.rule.short() if error.rule else None}

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.exceptions import TemplateAssertionError
@@ -17,6 +17,7 @@ from relmap.limits import MAX_SIZE, TemplateLimit, bounded_call, charge
 from relmap.template_env import DROPPED_FILTERS, BoundedEnvironment
 
 Compiled = Callable[[dict[str, Any]], Any]
+Env = TypeVar("Env", bound=BoundedEnvironment)
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,14 @@ MAX_TEMPLATE = 100_000  # characters: far beyond any real template, well within 
 @lru_cache(maxsize=1)
 def environment() -> BoundedEnvironment:
     """The sandboxed, immutable, bounded environment every mapping template runs in."""
+    return configured(BoundedEnvironment)
+
+
+def configured(kind: type[Env]) -> Env:
+    """A new environment of ``kind`` set up as every mapping template's (relmap.template_trace makes one too)."""
     from relmap.filters import FILTERS, TESTS
 
-    env = BoundedEnvironment(undefined=StrictUndefined, autoescape=False, finalize=_finalize)
+    env = kind(undefined=StrictUndefined, autoescape=False, finalize=_finalize)
     env.filters.update(FILTERS)  # relmap's own filters give a normalised value no larger than what they read
     env.tests.update(TESTS)
     return env
@@ -91,7 +97,7 @@ def _compile(source: str, expression: bool) -> tuple[Compiled | None, nodes.Temp
 
 def _build(env: BoundedEnvironment, text: str, source: str, expression: bool) -> tuple[nodes.Template, Compiled]:
     tree = env.parse(text)
-    return tree, _expression(env, source) if expression else _template(env, tree)
+    return tree, _expression(env, source) if expression else template_function(env, tree)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -140,7 +146,8 @@ def template_names() -> dict[str, Any]:
 # therefore already hold template_names(); the template never writes to it (assignments go to the context's own vars).
 
 
-def _template(env: BoundedEnvironment, tree: nodes.Template) -> Compiled:
+def template_function(env: BoundedEnvironment, tree: nodes.Template) -> Compiled:
+    """A parsed template as one bounded evaluation: its output is measured as it is made."""
     template = env.from_string(tree)
     root, new_context = template.root_render_func, template.new_context
 
@@ -158,7 +165,17 @@ def _template(env: BoundedEnvironment, tree: nodes.Template) -> Compiled:
 
 def _expression(env: BoundedEnvironment, source: str) -> Compiled:
     env.compile_expression(source, undefined_to_none=False)  # raises the syntax error with the user's own text
-    template = env.from_string("{% set result = (" + source + ") %}")
+    return expression_function(env, env.parse(expression_text(source)))
+
+
+def expression_text(source: str) -> str:
+    """The template an expression is evaluated as: its value is the template's ``result``."""
+    return "{% set result = (" + source + ") %}"
+
+
+def expression_function(env: BoundedEnvironment, tree: nodes.Template) -> Compiled:
+    """A parsed ``expression_text`` as one bounded evaluation: the value of ``result``, measured."""
+    template = env.from_string(tree)
     root, new_context = template.root_render_func, template.new_context
 
     def evaluate(names: dict[str, Any]) -> Any:

@@ -38,6 +38,7 @@ class Rule:
     fallback: Any = None
     when: Condition | None = None
     required: bool = False
+    on_invalid: str = "error"  # error: an invalid value fails the record | warn: it is left out, with a warning
     drift: str | None = None  # overwrite | keep: a value edited in Silvasoft since the last sync; None: the target's
 
 

@@ -1,6 +1,7 @@
 """Pure rendering: (Plan, source record) → the Silvasoft payload it becomes, or every reason it cannot.
 
-One bad record never stops the others: each problem becomes a FieldError on that record's result.
+One bad record never stops the others: each problem becomes a FieldError on that record's result. A rule with
+``on_invalid: warn`` leaves a value it cannot make out instead: a record warning, and the record goes on.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from relmap.catalog.outsmart import BY_NAME, FREEFIELD_MAX
 from relmap.convert import convert, describe, is_empty
 from relmap.errors import Location, TransformError
 from relmap.expressions import template_names
-from relmap.plan import ArrayRule, Condition, Group, Member, Plan, Route, Rule
+from relmap.limits import TemplateLimit
+from relmap.plan import ArrayRule, Condition, Getter, Group, Member, Plan, Route, Rule
 from relmap.sources.query import matches
 from relmap.sources.records import RecordProblem, SourceRecord
 from relmap.template_env import FrozenDict, freeze
@@ -39,6 +41,9 @@ class FieldError:
         where = f" ({self.rule.short()})" if self.rule else ""
         return f"{self.parameter}: {self.message}{where}"
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"parameter": self.parameter, "message": self.message, "rule": self.rule.short() if self.rule else None}
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -53,6 +58,7 @@ class Rendered:
     payload: dict[str, Any] | None = None
     errors: tuple[FieldError, ...] = ()
     reason: str | None = None
+    warnings: tuple[FieldError, ...] = ()  # parameters left out by on_invalid: warn; the record goes on
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -62,11 +68,9 @@ class Rendered:
             "route": self.route,
             "endpoint": self.endpoint,
             "payload": self.payload,
-            "errors": [
-                {"parameter": e.parameter, "message": e.message, "rule": e.rule.short() if e.rule else None}
-                for e in self.errors
-            ],
+            "errors": [e.as_dict() for e in self.errors],
             "reason": self.reason,
+            "warnings": [w.as_dict() for w in self.warnings],
         }
 
 
@@ -99,6 +103,7 @@ class Renderer:
         self.date_format = plan.target.date_format
         self.variables = freeze(plan.variables)  # one object for every record: no template may change it
         self.base = {**template_names(), **_BLANK_FIELDS}
+        self.warnings: list[FieldError] = []  # the record being rendered's; render() starts each record afresh
 
     def context(self, record: SourceRecord) -> dict[str, Any]:
         """The names a template sees: every OutSmart field (missing or null ones as ""), ff, vars and record.
@@ -122,6 +127,7 @@ class Renderer:
 
     def render(self, record: SourceRecord) -> Rendered:
         base = Rendered(record.index, record.origin, record.debtor_number, "ok")
+        self.warnings = []
         context = self.context(record)
         try:
             reason = self._filtered_out(record) or self._skip_reason(self.plan.skips, context)
@@ -135,9 +141,10 @@ class Renderer:
         if reason or route is None:
             return _with(base, status="skipped", reason=reason)
         payload, errors = self.payload(route, context)
+        base = _with(base, route=route.name, endpoint=route.endpoint, warnings=tuple(self.warnings))
         if errors:
-            return _with(base, status="error", route=route.name, endpoint=route.endpoint, errors=tuple(errors))
-        return _with(base, route=route.name, endpoint=route.endpoint, payload=payload)
+            return _with(base, status="error", errors=tuple(errors))
+        return _with(base, payload=payload)
 
     def _filtered_out(self, record: SourceRecord) -> str | None:
         for rule in self.plan.source.filters:
@@ -217,8 +224,10 @@ class Renderer:
         except _ConditionError as exc:
             errors.append(exc.error)
             return None
-        except TransformError as exc:
-            errors.append(FieldError(label, str(exc), rule.location))
+        except TransformError as exc:  # a filter, the map or the parameter's type refused the value
+            invalid = FieldError(label, str(exc), rule.location)
+            warn = rule.on_invalid == "warn" and not isinstance(exc, TemplateLimit)  # a bound is never data
+            (self.warnings if warn else errors).append(invalid)
             return None
         except Exception as exc:  # a user template may raise anything; it is this record's error, not a crash
             errors.append(FieldError(label, _template_error(exc), rule.location))
@@ -237,9 +246,12 @@ class Renderer:
             raise _ConditionError(FieldError(f"{label} when", _template_error(exc), condition.location)) from exc
 
 
-def _evaluate(rule: Rule, context: dict[str, Any], date_format: str, step: ValueStep | None) -> Any:
-    """A rule's value: read, look up, fall back, convert; ``step`` (explain's trace) notes each stage."""
-    raw = rule.get(context)
+def _evaluate(
+    rule: Rule, context: dict[str, Any], date_format: str, step: ValueStep | None, get: Getter | None = None
+) -> Any:
+    """A rule's value: read (with ``get``, else the rule's own getter), look up, fall back, convert; ``step``
+    (explain's trace) notes each stage."""
+    raw = (get or rule.get)(context)
     if step is not None:
         step.raw, step.stage = raw, "lookup"
     if rule.lookup is not None:

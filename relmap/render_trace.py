@@ -1,11 +1,13 @@
 """Tracing: what ``relmap explain`` and coverage see of a render, step by step.
 
 TracingRenderer is a Renderer that notes each step; the plain Renderer (relmap.render) records nothing and pays
-nothing for it.
+nothing for it. With ``code=True`` (explain) it also notes the steps inside templates and expressions: the value
+after each filter of a chain and each ``{% set %}`` (relmap.template_trace).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -13,6 +15,7 @@ from relmap.plan import Condition, Group, Plan, Route, Rule, SourceFilter
 from relmap.render import FieldError, Rendered, Renderer, _ConditionError, _evaluate
 from relmap.sources.query import matches
 from relmap.sources.records import SourceRecord
+from relmap.template_trace import Notes, TracedCode, traced
 
 
 @dataclass
@@ -38,6 +41,9 @@ class ValueStep:
     looked_up: Any = None  # the value after the lookup table and the fallback: what convert() was given
     fallback: bool = False  # the fallback replaced an empty value
     value: Any = None  # what convert() returned
+    code: TracedCode | None = None  # with code tracing: the template's steps (code.probes) ...
+    notes: Notes | None = None  # ... and what each noted
+    untraced: str | None = None  # why a template's steps could not be traced
 
 
 @dataclass
@@ -62,9 +68,10 @@ class TracingRenderer(Renderer):
     the steps it notes. Subclassing keeps the plain Renderer free of any tracing cost.
     """
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, code: bool = False) -> None:
         super().__init__(plan)
         self.trace = RenderTrace()
+        self.code = code
         self._label = ""
 
     def render(self, record: SourceRecord) -> Rendered:
@@ -110,4 +117,12 @@ class TracingRenderer(Renderer):
 
     def _value(self, rule: Rule, context: dict[str, Any]) -> Any:
         step = self.trace.values[self._label] = ValueStep(rule, self._label)
-        return _evaluate(rule, context, self.date_format, step)
+        get = None
+        if self.code and rule.kind in ("template", "expr"):
+            code = traced(rule.source, rule.kind == "expr")
+            if isinstance(code, str):
+                step.untraced = code
+            else:
+                step.code, step.notes = code, Notes()
+                get = functools.partial(code.run, notes=step.notes)
+        return _evaluate(rule, context, self.date_format, step, get)

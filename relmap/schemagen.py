@@ -96,6 +96,11 @@ def _rule() -> Schema:
             "fallback": {"type": ["string", "number", "boolean"], "description": "The value to send when empty"},
             "when": _ref("expression", "Leave the parameter out unless the expression is true"),
             "required": {"type": "boolean", "description": "An empty value fails the record instead of being left out"},
+            "on_invalid": {
+                "enum": ["error", "warn"],
+                "description": "A value a filter, the `map` or the parameter's type refuses: `error` fails the record "
+                "(the default); `warn` leaves the parameter out and the record goes on, with a record warning",
+            },
             "drift": {
                 "enum": ["overwrite", "keep"],
                 "description": "A value edited in Silvasoft since the last sync: `overwrite` it with OutSmart's "

@@ -80,7 +80,7 @@ _NOT_GROWING = frozenset(
 )
 
 
-class _BoundedCodeGenerator(CodeGenerator):
+class BoundedCodeGenerator(CodeGenerator):
     """Compiles ``a ~ b`` to the environment's checked concatenation instead of Jinja's unchecked ``str_join``."""
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
@@ -96,7 +96,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
 
     # Intercepted operators are also never folded at compile time, so `10**(10**9)` no longer hangs validation.
     intercepted_binops = frozenset({"+", "-", "*", "**", "%"})
-    code_generator_class = _BoundedCodeGenerator
+    code_generator_class = BoundedCodeGenerator
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -27,7 +27,10 @@ FREEFIELD_NAMES = {
     1: "Contracttype", 2: "Klant sinds", 3: "Aantal installaties", 4: "Nieuwsbrief", 5: "IBAN", 6: "Betaaltermijn",
     7: "Opmerking factuur",
 }  # fmt: skip
-KEYS = ["fields_unread", "freefields_unread", "parameters_unset", "lookup_values_unseen", "routes_unmatched", "records"]
+KEYS = [
+    *("fields_unread", "freefields_unread", "parameters_unset", "lookup_values_unseen", "routes_unmatched", "records"),
+    "warnings_per_rule",
+]
 
 
 def plan_of(name: str) -> Plan:
@@ -108,9 +111,10 @@ def test_data_coverage_on_the_samples() -> None:
     assert [(f.number, f.name) for f in routing.freefields_unread] == [(n, None) for n in range(1, 8)]
     freefields = measure(plan_of("freefields-custom-fields.yaml"), samples())
     assert freefields.lookup_values_unseen == () and freefields.freefields_unread == ()
-    assert freefields.lines()[-3:] == [
+    assert freefields.lines()[-4:] == [
         "map values never seen: none",
         "every route matched a record",
+        "record warnings: none",
         "measured on 40 records",
     ]
 

@@ -183,7 +183,7 @@ def test_json_format(run_cli: Callable[..., CliResult]) -> None:
     document = json.loads(result.out)
     assert list(document) == [
         "format_version", "mapping", "debtor_number", "origin", "status", "reason", "route", "endpoint",
-        "decisions", "parameters", "payload", "errors", "notes", "identity",
+        "decisions", "parameters", "payload", "errors", "notes", "warnings", "identity",
     ]  # fmt: skip
     assert document["identity"]["state"] is None  # no run has made mappings/.relmap/business-routing.db
     assert (document["status"], document["route"], document["endpoint"]) == ("ok", "companies", "addbusinessrelation")
@@ -274,6 +274,7 @@ def test_reads_are_found_in_the_template_ast(
         '                ff[3] Klantcode = "x"\n'
         '                vars.land = "NL"\n'
         "                record['extra'] = \"e\"\n"
+        "      steps     set city = 1\n"  # the template's own assignment, traced
         '      result    "GoudaxNLe"\n'
     ) in out
 

@@ -83,7 +83,7 @@ class _Seen:
             copy = self.copies.setdefault(_digest(record), record.origin)
             if copy != record.origin:
                 reason = f"an identical copy of the relation at {copy}; run counts it once"
-                return replace(result, status="skipped", payload=None, errors=(), reason=reason)
+                return replace(result, status="skipped", payload=None, errors=(), reason=reason, warnings=())
         if result.status == "error":
             return result  # as in run: a relation with errors is reported as such, and does not take the number
         debtor = result.debtor_number or ""
@@ -91,7 +91,7 @@ class _Seen:
         if first == result.origin:
             return result
         message = f"debtor_number {debtor!r} occurs twice: the relation at {first} has it too; run uses that one"
-        return replace(result, status="error", payload=None, errors=(FieldError("record", message, None),))
+        return replace(result, status="error", payload=None, errors=(FieldError("record", message, None),), warnings=())
 
 
 def _digest(record: SourceRecord) -> bytes:
@@ -103,6 +103,7 @@ def _digest(record: SourceRecord) -> bytes:
 def _counted(results: Iterator[Rendered], counts: Counter[str]) -> Iterator[Rendered]:
     for result in results:
         counts[result.status] += 1
+        counts["warnings"] += len(result.warnings)
         yield result
 
 

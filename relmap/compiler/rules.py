@@ -261,6 +261,9 @@ def _finish(
     when = scope.condition((*path, "when"), body["when"]) if "when" in body else None
     if "when" in body and when is None:
         return None
+    on_invalid = body.get("on_invalid", "error")
+    if on_invalid == "warn" and not _can_warn(scope, path, param, body, kind):
+        return None
     drift = body.get("drift")
     if drift is not None and not _updatable(path, param):
         scope.warning(
@@ -284,8 +287,23 @@ def _finish(
         fallback=fallback,
         when=when,
         required=bool(body.get("required")),
+        on_invalid=on_invalid if isinstance(on_invalid, str) else "error",
         drift=drift if isinstance(drift, str) else None,
     )
+
+
+def _can_warn(scope: Scope, path: PathKey, param: Param, body: dict[str, Any], kind: str) -> bool:
+    """``on_invalid: warn`` leaves an invalid value out: a contradiction for a parameter that may not be empty."""
+    if body.get("required") or param.required:
+        who = "required: true says" if body.get("required") else f"Silvasoft requires {param.name}:"
+        message = f"on_invalid: warn would leave {param.name} out, but {who} it may not be empty"
+        hint = "leave out on_invalid: an invalid value then fails the record"
+        scope.error((*path, "on_invalid"), message, "on-invalid-required", hint, key=True)
+        return False
+    if kind == "value":
+        message = "on_invalid has no effect on a constant: relmap validate checks it"
+        scope.warning((*path, "on_invalid"), message, "unused-key", key=True)
+    return True
 
 
 def _updatable(path: PathKey, param: Param) -> bool:

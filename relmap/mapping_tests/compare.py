@@ -2,7 +2,8 @@
 
 Without ``skipped`` or ``error``, a case expects a payload: a skip or a record error is then a failure of its own.
 Payloads compare key by key (``payload`` exactly, ``payload_includes`` only the keys given, recursively); list items
-by position. Values compare by type as JSON does: 10001 is not "10001", true is not 1, 12 is 12.0.
+by position. Values compare by type as JSON does: 10001 is not "10001", true is not 1, 12 is 12.0. Record warnings
+are checked only by a case that names ``warnings``.
 """
 
 from __future__ import annotations
@@ -66,18 +67,33 @@ def _check(expectation: Expectation, result: Rendered) -> Failure | None:
         message = f"expected a reason containing {_value(want)}, got {_value(result.reason)}"
         return Failure(key, expectation.location, message)
     if key == "error" and result.status == "error" and want is not True:
-        return _errors(expectation, result.errors)
+        return _errors(expectation, result.errors, "record errors")
+    if key == "warnings" and result.status != "skipped":
+        return _warnings(expectation, result.warnings)
     return None
 
 
-def _errors(expectation: Expectation, errors: Sequence[FieldError]) -> Failure | None:
+def _warnings(expectation: Expectation, warnings: Sequence[FieldError]) -> Failure | None:
+    """``warnings: true`` (some), ``false`` (none), or exactly the ones given, as for ``error``."""
+    want = expectation.value
+    if want is True and not warnings:
+        return Failure("warnings", expectation.location, "expected record warnings, got none")
+    if want is False and warnings:
+        details = tuple(w.text() for w in warnings)
+        return Failure("warnings", expectation.location, "expected no record warnings, got:", details)
+    if isinstance(want, bool):
+        return None
+    return _errors(expectation, warnings, "record warnings")
+
+
+def _errors(expectation: Expectation, errors: Sequence[FieldError], what: str) -> Failure | None:
     specs: list[dict[str, Any]] = [expectation.value] if isinstance(expectation.value, dict) else expectation.value
     missing = [s for s in specs if not any(_matches(s, e) for e in errors)]
     unexpected = [e for e in errors if not any(_matches(s, e) for s in specs)]
     if not missing and not unexpected:
         return None
     details = tuple(f"missing: {_spec_text(s)}" for s in missing) + tuple(f"unexpected: {e.text()}" for e in unexpected)
-    return Failure("error", expectation.location, "the record errors differ:", details)
+    return Failure(expectation.key, expectation.location, f"the {what} differ:", details)
 
 
 def _matches(spec: dict[str, Any], error: FieldError) -> bool:

@@ -10,7 +10,7 @@ from relmap.loader import PathKey
 from relmap.render import Rendered
 
 CaseStatus = Literal["passed", "failed", "not run"]
-EXPECTATIONS = ("route", "endpoint", "payload", "payload_includes", "skipped", "error")
+EXPECTATIONS = ("route", "endpoint", "payload", "payload_includes", "skipped", "error", "warnings")
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,9 @@ def _step(step: Step) -> list[str]:
     lines += _value(step)
     if step.status == "item left out":
         lines.append(_detail("left out", "with its item: nothing of the record's own data came out"))
+    lines += [_detail("warning", warning.text()) for warning in step.warnings]
+    if step.warnings:
+        lines.append(_detail("left out", "the value is invalid, and the rule says on_invalid: warn"))
     return lines + _errors(step)
 
 
@@ -106,8 +109,35 @@ def _source(step: Step) -> list[str]:
         return [_detail("freefield", _read(step.reads[0]) if step.reads else step.source or "")]
     lines = _multiline("template" if step.kind == "template" else "expr", step.source or "")
     lines += [_detail("reads" if i == 0 else "", _read(read)) for i, read in enumerate(step.reads)]
+    lines += _code_steps(step)
     if step.failed_at != "source":
         lines.append(_detail("result", _show(step.result)))
+    return lines
+
+
+def _code_steps(step: Step) -> list[str]:
+    """Inside the template: each chain's value and the value after each of its filters, and each {% set %}."""
+    if step.untraced:
+        return [_detail("steps", f"not shown: {step.untraced}")]
+    lined = any(s.line > 1 for s in step.steps)
+    lines = []
+    for index, found in enumerate(step.steps):
+        if found.kind == "value":
+            head = f"{found.text} ="
+        elif found.kind == "set":
+            head = f"set {found.text} ="
+        else:
+            head = f"{found.text} →"
+        if found.failed:
+            shown = "raised the error"
+        elif not found.times:
+            shown = "not reached"
+        else:
+            shown = ", ".join(found.values) + (", …" if found.times > len(found.values) else "")
+            shown += f" ({found.times} times)" if found.times > 1 else ""
+        text = f"{head} {shown}" + ("  ← emptied the value" if found.emptied else "")
+        text += f"  (template line {found.line})" if lined else ""
+        lines.append(_detail("steps" if index == 0 else "", ("  " if found.kind == "filter" else "") + text))
     return lines
 
 
@@ -142,13 +172,15 @@ def _errors(step: Step) -> list[str]:
 
 
 def _result(e: Explanation) -> list[str]:
+    warnings = [f"{INDENT}warning: {warning.text()}" for warning in e.warnings]
     if e.status == "ok":
         body = json.dumps(e.payload, indent=2, ensure_ascii=False)
         # split("\n"), not splitlines(): json.dumps leaves U+2028 and U+0085 in strings, and those are data
-        return [f"result: ok, the payload for {e.endpoint}"] + [INDENT + line for line in body.split("\n")]
+        return [f"result: ok, the payload for {e.endpoint}"] + [INDENT + line for line in body.split("\n")] + warnings
     if e.status == "skipped":
         return [f"result: skipped: {e.reason}"]
-    return ["result: error, nothing would be sent"] + [f"{INDENT}error: {error.text()}" for error in e.errors]
+    errors = [f"{INDENT}error: {error.text()}" for error in e.errors]
+    return ["result: error, nothing would be sent", *errors, *warnings]
 
 
 def _multiline(label: str, text: str) -> list[str]:

@@ -23,6 +23,7 @@ PII_PARAMETERS = frozenset(
 _PII_FIELD = re.compile(r"name|contact|e_?mail|phone|mobile|fax|iban", re.IGNORECASE)
 _EMAIL = re.compile(r"[^\s@<>()\"',;:]+@[^\s@<>()\"',;:]+\.[A-Za-z]{2,}")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")  # a value as repr() quotes it in a message
 _MIN_LENGTH = 3  # shorter values ("de", "BV") would mask ordinary words in messages
 
 
@@ -39,7 +40,8 @@ def mask_outcome(outcome: Outcome) -> Outcome:
     from dataclasses import replace
 
     masker = Masker.for_relation({"name": outcome.name}, {})
-    return replace(outcome, name=mask_value(outcome.name), error=masker.text(outcome.error))
+    warnings = tuple(replace(w, message=masker.warning(w.parameter, w.message)) for w in outcome.warnings)
+    return replace(outcome, name=mask_value(outcome.name), error=masker.text(outcome.error), warnings=warnings)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,12 @@ class Masker:
             text = text.replace(value, MASK)
         return _IBAN.sub(MASK, _EMAIL.sub(MASK, text))
 
+    def warning(self, parameter: str, message: str) -> str:
+        """A record warning's message: the value it quotes is masked too when the parameter holds personal data
+        (a phone number a filter refused is personal, whatever this relation's other values are)."""
+        text = self.text(message) or ""
+        return _QUOTED.sub(f"'{MASK}'", text) if is_pii(parameter) else text
+
     def relation(self, entry: dict[str, Any]) -> dict[str, Any]:
         masked = dict(entry)
         masked["name"] = mask_value(entry.get("name"))
@@ -66,6 +74,10 @@ class Masker:
         masked["reason"] = self.text(entry.get("reason"))
         masked["fields"] = [self._field(field) for field in entry.get("fields") or []]
         masked["send"] = self._send(entry.get("send"))
+        if "warnings" in entry:
+            masked["warnings"] = [
+                {**w, "message": self.warning(w["parameter"], w["message"])} for w in entry["warnings"]
+            ]
         return masked
 
     def _field(self, field: dict[str, Any]) -> dict[str, Any]:

@@ -46,6 +46,7 @@ def document(preview: Preview, context: Context, redact: Callable[[str], str] = 
     counts["error"] += len(preview.carried)
     summary = {action: counts[action] for action in ACTIONS}
     summary["drift"] = sum(1 for change in preview.changes if change.drift)
+    summary["record_warnings"] = sum(len(change.result.warnings) for change in preview.changes)
     created = datetime.fromtimestamp(context.created_at, UTC) if context.created_at else datetime.now(UTC)
     return {
         "format_version": FORMAT_VERSION,
@@ -88,6 +89,7 @@ def _relation(
         "fields": [diff.as_dict() for diff in change.fields],
         "send": change.send,
         "fingerprint": {"source": prints[0], "silvasoft": prints[1]},
+        "warnings": [{**w.as_dict(), "message": redact(w.message)} for w in result.warnings],
     }
     if mask_pii:
         record = item.record.fields if item.record else {}

@@ -59,6 +59,7 @@ thead th { background: var(--soft); white-space: nowrap; }
 #relations > tbody > tr.detail > td { padding-top: 0; }
 td.route { white-space: nowrap; }
 .reason-error { color: var(--error); font-weight: 600; }
+.warning { color: var(--update); }
 .badge { display: inline-block; margin-left: 6px; padding: 0 6px; border: 1px solid currentColor; border-radius: 10px;
   font-size: 11.5px; }
 .muted, .origin { color: var(--muted); }
@@ -215,6 +216,12 @@ def _summary(doc: dict[str, Any]) -> list[str]:
             f'<p class="alert error"><strong>{pv.plural(errors, "relation")} cannot be synced.</strong> '
             "<span>They are marked ! below.</span></p>"
         )
+    warned = int(summary.get("record_warnings", 0))
+    if warned:
+        out.append(
+            f'<p class="alert warning"><strong>{pv.plural(warned, "record warning")}:</strong> '
+            f"<span>{escape(pv.WARNED)}.</span></p>"
+        )
     if summary["drift"]:
         out.append(
             f'<p class="alert drift"><strong>{pv.plural(int(summary["drift"]), "relation")} changed in Silvasoft '
@@ -270,6 +277,7 @@ def _relation(relation: dict[str, Any]) -> str:
         why = escape(pv.why(relation))
         if relation["reason"]:
             why += f'<br><span class="note">{escape(relation["reason"])}</span>'
+    why += "".join(f'<br><span class="warning">warning: {escape(text)}</span>' for text in pv.warnings(relation))
     cells = [
         f'<td class="sym {kind}" data-key="{pv.ACTIONS.index(kind)}">{escape(relation["symbol"])}</td>',
         f'<td class="num">{escape(pv.debtor(relation))}</td>',

@@ -67,7 +67,8 @@ def markdown(doc: dict[str, Any], limit: int = LIMIT) -> str:
     """The plan as Markdown for a pull-request comment, at most about ``limit`` characters.
 
     Summary, cost, coverage and warnings always appear; the tables and field diffs fill the rest in order of
-    importance (errors, changes, field diffs, unchanged, skipped), each saying how many rows it left out.
+    importance (errors, record warnings, changes, field diffs, unchanged, skipped), each saying how many rows it
+    left out.
     """
     relations = doc["relations"]
     by_action = {a: [r for r in relations if r["action"] == a] for a in pv.ACTIONS}
@@ -91,6 +92,11 @@ def markdown(doc: dict[str, Any], limit: int = LIMIT) -> str:
         body += [f"#### Errors ({pv.count(len(by_action['error']))})", ""]
         rows = [_error_row(r) for r in by_action["error"]]
         body += _table(["", "Debtor", "Name", "Route → endpoint", "Error"], rows, room)
+    warned = [(r, text) for r in relations for text in pv.warnings(r)]
+    if warned:
+        body += [f"#### Record warnings ({pv.count(len(warned))})", ""]
+        rows = [[*_cells(r), escape(pv.where(r)), escape(text)] for r, text in warned]
+        body += _table(["", "Debtor", "Name", "Route → endpoint", "Parameter left out"], rows, room)
     changed = [r for r in relations if r["action"] in pv.CHANGES]
     if changed:
         body += [f"#### Changes ({pv.count(len(changed))})", ""]
@@ -121,6 +127,9 @@ def _alerts(doc: dict[str, Any], by_action: dict[str, list[dict[str, Any]]]) -> 
     errors = len(by_action["error"])
     if errors:
         out += ["> [!CAUTION]", f"> **{pv.plural(errors, 'relation')} cannot be synced**: see Errors below.", ""]
+    warned = doc["summary"].get("record_warnings", 0)
+    if warned:
+        out += ["> [!WARNING]", f"> **{pv.plural(warned, 'record warning')}**: {pv.WARNED}.", ""]
     drift = doc["summary"]["drift"]
     if drift:
         out += [

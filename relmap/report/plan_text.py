@@ -21,6 +21,7 @@ Line = list[tuple[str, str]]  # (text, rich style) segments
 STYLES = {"create": "green", "update": "yellow", "link": "cyan", "unchanged": "dim", "skip": "dim", "error": "red"}
 FIELD_STYLES = {"add": "green", "update": "yellow", "same": "dim", "overwrite": "yellow", "keep": "dim", "unset": "dim"}
 DRIFT = "magenta"
+WARNING = "yellow"
 
 
 def text(doc: dict[str, Any]) -> str:
@@ -71,9 +72,10 @@ def _relation(relation: dict[str, Any]) -> list[Line]:
     ]
     if relation["debtor_number"] is None:
         head.append((f" ({pv.visible(relation['origin'])})", "dim"))
+    warned: list[Line] = [[("    warning: ", WARNING), (text, "")] for text in pv.warnings(relation)]
     if action in ("skip", "error"):
         reason = f": {pv.visible(relation['reason'])}" if relation["reason"] else ""
-        return [[*head, (f"  {action}{reason}", style)]]
+        return [[*head, (f"  {action}{reason}", style)], *warned]
     head.append((f"  {action}", style))
     if pv.where(relation):
         head.append((f"  {pv.where(relation)}", ""))
@@ -83,7 +85,7 @@ def _relation(relation: dict[str, Any]) -> list[Line]:
         head.append((f"  drift: {pv.plural(pv.drifted(relation), 'parameter')} changed in Silvasoft", DRIFT))
     if relation["reason"]:
         head.append((f"  note: {pv.visible(relation['reason'])}", ""))
-    lines = [head]
+    lines = [head, *warned]
     shown, folded = pv.notable(relation)
     for field in shown:
         symbol = pv.DRIFT_SYMBOL if field["drift"] else pv.FIELD_SYMBOLS[field["change"]]

@@ -89,7 +89,20 @@ def summary_text(doc: dict[str, Any]) -> str:
         f"{count(s['create'])} to create, {count(s['update'])} to update, {count(s['link'])} to link, "
         f"{count(s['unchanged'])} unchanged, {count(s['skip'])} skipped, {plural(s['error'], 'error')}"
     )
-    return text + (f" ({count(s['drift'])} with drift in Silvasoft)" if s["drift"] else "")
+    text += f" ({count(s['drift'])} with drift in Silvasoft)" if s["drift"] else ""
+    warned = s.get("record_warnings", 0)  # within format version 1, a plan may be older than record warnings
+    return text + (f"; {plural(warned, 'record warning')}" if warned else "")
+
+
+def warnings(relation: dict[str, Any]) -> list[str]:
+    """The relation's record warnings, each as ``Relation_Contact[0].Phone: not a valid … (mapping.yaml:40)``."""
+    return [
+        visible(f"{w['parameter']}: {w['message']}" + (f" ({w['rule']})" if w["rule"] else ""))
+        for w in relation.get("warnings", ())
+    ]
+
+
+WARNED = "parameters left out because their value was invalid (on_invalid: warn); the relations are synced without them"
 
 
 def cost_text(doc: dict[str, Any]) -> str:
@@ -177,6 +190,13 @@ def coverage_items(coverage: dict[str, Any]) -> list[tuple[str, list[str]]]:
             ],
         ),
         ("Routes no relation took", [visible(r) for r in coverage["routes_unmatched"]]),
+        (
+            "Record warnings per rule",
+            [
+                f"{visible(w['parameter'])} ({visible(w['rule'])}): {plural(w['records'], 'relation')}"
+                for w in coverage.get("warnings_per_rule", ())
+            ],
+        ),
     ]
     return [(heading, items) for heading, items in sections if items]
 

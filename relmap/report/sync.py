@@ -66,6 +66,7 @@ def summary_text(result: RunResult, mask_pii: bool = False) -> str:
     parts = ", ".join(f"{counts[a]} {a}" + (earlier if a == "failed" else "") for a in ACTIONS)
     text = f"Sync: {parts}. Silvasoft requests: {result.silvasoft_requests} spent, "
     text += f"{result.budget_left} left this hour (plan: {result.per_hour} per hour)\n"
+    text += warnings_text(result) + "\n" if any(o.warnings for o in result.outcomes) else ""
     stop = stop_text(result)
     text += stop + "\n" if stop else ""
     text += stale_text(result) + "\n" if result.stale else ""
@@ -95,6 +96,15 @@ def problems_text(result: RunResult, shown: int = PROBLEMS_SHOWN, mask_pii: bool
     return "\n".join(lines) + "\n"
 
 
+def warnings_text(result: RunResult) -> str:
+    """``Record warnings: 3, on 2 relations``: parameters the mapping left out (on_invalid: warn); never a failure."""
+    found = [len(o.warnings) for o in result.outcomes if o.warnings]
+    return (
+        f"Record warnings: {sum(found)}, on {len(found)} relation{'s' * (len(found) != 1)}: parameters left out by "
+        "on_invalid: warn (--report lists them)"
+    )
+
+
 def left_out_text(result: RunResult) -> str:
     many = result.left_out != 1
     return f"{result.left_out} relation{'s' * many} read but left for a later run (--only, --limit)"
@@ -113,4 +123,5 @@ def report_lines(outcomes: Iterable[Outcome], redact: Callable[[str], str], mask
         record: dict[str, Any] = (mask_outcome(outcome) if mask_pii else outcome).as_dict()
         if record["error"]:
             record["error"] = redact(record["error"])
+        record["warnings"] = [{**w, "message": redact(w["message"])} for w in record["warnings"]]
         yield json.dumps(record, ensure_ascii=False) + "\n"

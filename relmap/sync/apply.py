@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from relmap.errors import ApiError, BudgetSpent, CredentialsError, RateLimited, RecordRejected, Unavailable
+from relmap.render import FieldError
 from relmap.state import State
 from relmap.sync.changes import Change, update_params
 from relmap.sync.drift import compare
@@ -41,6 +42,7 @@ class Outcome:
     matched_by: str | None = None
     error: str | None = None
     origin: str | None = None
+    warnings: tuple[FieldError, ...] = ()  # the mapping's record warnings: parameters left out (on_invalid: warn)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +54,7 @@ class Outcome:
             "endpoint": self.endpoint,
             "matched_by": self.matched_by,
             "error": self.error,
+            "warnings": [w.as_dict() for w in self.warnings],
         }
 
 
@@ -63,6 +66,7 @@ def outcome(change: Change, action: Result, **extra: Any) -> Outcome:
         "endpoint": result.endpoint,
         "matched_by": change.matched_by,
         "origin": result.origin,
+        "warnings": result.warnings,
         **extra,
     }
     return Outcome(result.debtor_number, change.name, action, **fields)
