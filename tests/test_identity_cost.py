@@ -358,3 +358,36 @@ def test_a_kept_listing_whose_offsets_moved_starts_over(world: Callable[..., Wor
     assert again.code == 3, again.out  # the kept pages cannot be trusted: listed again from offset 0
     assert w.listings() == 15  # one to find the kept relations moved, then 14 pages from offset 0
     assert "the whole listing of Silvasoft has 2,800 relations so far; the next run goes on from there" in again.out
+
+
+def test_a_first_sync_into_an_account_that_holds_the_relations_already_links_them_within_its_first_hour(
+    world: Callable[..., World],
+) -> None:
+    # The bookkeeper keyed in all 700 relations before relmap (with another city); the plan allows 3 an hour, so
+    # the first hour's listing ends after 600: those are linked all the same, their updates wait for later hours.
+    relations = outsmart(700)
+    before = [
+        {
+            "RelationType": "Private",
+            "Name": r["name"],
+            "CustomerNumber": int(r["debtor_number"]),
+            "Relation_Contact": [{"FirstName": "Piet", "LastName": f"Klant{r['debtor_number']}"}],
+            "Address_City": "Elders",
+            "createdOn": "2024-01-01T09:00:00",
+        }
+        for r in relations
+    ]
+    w = world(relations, before, per_hour=3)
+    assert w.run().code == 3
+    with sqlite3.connect(w.state) as db:
+        links = db.execute("SELECT count(*), min(payload_hash IS NOT NULL) FROM links").fetchone()
+        mark = db.execute("SELECT value FROM meta WHERE key = 'silvasoft_listing_offset'").fetchone()
+    db.close()
+    assert links == (600, 1)  # linked, with Silvasoft's values as the last synced: no listing needed to update
+    assert mark == ("600",)  # the next listing goes on after them
+    w.pass_an_hour()
+    w.box.silvasoft.clear_log()
+    assert w.run().code == 3
+    log = [entry.endpoint for entry in w.box.silvasoft.log]
+    assert log == ["listrelations", "updaterelation", "updaterelation"], log  # one page from 600 on: the last 100
+    assert len(w.box.silvasoft.relations()) == 700

@@ -305,6 +305,26 @@ class Applier:
             body["OnExistingRelationEmail"] = "ABORT"
         return body
 
+    def link_unsent(self, change: Change) -> None:
+        """A relation found in Silvasoft whose update the hour's budget stops: linked all the same, with Silvasoft's
+        values as the last synced ones, so the next run sends the update without listing Silvasoft again."""
+        debtor, guid = change.debtor_number or "", change.guid or 0
+        relation = self.directory.by_guid.get(guid)
+        if change.action != "update" or change.matched_by not in ("number", "email") or relation is None:
+            return
+        if self.state.read_only or self.state.link(debtor) is not None:
+            return
+        result = change.result
+        self.state.save_link(
+            debtor,
+            guid,
+            customer_number=payload_number(relation) or payload_number(result.payload or {}),
+            route=result.route,
+            endpoint=result.endpoint,
+            payload=update_params(relation),
+            matched_by=change.matched_by,
+        )
+
     def _save(
         self, change: Change, guid: int, intent: int | None, relation: dict[str, Any] | None = None, by: str = ""
     ) -> None:

@@ -67,6 +67,10 @@ class Directory:
     # The listing stopped early: an unmatched relation with a CustomerNumber or e-mail is created with ABORT,
     # whose answer is the existing relation, if there is one (apply.py tells the two apart by createdOn).
     by_answer: bool = False
+    # What a listing from the mark read, in order from offset ``seen_at``: once this run's links own them, the mark
+    # moves over them (listing.advance_mark), so a listing the hour ended goes on from there next run.
+    seen_at: int = 0
+    seen: list[dict[str, Any]] = field(default_factory=list)
     # Where the listing stopped early, the relations with neither CustomerNumber nor e-mail were looked up by name
     # (listing.look_up_names): what is here is all Silvasoft holds under their names.
     named: bool = False

@@ -134,8 +134,14 @@ def list_for(
     base = max(start - 1, 0)
     owned = Owned(start, anchor)
     spent = saved = 0
+    directory.seen_at, directory.seen = start, []
     while True:
-        page = client.find(Offset=str(base))
+        try:
+            page = client.find(Offset=str(base))
+        except BudgetSpent:
+            # The hour ended the listing: what it read identifies what it can; the rest waits (or answers a create)
+            directory.unowned_known, directory.listed, directory.by_answer = False, False, True
+            raise
         spent += 1
         directory.add_listing(page, complete=False)
         skip = 0
@@ -143,9 +149,11 @@ def list_for(
             if not page or guid_of(page[0]) != anchor:  # moved: what was before the mark may be after it now
                 start = base = 0
                 owned = Owned(0, None)
+                directory.seen_at, directory.seen = 0, []
                 continue
             skip = 1
         fresh = page[skip:]
+        directory.seen += fresh
         owned.see(fresh, base + skip, directory.owners)
         unowned = [r for r in fresh if guid_of(r) is not None and guid_of(r) not in directory.owners]
         saved += sum(1 for r in unowned if payload_number(r) in numbers or (payload_email(r) or "") in emails)
@@ -161,6 +169,18 @@ def list_for(
     directory.listed = complete and start == 0  # a whole listing after all: linked relations are compared too
     directory.by_answer = not complete
     return Listed(pages=spent, start=start, complete=complete)
+
+
+def advance_mark(state: State, directory: Directory) -> None:
+    """After a run has linked what its listing from the mark found: move the mark over the relations now owned, so
+    that a listing the hour ended goes on after them next run instead of reading them again."""
+    if not directory.seen or state.read_only:
+        return
+    owners = {link.guid: debtor for debtor, link in state.links().items()}
+    owned = Owned(directory.seen_at, None)
+    owned.see(directory.seen, directory.seen_at, owners)
+    if owned.anchor is not None and owned.to > mark(state)[0]:
+        owned.save(state)
 
 
 def look_up_names(

@@ -22,7 +22,7 @@ from relmap.sync.apply import Applier, Outcome, outcome
 from relmap.sync.changes import Change, Planner
 from relmap.sync.drift import kept_parameters
 from relmap.sync.identity import Directory, email_identity, keyed
-from relmap.sync.listing import identify_for_plan, list_for, list_whole, look_up_names
+from relmap.sync.listing import advance_mark, identify_for_plan, list_for, list_whole, look_up_names
 from relmap.sync.problems import ProblemBook, open_since
 from relmap.sync.reading import deduplicated, stamp
 from relmap.sync.recovery import recovered_links, settle
@@ -124,6 +124,7 @@ class Sync:
         for item in items:
             result.outcomes.append(self._one(item, planner, applier, result, saved))
             self.progress.advance(result.outcomes[-1])
+        advance_mark(self.state, directory)
         if self.plan.source.write_back and self.outsmart is not None:
             records = [i.record for i, o in zip(items, result.outcomes, strict=True) if i.record]
             if saved:  # a saved plan's run writes back only what it applied
@@ -228,13 +229,15 @@ class Sync:
             if change.debtor_number not in saved.planned:  # the plan has nothing for it: report, touch nothing
                 local = {"skip": "skipped", "error": "failed"}.get(change.action, "unchanged")
                 return outcome(change, local, error=change.message if local != "unchanged" else None)  # type: ignore[arg-type]
-        if result.stopped and change.writes:
+        if not result.stopped:
+            try:
+                return applier.apply(change)
+            except (BudgetSpent, RateLimited) as stop:
+                self._stopped(result, stop)
+        if change.writes:
+            applier.link_unsent(change)  # found in Silvasoft: linked now, its update sent by the next run
             return outcome(change, "pending", error=result.stopped)
-        try:
-            return applier.apply(change)
-        except (BudgetSpent, RateLimited) as stop:
-            self._stopped(result, stop)
-            return outcome(change, "pending", error=result.stopped)
+        return applier.apply(change)
 
     def _tally(self, result: RunResult) -> None:
         """The requests spent so far: also on the way out of a fatal error, so that its summary is true."""
