@@ -36,7 +36,10 @@ def test_a_clean_mapping_has_no_diagnostics(tmp_path: Path) -> None:
 
 
 CASES = {
-    "yaml syntax": ("relmap: 1\nsource: [\n", [(3, 1, "error", "yaml-syntax")]),
+    "yaml syntax, and what the rest says once the [ is closed": (
+        "relmap: 1\nsource: [\n",
+        [(1, 1, "error", "missing-key"), (2, 9, "error", "bad-type"), (2, 9, "error", "yaml-syntax")],
+    ),
     "duplicate key": (
         HEAD + "      Address_City: city\n      Address_City: street\n",
         [(11, 7, "error", "duplicate-key")],
