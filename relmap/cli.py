@@ -25,8 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"relmap {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    validate = commands.add_parser("validate", help="report every problem in mapping files")
-    validate.add_argument("mappings", nargs="+", metavar="MAPPING")
+    validate = commands.add_parser("validate", help="report every problem in mapping files and test files")
+    validate.add_argument(
+        "mappings", nargs="+", metavar="PATH", help="mappings, test files (*.tests.yaml), or folders holding them"
+    )
     validate.add_argument("--format", choices=("text", "json"), default="text")
     validate.add_argument("--no-warnings", action="store_true", help="show errors only")
     validate.add_argument(
