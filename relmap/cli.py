@@ -125,7 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     fields = commands.add_parser("fields", help="list the fields and parameters validation checks against")
     fields.add_argument("api", choices=("outsmart", "silvasoft"))
-    fields.add_argument("--endpoint", choices=("addprivaterelation", "addbusinessrelation"))
+    fields.add_argument(
+        "--endpoint",
+        choices=("addprivaterelation", "addbusinessrelation", "updaterelation"),
+        help="with silvasoft: one endpoint's parameters; updaterelation lists what an update can change",
+    )
     fields.add_argument("--format", choices=("text", "json"), default="text")
 
     init = commands.add_parser("init", help="write a starter mapping")
