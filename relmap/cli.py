@@ -29,8 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", metavar="COMMAND", required=True, help="what to do (relmap COMMAND --help says more)"
     )
 
-    validate = commands.add_parser("validate", help="report every problem in mapping files")
-    validate.add_argument("mappings", nargs="+", metavar="MAPPING")
+    validate = commands.add_parser("validate", help="report every problem in mapping files and test files")
+    validate.add_argument(
+        "mappings", nargs="+", metavar="PATH", help="mappings, test files (*.tests.yaml), or folders holding them"
+    )
     validate.add_argument("--format", choices=("text", "json"), default="text")
     validate.add_argument("--no-warnings", action="store_true", help="show errors only")
     validate.add_argument(
@@ -141,7 +143,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     fields = commands.add_parser("fields", help="list the fields and parameters validation checks against")
     fields.add_argument("api", choices=("outsmart", "silvasoft"))
-    fields.add_argument("--endpoint", choices=("addprivaterelation", "addbusinessrelation"))
+    fields.add_argument(
+        "--endpoint",
+        choices=("addprivaterelation", "addbusinessrelation", "updaterelation"),
+        help="with silvasoft: one endpoint's parameters; updaterelation lists what an update can change",
+    )
     fields.add_argument("--format", choices=("text", "json"), default="text")
 
     init = commands.add_parser("init", help="write a starter mapping, with the schemas its first line points at")

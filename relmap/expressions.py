@@ -214,13 +214,13 @@ def check_names(
     """Every name, ``vars.X`` and ``ff[...]`` a template uses must exist; report those that do not."""
     from jinja2 import meta
 
-    from relmap.schema import did_you_mean
+    from relmap.hints import name_hint
 
     known = fields | {"ff", "vars", "record"} | set(environment().globals)
     for name in sorted(meta.find_undeclared_variables(tree)):
         if name not in known:
             line = _first_line(tree, name)
-            hint = did_you_mean(name, sorted(known)) or "names are OutSmart fields, ff[N], vars.NAME and record"
+            hint = name_hint(name, known, tree)
             yield TemplateProblem(line, f"unknown name '{name}' in template", "unknown-name", hint)
     yield from _check_vars(tree, variables)
     yield from _check_freefields(tree, freefields)

@@ -10,19 +10,23 @@ needs (relmap.yaml_nodes) are all reported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.nodes import Node
 
 from relmap import yaml_text
 from relmap.errors import DiagnosticSink, Location
-from relmap.yaml_nodes import MAX_DEPTH, Builder, Span, TooDeep, TooLarge, compose
+from relmap.yaml_lines import Mended
+from relmap.yaml_nodes import MAX_DEPTH, Builder, Slot, Span, TooDeep, TooLarge, compose
+from relmap.yaml_syntax import explain
 
 __all__ = ["Document", "PathKey", "Span", "load_file", "load_text"]
 
 PathKey = tuple[str | int, ...]
+MAX_REPAIRS = 10  # syntax errors reported in one file; each after reading on with the one before it mended
 
 
 @dataclass
@@ -79,8 +83,14 @@ class Document:
         return 0
 
 
-def load_file(path: str | Path, sink: DiagnosticSink, display: str | None = None) -> Document | None:
-    """Read and load a mapping file; problems go to ``sink``, and None comes back if nothing usable was read."""
+def load_file(
+    path: str | Path, sink: DiagnosticSink, display: str | None = None, *, read_on: bool = False
+) -> Document | None:
+    """Read and load a mapping file; problems go to ``sink``, and None comes back if nothing usable was read.
+
+    ``read_on``: after a syntax error, read the rest of the file as it would be with the likely fix, to report what
+    else is wrong (the compiler does; a test file is not read on, since its cases would run from a guessed text).
+    """
     name = display or str(path)
     try:
         raw = Path(path).read_bytes()
@@ -91,41 +101,80 @@ def load_file(path: str | Path, sink: DiagnosticSink, display: str | None = None
         sink.error(Location(name), f"cannot read file: {exc.strerror or type(exc).__name__}", "file-unreadable")
         return None
     text = yaml_text.decode(raw, name, sink)
-    return load_text(text, name, sink) if text is not None else None
+    return load_text(text, name, sink, read_on=read_on) if text is not None else None
 
 
-def load_text(text: str, name: str, sink: DiagnosticSink) -> Document | None:
+def load_text(text: str, name: str, sink: DiagnosticSink, *, read_on: bool = False) -> Document | None:
     """Load YAML text into a Document; syntax errors, duplicate keys and YAML 1.1 traps go to ``sink``."""
     readable = yaml_text.readable(text, name, sink)
     if readable is None:
         return None
-    try:
-        root, aliases = compose(readable)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        sink.error(Location(name, line, col), f"YAML syntax error: {problem}", "yaml-syntax")
+    composed = _compose(readable, name, sink, MAX_REPAIRS if read_on else 0)
+    if composed is None:
         return None
-    except yaml.YAMLError as exc:
-        sink.error(Location(name, 1, 1), f"YAML error: {type(exc).__name__}", "yaml-syntax")  # not located by PyYAML
-        return None
-    except TooDeep as exc:
-        sink.error(Location(name, exc.line, exc.column), *_too_deep())
-        return None
+    mended, root, aliases = composed
     doc = Document(name, readable, None)
     if root is None:
         sink.error(Location(name, 1, 1), "the file is empty", "empty-file", "start from `relmap init`")
         return doc
+    found = DiagnosticSink() if mended != readable else sink
+    built: Document | None = doc
     try:
-        doc.data = Builder(doc, sink, aliases).build(root, ())
+        doc.data = Builder(doc, found, aliases).build(root, ())
     except TooLarge:
         sink.error(Location(name, 1, 1), "the file expands to too many nodes (aliases?)", "yaml-too-large")
         return None
     except TooDeep as exc:
-        sink.error(Location(name, exc.line, exc.column), *_too_deep(" through aliases"))
-        return None
-    return doc
+        found.error(Location(name, exc.line, exc.column), *_too_deep(" through aliases"))
+        built = None
+    if found is not sink:
+        _relocate(built, found, Mended(readable, mended), sink)
+    return built
+
+
+def _relocate(doc: Document | None, found: DiagnosticSink, mended: Mended, sink: DiagnosticSink) -> None:
+    """Positions in a mended text → positions in the file: the spans of ``doc`` and what ``found`` holds."""
+    if doc is not None:
+        for spans in (doc.values, doc.keys):
+            for path, span in spans.items():
+                spans[path] = replace(span, column=mended.column(span.line, span.column))
+    for item in found.items:
+        where = item.location
+        sink.items.append(replace(item, location=replace(where, column=mended.column(where.line, where.column))))
+
+
+def _compose(
+    text: str, name: str, sink: DiagnosticSink, repairs: int
+) -> tuple[str, Node | None, dict[Slot, tuple[int, int]]] | None:
+    """The node graph of ``text``; after a syntax error, that of the text with its likely fix, to report the rest.
+
+    Each syntax error is said with its likely cause (relmap.yaml_syntax). Reading on stops at the first error whose
+    fix cannot be guessed, and after MAX_REPAIRS: what is found in a mended text is only ever reported, never run.
+    """
+    said: set[tuple[int, int]] = set()
+    original = text
+    for _ in range(repairs + 1):
+        try:
+            root, aliases = compose(text)
+        except yaml.MarkedYAMLError as exc:
+            cause = explain(text, exc)
+            column = Mended(original, text).column(cause.line, cause.column) if text != original else cause.column
+            if (cause.line, column) in said:
+                return None  # the guessed fix did not mend it: what follows is no longer worth reading
+            said.add((cause.line, column))
+            sink.error(Location(name, cause.line, column), cause.message, cause.code, cause.hint)
+            if cause.repaired is None or cause.repaired == text:
+                return None
+            text = cause.repaired
+            continue
+        except yaml.YAMLError as exc:
+            sink.error(Location(name, 1, 1), f"YAML error: {type(exc).__name__}", "yaml-syntax")  # not located
+            return None
+        except TooDeep as exc:
+            sink.error(Location(name, exc.line, exc.column), *_too_deep())
+            return None
+        return text, root, aliases
+    return None
 
 
 def _too_deep(how: str = "") -> tuple[str, str, str]:

@@ -47,8 +47,10 @@ def _closest(word: str, pool: tuple[str, ...]) -> str | None:
     for candidate in pool:
         if candidate.lower() == word.lower():
             return f"did you mean '{candidate}'? names are case-sensitive"
-    close = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else None
+    # compared in lower case: the capitals of "KvK_nummer" would otherwise make "vat_number" the closer name
+    lowered = {candidate.lower(): candidate for candidate in reversed(pool)}  # the first of equal spellings wins
+    close = difflib.get_close_matches(word.lower(), lowered, n=1, cutoff=0.6)
+    return f"did you mean '{lowered[close[0]]}'?" if close else None
 
 
 # 800 routes with the same typo ask the same question 800 times, and difflib is the slow part of the answer

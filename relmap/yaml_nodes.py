@@ -165,6 +165,9 @@ class Builder:
         result: dict[str, Any] = {}
         seen: dict[str, Span] = {}
         merged: dict[str, Any] = {}
+        if _unquoted_template(node):
+            self._template_unquoted(node, path)
+            return result
         for key_node, value_node in node.value:
             if isinstance(key_node, ScalarNode) and key_node.style is None and key_node.value == "<<":
                 merged.update(self._merge(node, key_node, value_node, path))
@@ -206,6 +209,12 @@ class Builder:
                 finally:
                     self.open.discard(id(source))
         return merged
+
+    def _template_unquoted(self, node: MappingNode, path: PathKey) -> None:
+        written = str(node.start_mark.buffer or "")[node.start_mark.pointer : node.end_mark.pointer]
+        message = "a template must be in quotes: YAML reads {{ ... }} without them as a mapping"
+        self._error(_span(node), message, "yaml-template", f'write "{shown(written)}"')
+        self.doc.reported.add(path)
 
     def _key(self, node: Node) -> str | None:
         if not isinstance(node, ScalarNode):
@@ -280,6 +289,15 @@ class Builder:
 
     def _error(self, span: Span, message: str, code: str, hint: str | None = None) -> None:
         self.sink.error(Location(self.doc.path, span.line, span.column), message, code, hint)
+
+
+def _unquoted_template(node: MappingNode) -> bool:
+    """``{{ city }}`` written without quotes: a flow mapping whose one key is a flow mapping with no value."""
+    if not node.flow_style or len(node.value) != 1:
+        return False
+    key, value = node.value[0]
+    empty = isinstance(value, ScalarNode) and value.value == "" and value.style is None
+    return isinstance(key, MappingNode) and bool(key.flow_style) and empty
 
 
 def _fits(tag: str, value: Any) -> bool:

@@ -81,10 +81,11 @@ def test_block_scalar_lines_map_to_the_file() -> None:
     assert doc.text_line(("t",), 2) == Location("m.yaml", 3, 3)
 
 
-def test_syntax_error_is_located() -> None:
+def test_syntax_error_is_located_at_its_cause() -> None:
     _, sink = load("a: [1, 2\nb: 3\n")
     [d] = sink.items
-    assert d.code == "yaml-syntax" and d.location.line == 2
+    assert (d.code, d.location.line, d.location.column) == ("yaml-syntax", 1, 4)  # the [ that is never closed
+    assert d.message == "this [ is never closed"
 
 
 def test_empty_file() -> None:

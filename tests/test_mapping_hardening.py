@@ -166,10 +166,10 @@ def test_crlf_line_ends_give_the_same_positions(check) -> None:
     assert check(text.replace("\n", "\r\n")).found() == lf
 
 
-def test_a_directory_is_unreadable_not_a_crash(check, tmp_path: Path) -> None:
+def test_a_directory_is_a_folder_to_check_not_a_crash(check, tmp_path: Path) -> None:
     (tmp_path / "d.yaml").mkdir()
     result = check(HEAD, "d.yaml")
-    assert result.code == 1 and "d.yaml: error: cannot read file: Is a directory [file-unreadable]" in result.out
+    assert result.code == 2 and "d.yaml: error: no mappings or test files (*.yaml) in this folder" in result.out
 
 
 # --- aliases and nesting ------------------------------------------------------------------------------------------

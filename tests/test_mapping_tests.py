@@ -461,8 +461,8 @@ def test_unreadable_test_file(run_cli, tmp_path: Path) -> None:
     result = run_cli("test", "m.tests.yaml", cwd=tmp_path)
     assert result.code == 2
     assert result.out == (
-        "m.tests.yaml:2:1: error: YAML syntax error: expected the node content, but found '<stream end>' "
-        "[yaml-syntax]\nm.tests.yaml: no cases run\nTotal: 0 passed, 0 failed\n"
+        "m.tests.yaml:1:8: error: this [ is never closed (close it with ] on the same line, or write its contents "
+        "as indented lines) [yaml-syntax]\nm.tests.yaml: no cases run\nTotal: 0 passed, 0 failed\n"
     )
 
 

@@ -36,7 +36,10 @@ def test_a_clean_mapping_has_no_diagnostics(tmp_path: Path) -> None:
 
 
 CASES = {
-    "yaml syntax": ("relmap: 1\nsource: [\n", [(3, 1, "error", "yaml-syntax")]),
+    "yaml syntax, and what the rest says once the [ is closed": (
+        "relmap: 1\nsource: [\n",
+        [(1, 1, "error", "missing-key"), (2, 9, "error", "bad-type"), (2, 9, "error", "yaml-syntax")],
+    ),
     "duplicate key": (
         HEAD + "      Address_City: city\n      Address_City: street\n",
         [(11, 7, "error", "duplicate-key")],
@@ -135,6 +138,23 @@ def test_every_mistake_is_reported_at_once(run_cli, golden) -> None:
     assert result.out.count(": error: ") >= 15
 
 
+def test_a_newcomers_mistakes_are_each_said_with_the_fix_meant(run_cli, golden) -> None:
+    """Dutch words for fields, literals, constants of another type, filter and test arguments (tests/cases)."""
+    result = run_cli("validate", "tests/cases/newcomer.yaml")
+    assert result.code == 1
+    golden("validate-newcomer.txt", result.out)
+    for code in ("unknown-field", "unknown-name", "constant-type", "filter-argument", "test-argument"):
+        assert f"[{code}]" in result.out
+
+
+def test_a_folder_checks_its_mappings_and_test_files_past_yaml_errors(run_cli, golden) -> None:
+    """YAML syntax errors with their causes and the rest of the file, a clean mapping beside it, a test file."""
+    result = run_cli("validate", "tests/cases/validate-folder")
+    assert result.code == 1
+    golden("validate-folder.txt", result.out)
+    assert "tests/cases/validate-folder/clean.yaml: ok\n" in result.out
+
+
 def test_literal_secret_is_never_echoed(run_cli) -> None:
     result = run_cli("validate", "tests/cases/many-mistakes.yaml", "--format", "json")
     assert "abc123secret" not in result.out + result.err
@@ -168,7 +188,7 @@ def test_exit_codes(run_cli, tmp_path: Path) -> None:
     assert run_cli("validate", str(warned)).code == 0
     assert run_cli("validate", "tests/cases/many-mistakes.yaml").code == 1
     missing = run_cli("validate", str(tmp_path / "nope.yaml"))
-    assert missing.code == 1 and "file not found [file-not-found]" in missing.out
+    assert missing.code == 2 and "nope.yaml: error: no such file or folder [file-not-found]" in missing.out
 
 
 def test_alias_bomb_is_refused(tmp_path: Path) -> None:

@@ -66,3 +66,32 @@ OPERATORS: dict[str, str] = {
 }
 
 FREEFIELD_MIN, FREEFIELD_MAX = 1, 50
+
+# Words a mapping author may write for a field, Dutch ones first (OutSmart's own screens are Dutch, its API English):
+# an unknown name that is one of these is answered with the field, where a close spelling would lead astray
+# (KvK_nummer is closer to vat_number than to kvk_number).
+_WORDS: dict[str, tuple[str, ...]] = {
+    "debtor_number": ("debiteurnummer", "debiteur_nummer", "debiteurnr", "klantnummer", "klant_nummer", "klantnr"),
+    "name": ("naam", "bedrijfsnaam", "bedrijf", "firma", "firmanaam", "klantnaam", "relatienaam", "company"),
+    "contact": ("contactpersoon", "contact_persoon", "contactnaam", "aanhef"),
+    "phone_number": ("telefoon", "telefoonnummer", "telefoon_nummer", "tel", "telnr", "phone", "telephone"),
+    "mobile": ("mobiel", "mobiel_nummer", "mobielnummer", "mobiele_nummer", "gsm", "mobile_number", "mobile_phone"),
+    "email": ("mail", "e_mail", "emailadres", "e_mailadres", "mailadres", "email_address", "e_mail_adres"),
+    "email_workorder": ("werkbonmail", "werkbon_email", "werkbonmailto", "email_werkbon"),
+    "street": ("straat", "straatnaam", "adres"),
+    "house_number": ("huisnummer", "huis_nummer", "huisnr", "streetno", "housenumber", "toevoeging"),
+    "postal_code": ("postcode", "post_code", "zip", "zipcode", "zip_code", "postalcode"),
+    "city": ("plaats", "woonplaats", "plaatsnaam", "stad", "town", "vestigingsplaats"),
+    "country": ("land", "landcode", "country_code"),
+    "remark": ("opmerking", "opmerkingen", "notitie", "notities", "notes", "remarks"),
+    "kvk_number": ("kvk", "kvk_nummer", "kvknummer", "kvk_nr", "coc", "coc_number", "kamer_van_koophandel"),
+    "vat_number": ("btw", "btw_nummer", "btwnummer", "btw_nr", "btw_id", "vat", "vat_id", "omzetbelastingnummer"),
+    "debtor_type": ("relatietype", "klanttype", "soort"),
+    "language": ("taal",),
+    "active": ("actief",),
+    "latitude": ("breedtegraad",),
+    "longitude": ("lengtegraad",),
+    "created_at": ("aangemaakt", "aangemaakt_op"),
+    "modified_at": ("gewijzigd", "gewijzigd_op"),
+}
+WORDS: dict[str, str] = {word: name for name, words in _WORDS.items() for word in words}

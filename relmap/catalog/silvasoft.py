@@ -1,32 +1,12 @@
-"""Silvasoft parameters of addprivaterelation/ and addbusinessrelation/ (names are case-sensitive)."""
+"""Silvasoft parameters of addprivaterelation/, addbusinessrelation/ and updaterelation/ (names are case-sensitive)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from relmap.catalog import Param as P
 
 ON_EXISTING = ("ABORT", "CONTINUE")
-# updaterelation/ takes only these parameters (apis.md); anything else a mapping sets is create-only.
-UPDATABLE = frozenset(
-    {
-        "Email",
-        "Phone",
-        "Name",
-        "RegistrationNumber",
-        "TaxIdentificationNumber",
-        "Address_City",
-        "Address_Street",
-        "Address_PostalCode",
-        "Address_CountryCode",
-        "Address_Unit",
-        "Address_UnitAppendix",
-        "SupplierNumber",
-        "CustomerNumber",
-        "IsSupplier",
-        "IsCustomer",
-        "IsOther",
-        "Relation_Contact",
-    }
-)
 FIELD_TYPES: dict[str, str] = {  # Relation_CustomField FieldType → the *Value parameter that carries its value
     "TextSmall": "StringValue",
     "TextLarge": "StringValue",
@@ -168,6 +148,24 @@ BUSINESS: tuple[P, ...] = (
         enum=ON_EXISTING,
     ),
 )
+
+_BUSINESS_ONLY = ("Name", "RegistrationNumber", "TaxIdentificationNumber")
+# updaterelation/ (apis.md): the only way to change a relation once it exists. Anything else a mapping sets is sent
+# when the relation is created, and never again; of Relation_Contact, the main contact is replaced.
+UPDATE: tuple[P, ...] = (
+    P("RelationGUID", "integer", "The relation to update", True),
+    P("Email", "string", "E-mail address"),
+    P("Phone", "string", "Phone number"),
+    *(replace(p, required=False) for p in BUSINESS if p.name in _BUSINESS_ONLY),
+    *(p for p in COMMON if p.name.startswith("Address_")),
+    P("SupplierNumber", "integer", "Supplier number"),
+    P("CustomerNumber", "integer", "Customer number (0: unchanged)"),
+    P("IsSupplier", "boolean", "Marked as supplier"),
+    P("IsCustomer", "boolean", "Marked as customer"),
+    P("IsOther", "boolean", "Marked as other relation"),
+    P(CONTACT.name, "array", "The main contact, replacing the current one", children=CONTACT.children, max_items=1),
+)
+UPDATABLE = frozenset(p.name for p in UPDATE if not p.required)  # what an update can change (not the GUID it names)
 
 ENDPOINTS: dict[str, tuple[P, ...]] = {
     "addprivaterelation": PRIVATE,

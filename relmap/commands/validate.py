@@ -1,4 +1,7 @@
-"""``relmap validate MAPPING...``: every problem in every file, at once; ``--verbose`` adds each mapping's coverage.
+"""``relmap validate PATH...``: every problem in every file, at once; ``--verbose`` adds each mapping's coverage.
+
+A PATH is a mapping, a test file (checked against the test schema) or a folder, whose mappings and test files are
+all checked (relmap.mapping_files). Exit codes: 0 no errors, 1 errors, 2 a usage error or a PATH that cannot be read.
 
 Coverage (relmap.coverage) is imported only with ``--verbose``: plain validation stays light and fast.
 """
@@ -11,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.commands.loading import compile_contained
 from relmap.errors import Diagnostic
+from relmap.mapping_files import Target, check_test_file, targets, unreadable
 from relmap.plan import Plan
 from relmap.report import diagnostics as report
 from relmap.report.terminal import text_block
@@ -27,13 +31,15 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_FATAL
     results: dict[str, list[Diagnostic]] = {}
     plans: dict[str, Plan | None] = {}
-    for name in args.mappings:
-        compiled = compile_contained(name)  # a failure checking one file is reported for that file alone
-        found = compiled.diagnostics
+    fatal = False
+    for target in targets(args.mappings):
+        found, plan = _check(target)
+        fatal = fatal or target.kind == "missing" or unreadable(target.name)
         if args.no_warnings:
             found = [d for d in found if d.severity == "error"]
-        results[name] = found
-        plans[name] = compiled.plan
+        results[target.name] = found
+        if target.kind == "mapping":
+            plans[target.name] = plan
     if not verbose:
         out.write(report.as_json(results) if args.format == "json" else text_block(report.as_text(results)))
     else:
@@ -42,8 +48,20 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out.write(_verbose_json(results, coverages))
         else:
             out.write(text_block(_verbose_text(results, coverages)))  # coverage quotes the data's lookup values
+    if fatal:  # a PATH that is not there, or a file that cannot be read, as `relmap test` has it
+        return EXIT_FATAL
     failed = any(d.severity == "error" for found in results.values() for d in found)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _check(target: Target) -> tuple[list[Diagnostic], Plan | None]:
+    """The diagnostics of one file to check, and the compiled mapping when it is one without errors."""
+    if target.problem is not None:
+        return [target.problem], None
+    if target.kind == "tests":
+        return check_test_file(target.name), None
+    compiled = compile_contained(target.name)  # a failure checking one file is reported for that file alone
+    return compiled.diagnostics, compiled.plan
 
 
 def _records(args: argparse.Namespace, err: TextIO) -> list[SourceRecord]:
@@ -94,7 +112,9 @@ def _verbose_text(results: dict[str, list[Diagnostic]], coverages: dict[str, Cov
     lines: list[str] = []
     for name, diagnostics in results.items():
         lines.append(report.as_text({name: diagnostics}).rstrip("\n"))
-        coverage = coverages.get(name)
+        if name not in coverages:
+            continue  # a test file, or a PATH with nothing to check: no coverage to measure
+        coverage = coverages[name]
         if coverage is None:
             errors = any(d.severity == "error" for d in diagnostics)
             why = "the mapping has errors" if errors else "see the warning above"

@@ -37,14 +37,14 @@ def compile_file(path: str | Path, display: str | None = None, sink: DiagnosticS
     Pass ``sink`` to keep what was found so far should compiling fail with an exception (commands.loading does).
     """
     sink = sink if sink is not None else DiagnosticSink()
-    doc = load_file(path, sink, display or str(path))
+    doc = load_file(path, sink, display or str(path), read_on=True)
     plan = compile_document(doc, sink, Path(path).resolve().parent) if doc is not None else None
     return CompileResult(plan if not sink.has_errors else None, sink.sorted())
 
 
 def compile_text(text: str, name: str = "<mapping>", base: Path | None = None) -> CompileResult:
     sink = DiagnosticSink()
-    doc = load_text(text, name, sink)
+    doc = load_text(text, name, sink, read_on=True)
     plan = compile_document(doc, sink, base or Path.cwd()) if doc is not None else None
     return CompileResult(plan if not sink.has_errors else None, sink.sorted())
 

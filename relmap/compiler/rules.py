@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from relmap.catalog import Param
 from relmap.catalog.outsmart import FREEFIELD_MAX, FREEFIELD_MIN
 from relmap.catalog.silvasoft import FIELD_TYPES, UPDATABLE
+from relmap.compiler.constants import check_constant, constant_hint
 from relmap.compiler.scope import Scope
-from relmap.convert import convert
-from relmap.errors import TransformError
+from relmap.hints import field_hint
 from relmap.loader import PathKey
 from relmap.plan import ArrayRule, Getter, Group, Member, Rule
 from relmap.schema import did_you_mean
@@ -18,7 +17,6 @@ from relmap.yaml_text import shown
 
 SOURCE_KEYS = ("from", "freefield", "value", "template", "expr")
 _NULL_WORDS = {"~", "null", "Null", "NULL"}  # YAML's null, but keys are text: `~:` never matches an empty value
-_BOOL_WORDS = {"yes", "no", "y", "n", "on", "off", "ja", "nee", "true", "false"}
 
 
 def compile_members(scope: Scope, path: PathKey, params: tuple[Param, ...], raw: dict[str, Any]) -> list[Member]:
@@ -164,13 +162,7 @@ def _from_field(
     if not isinstance(name, str):
         return None
     if name not in scope.fields:
-        hint = did_you_mean(name, sorted(scope.fields))
-        if not hint:
-            hint = (
-                "write true or false for a constant"
-                if param.type == "boolean" and name.lower() in _BOOL_WORDS
-                else f'to send the text itself write {{value: "{name}"}}'
-            )
+        hint = field_hint(name, scope.fields) or constant_hint(param, name)
         scope.error(at, f"unknown OutSmart field '{name}'", "unknown-field", hint)
         return None
     return _finish(scope, path, param, body, "field", name, lambda ctx: ctx[name])
@@ -215,32 +207,9 @@ def _from_code(scope: Scope, path: PathKey, param: Param, body: dict[str, Any], 
 def _constant(
     scope: Scope, path: PathKey, param: Param, value: Any, body: dict[str, Any], at: PathKey | None = None
 ) -> Rule | None:
-    if not check_constant(scope, at or path, param, value):
+    if not check_constant(scope, at or path, param, value, bare=at is None):
         return None
     return _finish(scope, path, param, body, "value", repr(value), lambda ctx: value)
-
-
-def check_constant(scope: Scope, path: PathKey, param: Param, value: Any) -> bool:
-    """A constant must already be what the parameter takes: a number for text is an error, with a hint to quote."""
-    if isinstance(value, float) and not math.isfinite(value):  # .inf, .nan, 1e999: no JSON number can carry them
-        scope.error(path, f"{param.name}: {value} is not a number Silvasoft can store", "constant-type")
-        return False
-    if param.type == "string" and isinstance(value, bool | int | float):
-        kind = "a boolean" if isinstance(value, bool) else "a number"
-        text = shown(str(value).lower() if isinstance(value, bool) else str(value))
-        scope.error(
-            path,
-            f"{param.name} takes text, but {shown(repr(value))} is {kind}",
-            "constant-type",
-            f'write "{text}" in quotes for the text',
-        )
-        return False
-    try:
-        convert(value, param)
-    except TransformError as exc:
-        scope.error(path, f"{param.name}: {exc}", "constant-type")
-        return False
-    return True
 
 
 def _finish(

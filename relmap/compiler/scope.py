@@ -10,6 +10,7 @@ from relmap.errors import DiagnosticSink, Location
 from relmap.expressions import Compiled, check_names, compile_code
 from relmap.loader import Document, PathKey
 from relmap.plan import Condition
+from relmap.template_args import check_arguments
 from relmap.template_audit import audit
 
 
@@ -56,7 +57,8 @@ class Scope:
             return None
         assert tree is not None
         ok = True
-        for found in (*check_names(tree, self.fields, set(self.variables), self.freefields), *audit(tree)):
+        names = check_names(tree, self.fields, set(self.variables), self.freefields)
+        for found in (*names, *check_arguments(tree), *audit(tree)):
             self.sink.error(self.doc.text_line(path, found.line), found.message, found.code, found.hint)
             ok = False
         return function if ok else None

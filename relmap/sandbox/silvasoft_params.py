@@ -6,11 +6,11 @@ Each check returns every problem at once; the emulator answers them in one 400 e
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from relmap.catalog import Param as P
-from relmap.catalog.silvasoft import BUSINESS, COMMON, CONTACT, ENDPOINTS
+from relmap.catalog.silvasoft import CONTACT, ENDPOINTS, UPDATE
 from relmap.sources.records import json_type
 
 MAX_LIMIT = 200
@@ -22,22 +22,6 @@ _TYPES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "decimal": ("a number", lambda v: isinstance(v, int | float) and not isinstance(v, bool)),
     "boolean": ("true or false", lambda v: isinstance(v, bool)),
 }
-
-_BUSINESS_ONLY = ("Name", "RegistrationNumber", "TaxIdentificationNumber")
-_ADDRESS = tuple(p for p in COMMON if p.name.startswith("Address_"))
-UPDATE: tuple[P, ...] = (
-    P("RelationGUID", "integer", "The relation to update", True),
-    P("Email", "string", "E-mail address"),
-    P("Phone", "string", "Phone number"),
-    *(replace(p, required=False) for p in BUSINESS if p.name in _BUSINESS_ONLY),
-    *_ADDRESS,
-    P("SupplierNumber", "integer", "Supplier number"),
-    P("CustomerNumber", "integer", "Customer number (0: unchanged)"),
-    P("IsSupplier", "boolean", "Marked as supplier"),
-    P("IsCustomer", "boolean", "Marked as customer"),
-    P("IsOther", "boolean", "Marked as other relation"),
-    P(CONTACT.name, "array", "The main contact, replacing the current one", children=CONTACT.children, max_items=1),
-)
 
 
 def check_add(endpoint: str, body: Mapping[str, Any]) -> list[str]:
