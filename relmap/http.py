@@ -3,13 +3,19 @@
 It checks that a base URL is safe (https, or plain http to a loopback address only), applies timeouts, turns
 transport failures into ``TransportFailure`` (telling "never sent" from "may have been carried out"), runs the capped
 exponential backoff with jitter that both API clients use, and redacts every secret from what it raises.
+
+What ``requests`` would look up in the environment on every request (the proxy for the URL, NO_PROXY, the CA
+bundle, ~/.netrc) is looked up once, when a client is made for its base URL (``resolve_environment``): on a fast
+first sync those look-ups were most of relmap's own time.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import random
 import re
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -69,6 +75,30 @@ def checked_base_url(url: str, setting: str) -> str:
             f"{setting}: plain http is accepted only for loopback addresses (the sandbox); use https://{host}"
         )
     return url.rstrip("/")
+
+
+_TRUSTED_ENVIRONMENT: weakref.WeakKeyDictionary[requests.Session, bool] = weakref.WeakKeyDictionary()
+
+
+def resolve_environment(session: requests.Session, base_url: str) -> None:
+    """Settle, once, what ``session`` would take from the environment for requests to ``base_url``'s host.
+
+    The proxy (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, with NO_PROXY honoured) becomes a proxy for that host alone,
+    so a session shared by both APIs keeps each host's own answer; a CA bundle (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE)
+    becomes the session's. Then the session stops reading the environment, and with it ~/.netrc: both APIs
+    authenticate by their own tokens and headers, and a netrc password is not something relmap should send.
+    """
+    parts = urlsplit(base_url)
+    trusted = _TRUSTED_ENVIRONMENT.setdefault(session, session.trust_env)  # as made, before the first client
+    if trusted:
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle and session.verify is True:
+            session.verify = bundle
+        environment = requests.utils.get_environ_proxies(base_url)
+        proxy = environment.get(parts.scheme) or environment.get("all")
+        if proxy and f"{parts.scheme}://{parts.hostname}" not in session.proxies:
+            session.proxies[f"{parts.scheme}://{parts.hostname}"] = proxy
+    session.trust_env = False
 
 
 class TransportFailure(Exception):
@@ -131,6 +161,7 @@ class HttpClient:
         self.base_url = base_url
         self.redact = redact
         self.timeout = timeout
+        resolve_environment(session, base_url)
 
     def send(
         self,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
 import random
 import socket
+import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -403,3 +406,121 @@ def test_a_redirect_is_never_followed_so_no_secret_travels_with_it() -> None:
     message = str(caught.value)
     assert "answered with a redirect to http://127.0.0.2 (HTTP 307); relmap follows no redirect" in message
     assert "secret-token" not in message and seen == ["/relations/?token=secret-token"]  # one request, not two
+
+
+# -- the environment, read once ------------------------------------------------------------------------------------
+class Recording(http.server.ThreadingHTTPServer):
+    """A stand-in for a proxy (or an API): records each request line and its auth headers, answers 200 or 403."""
+
+    def __init__(self, refuse_connect: bool = True) -> None:
+        self.seen: list[tuple[str, str, str | None, str | None]] = []
+        self.refuse_connect = refuse_connect
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                headers = self.headers
+                server.seen.append(
+                    (self.command, self.path, headers.get("Proxy-Authorization"), headers.get("Authorization"))
+                )
+                status = 403 if self.command == "CONNECT" and server.refuse_connect else 200
+                body = b'{"answered": "%s"}' % self.command.encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_CONNECT = do_GET
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def __enter__(self) -> Recording:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+PROXY_SECRET = "proxy-pass-5f3e"
+
+
+@pytest.fixture
+def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recording]:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    with Recording() as server:
+        yield server
+
+
+def proxied(server: Recording) -> str:
+    return server.url.replace("http://", f"http://relmap-user:{PROXY_SECRET}@")
+
+
+def test_an_https_proxy_from_the_environment_carries_requests_and_its_password_never_shows(
+    proxy: Recording, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", proxied(proxy))
+    with requests.Session() as session:
+        client = HttpClient(session, "https://api.relmap.invalid/v8", Redactor([TOKEN]), timeout=(2.0, 2.0))
+        assert session.trust_env is False  # read once, here
+        with pytest.raises(TransportFailure) as caught:  # the stand-in refuses the tunnel with a 403
+            client.send("GET", "relations/", params={"token": TOKEN})
+    method, target, authorization, _ = proxy.seen[0]
+    assert (method, target) == ("CONNECT", "api.relmap.invalid:443")
+    assert authorization is not None and authorization.startswith("Basic ")  # the proxy's own credentials
+    message = str(caught.value)
+    assert PROXY_SECRET not in message and TOKEN not in message and "relmap-user" not in message
+    assert message == "GET relations/: connection dropped before an answer (https://api.relmap.invalid/v8)"
+
+
+def test_no_proxy_sends_its_hosts_direct_and_each_host_keeps_its_own_answer(
+    proxy: Recording, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxied(proxy))
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    with Recording() as api, requests.Session() as session:
+        port = api.server_address[1]
+        direct = HttpClient(session, f"http://localhost:{port}/rest", Redactor([KEY]))
+        through = HttpClient(session, f"http://127.0.0.1:{port}/openapi/8", Redactor([KEY]))  # one shared session
+        assert direct.send("GET", "listrelations/").json() == {"answered": "GET"}
+        assert through.send("GET", "relations/").json() == {"answered": "GET"}
+        monkeypatch.setenv("NO_PROXY", "*")  # read once: a change afterwards changes nothing
+        assert through.send("GET", "freefields/").status_code == 200
+    assert [path for _, path, _, _ in api.seen] == ["/rest/listrelations/"]
+    assert [(m, path) for m, path, _, _ in proxy.seen] == [
+        ("GET", f"http://127.0.0.1:{port}/openapi/8/relations/"),
+        ("GET", f"http://127.0.0.1:{port}/openapi/8/freefields/"),
+    ]
+
+
+def test_a_session_told_not_to_trust_the_environment_gets_no_proxy(
+    proxy: Recording, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", proxied(proxy))
+    with Recording() as api, requests.Session() as session:
+        session.trust_env = False
+        client = HttpClient(session, api.url, Redactor([KEY]))
+        assert client.send("GET", "x").status_code == 200
+    assert proxy.seen == [] and len(api.seen) == 1
+
+
+def test_a_netrc_password_is_never_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proxy: Recording) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password netrc-secret\n", encoding="utf-8")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    with Recording() as api, requests.Session() as session:
+        assert requests.utils.get_netrc_auth(api.url) == ("someone", "netrc-secret")  # requests would send it
+        client = HttpClient(session, api.url, Redactor([KEY]))
+        assert client.send("GET", "relations/").status_code == 200
+    assert api.seen == [("GET", "/relations/", None, None)]

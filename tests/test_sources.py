@@ -466,3 +466,119 @@ def test_samples_carry_both_freefield_shapes() -> None:
     freefields = json.loads((SAMPLES / "freefields.json").read_text(encoding="utf-8"))["response"]
     assert [f["fld_order"] for f in freefields] == [str(n) for n in range(1, 8)]
     assert {f["fld_entity"] for f in freefields} == {"CLIENT"}
+
+
+# ---- JSON read as a stream ----------------------------------------------------------------------------------
+
+STREAMED = {
+    "pretty-envelope": json.dumps({"code": 200, "messages": [], "response": [*RELATIONS, "x", {"n": 1}]}, indent=2),
+    "minified": json.dumps([*RELATIONS, {"debtor_number": "3", "name": "Zoë €"}], ensure_ascii=False),
+    "code-last": '{"response": [\n{"debtor_number": "1"},\n{"debtor_number": "2"}\n], "code": 200}',
+    "mixed-lines": '[{"debtor_number": "1"}, {"debtor_number": "2"},\n{"debtor_number": "3"},\n{"debtor_number": 4}]',
+    "long-number": '[\n{"debtor_number": "1", "x": ' + "9" * 5000 + '},\n{"debtor_number": 12345678901234567890}\n]',
+    "deep": '\ufeff[{"debtor_number": "1"},\n{"x": ' + "[" * 3000 + "]" * 3000 + '},\n{"debtor_number": "2"}]',
+    "surrogate": '[{"debtor_number": "1", "name": "a\\ud800"},\n {"debtor_number": "2", "name": "\\ud83d\\ude00"}]',
+    "code-refused": '{"code": 1004, "messages": ["Client token unauthorized"], "response": [{"debtor_number": "1"}]}',
+    "late-code-refused": '{"response": [{"debtor_number": "1"}], "code": 1005, "messages": "no"}',
+    "broken-late": '[{"debtor_number": "1"},\n{"debtor_number": "2"},\n{"debtor_number": "3",}]',
+    "truncated": '{"code": 200, "response": [{"debtor_number": "1"}, {"debtor_number": "2", "name": "Jan',
+    "number-at-end": "[1, 2, 12345",
+    "not-utf8-late": b'[{"debtor_number": "1"},\n{"debtor_number": "2", "name": "Caf\xe9"}]',
+    "cut-character": '[{"debtor_number": "1", "name": "€"}]'.encode()[:-4],
+    "broken-then-not-utf8": b'[{"debtor_number": "1"},\n{"debtor_number": }, "caf\xe9"]',
+    "two-responses": '{"code": 200, "response": [{"debtor_number": "1"}],\n "response": []}',
+}
+
+
+def outcome(path: Path) -> list[object]:
+    """What reading gives: each record's kind, origin and content (or message), then the error, if any."""
+    seen: list[object] = []
+    try:
+        for item in read_records(path):
+            content = item.message if isinstance(item, RecordProblem) else (item.fields, item.freefields)
+            seen.append((type(item).__name__, item.origin, content))
+    except SourceError as error:
+        seen.append((str(error), error.location))
+    return seen
+
+
+@pytest.mark.parametrize("name", sorted(STREAMED))
+def test_json_reads_the_same_whatever_the_chunks(tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from relmap.sources import json_stream, text_chunks
+
+    path = write(tmp_path, "r.json", STREAMED[name])
+    whole = outcome(path)
+    for chunk, keep in ((1, 0), (2, 3), (3, 10), (7, 0), (64, 50)):
+        monkeypatch.setattr(text_chunks, "CHUNK", chunk)
+        monkeypatch.setattr(json_stream, "KEEP", keep)
+        assert outcome(path) == whole, (chunk, keep)
+    assert whole  # every document gives records, an error, or both
+
+
+def test_json_stream_origins_problems_and_errors(tmp_path: Path) -> None:
+    def outcome_of(name: str) -> list[object]:
+        return outcome(write(tmp_path, f"{name}.json", STREAMED[name]))
+
+    path = tmp_path / "mixed-lines.json"
+    assert [origin for _, origin, _ in outcome_of("mixed-lines")] == [
+        f"{path}: record 1", f"{path}: record 2", f"{path}:2", f"{path}:3",
+    ]  # fmt: skip
+    assert [kind for kind, *_ in outcome_of("deep")] == ["SourceRecord", "RecordProblem", "SourceRecord"]
+    long = outcome_of("long-number")
+    assert long[0][2] == "field 'x' holds a number of 5,000 digits, more than the 4,300 relmap reads"
+    assert long[1][2] == ({"debtor_number": "12345678901234567890"}, {})
+    assert "lone surrogate" in outcome_of("surrogate")[0][2]
+    path = tmp_path / "broken-late.json"
+    assert outcome_of("broken-late")[-1] == (
+        f"{path}:3:23: invalid JSON: Expecting property name enclosed in double quotes",
+        Location(str(path), 3, 23),
+    )
+    assert len(outcome_of("broken-late")) == 3  # the two records before it were read, as a JSONL file's are
+    path = tmp_path / "not-utf8-late.json"
+    assert outcome_of("not-utf8-late")[-1][1] == Location(str(path), 2, 36)
+    path = tmp_path / "cut-character.json"
+    assert outcome_of("cut-character")[-1][1] == Location(str(path), 1, 34)
+    assert "code 1004, not 200: Client token unauthorized" in outcome_of("code-refused")[0][0]
+    assert "code 1005, not 200: no" in outcome_of("late-code-refused")[0][0]  # nothing before it was used
+    assert [kind for kind, *_ in outcome_of("code-last")] == ["SourceRecord", "SourceRecord"]
+    path = tmp_path / "two-responses.json"
+    assert outcome_of("two-responses")[-1] == (
+        f"{path}:2:2: the OutSmart envelope has two 'response' members; keep one",
+        Location(str(path), 2, 2),
+    )
+    assert "Unterminated string" in outcome_of("truncated")[-1][0]
+    path = tmp_path / "broken-then-not-utf8.json"
+    assert outcome_of("broken-then-not-utf8")[-1][1] == Location(str(path), 2, 26)  # not UTF-8 is said first
+
+
+def test_json_from_a_pipe_is_read_as_it_arrives(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    read_end, write_end = os.pipe()
+    with open(read_end, "rb") as reading, open(write_end, "wb", buffering=0) as writing:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(reading))
+        items = read_records("-", "json")
+        writing.write(b'{"code": 200, "messages": [], "response": [{"debtor_number": "1"},\n{"debtor_number": "2"}')
+        first = next(items)  # answered while the writer still holds the pipe open (once the next record began)
+        assert (first.debtor_number, first.origin) == ("1", "<stdin>:1")
+        writing.write(b"]}")
+        writing.close()
+        assert [item.debtor_number for item in items] == ["2"]
+
+
+def test_a_large_json_envelope_is_read_in_flat_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    relation = {"debtor_number": "0", "name": "Jansen Installatietechniek B.V.", "city": "Loosdrecht", "x": "y" * 400}
+    relations = [{**relation, "debtor_number": str(n)} for n in range(20_000)]
+    path = write(tmp_path, "big.json", json.dumps({"code": 200, "messages": [], "response": relations}))
+    size = path.stat().st_size
+    del relations
+    tracemalloc.start()
+    try:
+        count = sum(1 for item in read_records(path) if isinstance(item, SourceRecord))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 20_000 and size > 9_000_000
+    assert peak < size / 3, f"peak {peak:,} bytes for a {size:,}-byte document"

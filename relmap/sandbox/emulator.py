@@ -12,7 +12,7 @@ from typing import Any
 
 from relmap.sandbox.faults import KINDS, Faults
 from relmap.sandbox.requestlog import LoggedRequest, RequestLog
-from relmap.sandbox.storage import read_json, write_json_atomic
+from relmap.sandbox.storage import Store
 
 Clock = Callable[[], float]
 
@@ -64,6 +64,7 @@ class Emulator:
         self.faults = faults if faults is not None else Faults()
         self.clock = clock
         self.folder: Path | None = None
+        self._store: Store | None = None
         self.failures: list[str] = []  # emulator bugs met while answering; tests assert there are none
         self._requests = RequestLog()
         self._lock = threading.RLock()
@@ -105,17 +106,41 @@ class Emulator:
         """Keep state in ``folder`` from now on, continuing from what is saved there already."""
         with self._lock:
             self.folder = folder
-            saved = read_json(folder / self.file_name) if folder is not None else None
+            self._store = Store(folder / self.file_name) if folder is not None else None
+            if self._store is None:
+                return
+            saved, journal = self._store.load()
             if saved is not None:
                 self.restore(saved)
+            for entry in journal:
+                self.replay(entry)
 
-    def persist(self) -> None:
-        """Save the state, if a folder is attached; called under the lock after every successful write."""
-        if self.folder is not None:
-            write_json_atomic(self.folder / self.file_name, self.snapshot())
+    def persist(self, *changes: Any) -> None:
+        """Save the state, if a folder is attached; called under the lock after every successful write, with
+        the journal entries that say what it changed (none: the whole state is saved)."""
+        if self._store is None:
+            return
+        if changes and not self._store.due(len(changes), self.size()):
+            self._store.append(changes)
+        else:
+            self._store.save(self.snapshot())
+
+    def close(self) -> None:
+        """Fold the journal into the snapshot, so the folder holds one file per emulator."""
+        with self._lock:
+            if self._store is not None and (self._store.pending or self._store.journal.exists()):
+                self._store.save(self.snapshot())
 
     def snapshot(self) -> dict[str, Any]:
         raise NotImplementedError
 
     def restore(self, saved: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def replay(self, entry: Any) -> None:
+        """Carry out one journal entry (as ``persist`` was given it) on the restored state."""
+        raise NotImplementedError
+
+    def size(self) -> int:
+        """How many records the snapshot holds."""
         raise NotImplementedError

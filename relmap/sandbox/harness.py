@@ -90,6 +90,7 @@ class Sandbox:
     def stop(self) -> None:
         for server in self._servers:
             server.stop()
+            server.emulator.close()
 
     def reset(self) -> None:
         """Seed relations in OutSmart, nothing in Silvasoft, empty request logs and rate windows; saved too."""

@@ -87,10 +87,26 @@ class OutSmartEmulator(Emulator):
             self.persist()
 
     def snapshot(self) -> dict[str, Any]:
-        return {"relations": self.relations(), "freefields": copy.deepcopy(self._settings)}
+        # Written out at once under the lock, so the relations are encoded one by one, never copied all at once.
+        relations = (r.public(sorted(r.freefields)) for r in self._relations.values())
+        return {"relations": relations, "freefields": copy.deepcopy(self._settings)}
 
     def restore(self, saved: dict[str, Any]) -> None:
         self._load(saved["relations"], saved["freefields"])
+
+    def replay(self, entry: Any) -> None:
+        if "put" in entry:
+            record = _normalize(entry["put"], 0)
+            self._relations[record.debtor_number] = _Relation(dict(record.fields), dict(record.freefields))
+        else:
+            self._relations.pop(entry["remove"], None)
+
+    def size(self) -> int:
+        return len(self._relations)
+
+    def _put(self, debtor_number: str) -> dict[str, Any]:
+        relation = self._relations[debtor_number]
+        return {"put": relation.public(sorted(relation.freefields))}
 
     def _load(self, relations: list[dict[str, Any]], settings: list[dict[str, Any]]) -> None:
         self._relations = {}
@@ -116,7 +132,7 @@ class OutSmartEmulator(Emulator):
             for name in SERVER_FIELDS:
                 fields[name] = fields.get(name) or self._now()
             self._relations[record.debtor_number] = _Relation(fields, dict(record.freefields))
-            self.persist()
+            self.persist(self._put(record.debtor_number))
 
     def edit(self, debtor_number: str, **changes: Any) -> None:
         """Change fields (``val_value_N`` for freefields) as an OutSmart user would; modified_at becomes now."""
@@ -129,7 +145,7 @@ class OutSmartEmulator(Emulator):
                     relation.fields[name] = value_text(value)
             if "modified_at" not in changes:
                 relation.fields["modified_at"] = self._now()
-            self.persist()
+            self.persist(self._put(debtor_number))
 
     def get(self, debtor_number: str) -> dict[str, Any] | None:
         with self._lock:
@@ -144,7 +160,7 @@ class OutSmartEmulator(Emulator):
     def remove(self, debtor_number: str) -> None:
         with self._lock:
             del self._relations[debtor_number]
-            self.persist()
+            self.persist({"remove": debtor_number})
 
     def freefield_settings(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -227,7 +243,7 @@ class OutSmartEmulator(Emulator):
             return _error(1300, *problems)
         for record in records:
             self._upsert(record)
-        self.persist()
+        self.persist(*(self._put(record.debtor_number) for record in records))
         return _ok(len(records))
 
     def _upsert(self, record: SourceRecord) -> None:

@@ -102,6 +102,21 @@ class SilvasoftEmulator(Emulator):
     def restore(self, saved: dict[str, Any]) -> None:
         self._book.restore(saved)
 
+    def replay(self, entry: Any) -> None:
+        if "put" in entry:
+            self._book.put(entry["put"])
+        elif entry["remove"] in self._book.relations:
+            self._book.remove(entry["remove"])
+        self._book.next_guid, self._book.next_number = entry["next_guid"], entry["next_number"]
+
+    def size(self) -> int:
+        return len(self._book.relations)
+
+    def _saved(self, relation: dict[str, Any] | None = None, removed: int | None = None) -> None:
+        """persist() with the journal entry of one relation stored (or removed)."""
+        change = {"put": relation} if relation is not None else {"remove": removed}
+        self.persist({**change, **self._book.counters()})
+
     def _now(self) -> str:
         return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self.clock()))
 
@@ -134,7 +149,7 @@ class SilvasoftEmulator(Emulator):
                 business = fields.get("Name") and not fields.get("Relation_Contact")
                 fields["RelationType"] = "Business" if business else "Private"
             created = self._book.create(fields, self._now())
-            self.persist()
+            self._saved(created)
             return int(created["RelationGUID"])
 
     def edit(self, guid: int, **fields: Any) -> None:
@@ -143,14 +158,13 @@ class SilvasoftEmulator(Emulator):
         if unknown:
             raise ValueError(f"cannot edit Silvasoft relation field(s): {', '.join(unknown)}")
         with self._lock:
-            self._book.relations[guid].update(fields)
-            self.persist()
+            self._saved(self._book.edit(guid, fields))
 
     def remove(self, guid: int) -> None:
         """Delete a stored relation by hand, as a bookkeeper would in Silvasoft's screens."""
         with self._lock:
-            del self._book.relations[guid]
-            self.persist()
+            self._book.remove(guid)
+            self._saved(removed=guid)
 
     def requests_left(self) -> int:
         with self._lock:
@@ -261,7 +275,7 @@ class SilvasoftEmulator(Emulator):
         if existing is not None:  # returned unchanged; its old createdOn tells the client nothing was created
             return self._answer(None if self.empty_answer is not None else existing)
         created = self._book.create({**body, "RelationType": kind}, self._now())
-        self.persist()
+        self._saved(created)
         return self._answer(created)
 
     def _update(self, body: dict[str, Any]) -> Reply:
@@ -276,7 +290,7 @@ class SilvasoftEmulator(Emulator):
             updated = self._book.update(contact_as_list(body))
         except BookError as error:
             return _error(400, str(error))
-        self.persist()
+        self._saved(updated)
         unchanged = updated == before and self.empty_answer is not None
         return self._answer(None if unchanged else updated)
 

@@ -6,7 +6,7 @@ or ``file: record N`` when records share lines (minified JSON, as the API sends 
 
 In JSONL and CSV one bad line (or row) is one record problem, whatever is wrong with it: not UTF-8, not JSON,
 nested too deeply, a number too long, a lone surrogate, a cell too long or a quote never closed (csv_rows). A JSON
-document is read by json_document.
+document is read by json_stream, in chunks.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from pathlib import Path
 
 from relmap.errors import Location, SourceError
 from relmap.sources.csv_rows import csv_records
-from relmap.sources.json_document import TOO_DEEP, Scanner, TooDeep, decode_text, json_records
+from relmap.sources.json_document import TOO_DEEP, Scanner, TooDeep, decode_text
+from relmap.sources.json_stream import stream_records
 from relmap.sources.lines import STDIN, STDIN_NAME, Input, Line, first_content_line, input_for
 from relmap.sources.records import RecordProblem, SourceRecord, normalize_record
 
@@ -49,10 +50,18 @@ def _format_from_name(path: str | Path) -> str | None:
 
 
 def _read(source: Input, format: str | None) -> Iterator[Item]:
-    lines = source.lines()
+    if format == "json":
+        yield from stream_records(source)  # in chunks: a minified document is one line of any length
+        return
+    read = source.lines()
+    lines: Iterator[Line] = read
     if format is None:
-        first, lines = first_content_line(lines)
+        first, lines = first_content_line(read)
         format = _sniff(first)
+        if format == "json" and source.path is not None:
+            getattr(read, "close", lambda: None)()  # the file is read again from its start, in chunks
+            yield from stream_records(source)
+            return
     yield from _READERS[format](lines, source)
 
 
@@ -105,7 +114,7 @@ def _debtor_number(text: str) -> str | None:
 
 
 _READERS: dict[str, Callable[[Iterator[Line], Input], Iterator[Item]]] = {
-    "json": json_records,
+    "json": lambda lines, source: stream_records(source, lines),  # standard input, sniffed from its lines
     "jsonl": _jsonl_records,
     "csv": csv_records,
 }

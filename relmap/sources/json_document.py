@@ -1,21 +1,20 @@
-"""One JSON document of relations (an OutSmart envelope or a bare array), and the decoding of one JSON value.
+"""The decoding of one JSON value of an export, and what an OutSmart envelope must hold.
 
-The document is walked only as far as the record array, each record decoded on its own: a record with a number
-too long for Python's int, or nested too deeply to decode, becomes a problem of that record while the others go
-on. Only a document whose structure is broken (or that is not UTF-8: RFC 8259) cannot be read at all.
+Each record is decoded on its own (json_stream walks the document): a record with a number too long for Python's
+int, or nested too deeply to decode, becomes a problem of that record while the others go on. Only a document
+whose structure is broken (or that is not UTF-8: RFC 8259) cannot be read at all. ``Scanner`` reads the members
+of an object on one line, for telling an envelope from a JSON-lines relation.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 from relmap.errors import Location, SourceError
 from relmap.report.terminal import escape
-from relmap.sources.lines import Input, Line
-from relmap.sources.records import RecordProblem, SourceRecord, json_int, json_type, normalize_record
+from relmap.sources.records import json_int, json_type
 
 ENVELOPE = '{"code": 200, "messages": [], "response": [...]}'
 TOO_DEEP = "invalid JSON: nested too deeply"
@@ -98,55 +97,8 @@ def skip_nested(text: str, pos: int) -> int:
             return pos
 
 
-def json_records(lines: Iterator[Line], source: Input) -> Iterator[SourceRecord | RecordProblem]:
-    name = source.name
-    located = parse(_whole_text(lines, name), name)
-    # Minified JSON (what the API sends) puts every record on line 1: then a line says nothing, a count does.
-    by_line = len({line for _, line in located}) == len(located)
-    for index, (raw, line) in enumerate(located):
-        origin = f"{name}:{line}" if by_line else f"{name}: record {index + 1}"
-        if isinstance(raw, TooDeep):
-            yield RecordProblem(index, origin, TOO_DEEP, None)
-        else:
-            yield normalize_record(raw, index, origin)
-
-
-def _whole_text(lines: Iterator[Line], name: str) -> str:
-    parts = []
-    for line in lines:
-        if line.undecodable is not None:
-            raise line.undecodable.source_error(name, line.number)
-        parts.append(line.text)
-    return "".join(parts)
-
-
-def parse(text: str, name: str) -> Located:
-    scanner = Scanner(text)
-    with _json_syntax(name):
-        start = scanner.peek()
-        if start == "[":
-            located = scanner.elements()
-            scanner.end()
-            return located
-        if start != "{":
-            found = json_type(scanner.value())
-            scanner.end()
-            expected = f"expected an OutSmart envelope {ENVELOPE} or an array of relations"
-            raise SourceError(f"{expected}, found {found}", Location(name))
-        members, response = scanner.envelope()
-        scanner.end()
-    return _envelope_records(members, response, name)
-
-
-@contextlib.contextmanager
-def _json_syntax(name: str) -> Iterator[None]:
-    try:
-        yield
-    except json.JSONDecodeError as error:
-        raise SourceError(f"invalid JSON: {error.msg}", Location(name, error.lineno, error.colno)) from None
-
-
-def _envelope_records(members: Mapping[str, object], located: Located | None, name: str) -> Located:
+def envelope_records(members: Mapping[str, object], located: Located | None, name: str) -> Located:
+    """``located`` (the records of the envelope's array), or a SourceError for a code or shape that gives none."""
     code = members.get("code", 200)
     if str(code) != "200":
         detail = _messages(members.get("messages"))
