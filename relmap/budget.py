@@ -65,6 +65,11 @@ def parse_pace(text: str, per_hour: int) -> Pace:
     return Pace(per_hour, per_second, per_minute)
 
 
+def _capped(until: float, now: float) -> float:
+    """Silvasoft's own limit is per hour: a wait recorded further ahead (a hand edit, a clock set back) is an hour."""
+    return min(until, now + HOUR)
+
+
 class Budget:
     """Hands out request slots; implements the Silvasoft client's Pacer."""
 
@@ -89,10 +94,12 @@ class Budget:
         blocked = None
         if state is not None:
             state.prune_ledger(now - 2 * HOUR)
-            self.others = [at for at in state.ledger_since(now - HOUR) if at not in shared]
+            self.others = [min(at, now) for at in state.ledger_since(now - HOUR) if at not in shared]
             blocked = state.get_meta(BLOCKED)
         self.spent = 0  # requests this run
-        self.blocked_until = max(float(blocked) if blocked and _number(blocked) else 0.0, self.ledger.blocked_until())
+        self.blocked_until = _capped(
+            max(float(blocked) if blocked and _number(blocked) else 0.0, self.ledger.blocked_until()), now
+        )
 
     def left(self) -> int:
         now = self.clock()
@@ -120,7 +127,7 @@ class Budget:
         """Take a slot in the account's hour (shared with every mapping on it), waiting out the pace if need be."""
         while True:
             now = self.clock()
-            self.blocked_until = max(self.blocked_until, self.ledger.blocked_until())
+            self.blocked_until = _capped(max(self.blocked_until, self.ledger.blocked_until()), now)
             if now < self.blocked_until:
                 raise BudgetSpent(
                     "Silvasoft reported its hourly request limit reached (other tools may share the account); "

@@ -13,6 +13,7 @@ transaction that counts the hour and records the request, so two processes canno
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import pwd
 import sqlite3
@@ -22,6 +23,7 @@ from pathlib import Path
 from relmap.errors import StateError
 
 HOUR = 3600.0
+_TIMED = "typeof(at) IN ('integer', 'real')"  # a hand-edited row that holds no time is not a request
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (at REAL NOT NULL, endpoint TEXT NOT NULL, state TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS requests_at ON requests (at);
@@ -33,7 +35,13 @@ BLOCKED = "blocked_until"
 def folder(environ: Mapping[str, str]) -> Path:
     """Where the ledgers are kept (the same for every mapping of this user, so that they share them)."""
     if environ.get("RELMAP_LEDGER_DIR"):
-        return Path(environ["RELMAP_LEDGER_DIR"]).expanduser()
+        given = Path(environ["RELMAP_LEDGER_DIR"]).expanduser()
+        if not given.is_absolute():  # relative to where cron happens to start: two runs would keep two ledgers
+            raise StateError(
+                f"RELMAP_LEDGER_DIR is {str(given)!r}: give an absolute path, the same for every mapping of the "
+                "Silvasoft account"
+            )
+        return given
     if environ.get("XDG_STATE_HOME"):
         return Path(environ["XDG_STATE_HOME"]) / "relmap"
     home = environ.get("HOME") or pwd.getpwuid(os.getuid()).pw_dir  # cron and env -i may leave HOME unset
@@ -96,13 +104,15 @@ class Ledger:
     def since(self, moment: float) -> list[float]:
         """The requests at ``moment`` or after, oldest first."""
         with self._translated():
-            rows = self.db.execute("SELECT at FROM requests WHERE at >= ? ORDER BY at", (moment,)).fetchall()
+            query = f"SELECT at FROM requests WHERE {_TIMED} AND at >= ? ORDER BY at"
+            rows = self.db.execute(query, (moment,)).fetchall()
         return [float(r[0]) for r in rows]
 
     def hour_before(self, now: float) -> list[float]:
         """The requests of the sliding hour that ends at ``now`` (one sent exactly an hour ago has aged out)."""
         with self._translated():
-            rows = self.db.execute("SELECT at FROM requests WHERE at > ? ORDER BY at", (now - HOUR,)).fetchall()
+            query = f"SELECT at FROM requests WHERE {_TIMED} AND at > ? ORDER BY at"
+            rows = self.db.execute(query, (now - HOUR,)).fetchall()
         return [float(r[0]) for r in rows]
 
     def take(self, now: float, endpoint: str, per_hour: int, interval: float, others: list[float]) -> float | None:
@@ -111,6 +121,10 @@ class Ledger:
         with self._translated():
             self.db.execute("BEGIN IMMEDIATE")
             try:
+                # A request recorded after now: the clock was set back. It counts as sent now, so that neither the
+                # pace nor the hour waits for a moment that may be hours (or a year) away.
+                self.db.execute("UPDATE requests SET at = ? WHERE at > ?", (now, now))
+                others = [min(at, now) for at in others]
                 window = sorted(self.hour_before(now) + [at for at in others if at > now - HOUR])
                 if len(window) >= per_hour:
                     return float("inf")
@@ -131,9 +145,10 @@ class Ledger:
         with self._translated():
             row = self.db.execute("SELECT value FROM meta WHERE key = ?", (BLOCKED,)).fetchone()
         try:
-            return float(row[0]) if row else 0.0
+            until = float(row[0]) if row else 0.0
         except ValueError:
             return 0.0
+        return until if math.isfinite(until) else 0.0
 
     def block(self, until: float) -> None:
         with self._translated():
@@ -146,6 +161,13 @@ class Ledger:
     def _translated(self) -> Iterator[None]:
         try:
             yield
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                raise StateError(
+                    f"the Silvasoft request ledger {self.path} stayed locked by another relmap process for 30 s; "
+                    "run again (nothing was sent on this slot)"
+                ) from None
+            raise StateError(f"the Silvasoft request ledger {self.path} cannot be used ({exc})") from None
         except sqlite3.Error as exc:
             raise StateError(
                 f"the Silvasoft request ledger {self.path} cannot be used ({exc}); delete it to start its count over "

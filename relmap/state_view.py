@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -45,8 +46,15 @@ class StateView:
     requests_last_hour: list[float] = field(default_factory=list)  # when each was sent, oldest first
     ledger: str | None = None  # the account's request ledger, shared by every mapping on the account
     blocked_until: float = 0.0  # Silvasoft's own "Ratelimit exceeded" holds requests back until then
+    ledger_problem: str = ""  # why the account's ledger could not be read (the budget is then not known)
     full_owed: bool = False  # a --full run's comparison with Silvasoft is not done: the next runs go on with it
     listing_kept: int = 0  # relations of an unfinished whole listing of Silvasoft the next run goes on from
+
+    @property
+    def pending(self) -> int:
+        """The relations the last finished run left pending (0 while none has finished)."""
+        last = next((run for run in self.runs if run.finished_at is not None), None)
+        return int(last.counts.get("pending", 0)) if last else 0
 
     def budget(self, per_hour: int, now: float) -> tuple[int, float | None]:
         """Requests left this hour, and when the next one frees (None: one is free now)."""
@@ -64,6 +72,7 @@ class StateView:
             "state": self.path,
             "links": self.links,
             "interrupted_writes": self.intents,
+            "pending": self.pending,
             "full_read_owed": self.full_owed,
             "listing_kept": self.listing_kept,
             "watermark": self.watermark,
@@ -83,7 +92,10 @@ def look(path: Path, now: float, ledgers: Path, runs: int = 5, account: str | No
         target = (account,) if account else db.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()
     if not target:
         return view
-    shared, blocked, ledger = account_requests(ledgers, str(target[0]), now)
+    try:
+        shared, blocked, ledger = account_requests(ledgers, str(target[0]), now)
+    except StateError as exc:
+        return replace(view, ledger_problem=str(exc))
     if ledger is None:
         return view
     known = set(shared)
@@ -94,22 +106,44 @@ def look(path: Path, now: float, ledgers: Path, runs: int = 5, account: str | No
 
 def account_requests(ledgers: Path, account: str, now: float) -> tuple[list[float], float, str | None]:
     """The account's Silvasoft requests of the last hour, when Silvasoft's own limit lets requests go again (0: it
-    does not hold them back), and the ledger's path (None: no run has counted a request for the account here)."""
+    does not hold them back), and the ledger's path (None: no run has counted a request for the account here). A
+    ledger that cannot be read is a StateError that names it."""
     path = ledgers / f"silvasoft-{account}.db"
     if not path.exists():
         return [], 0.0, None
-    with _reading(path) as db:
-        shared = [float(r[0]) for r in db.execute("SELECT at FROM requests WHERE at > ? ORDER BY at", (now - HOUR,))]
-        row = db.execute("SELECT value FROM meta WHERE key = 'blocked_until'").fetchone()
-    blocked = _time(row[0]) if row else 0.0
+    query = "SELECT at FROM requests WHERE typeof(at) IN ('integer', 'real') AND at > ? ORDER BY at"
+    try:
+        with _ledger(path) as db:
+            shared = [min(float(r[0]), now) for r in db.execute(query, (now - HOUR,))]
+            row = db.execute("SELECT value FROM meta WHERE key = 'blocked_until'").fetchone()
+    except sqlite3.Error as exc:
+        raise StateError(f"the Silvasoft request ledger {path} cannot be read ({exc})") from None
+    blocked = min(_time(str(row[0])) if row else 0.0, now + HOUR)
     return shared, blocked if blocked > now else 0.0, str(path)
+
+
+@contextlib.contextmanager
+def _ledger(path: Path) -> Iterator[sqlite3.Connection]:
+    """The ledger read-only; one this user cannot write (its -shm cannot be made) is read as it is on disk."""
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    db = sqlite3.connect(uri, uri=True, timeout=10)
+    try:
+        db.execute("SELECT 1 FROM requests LIMIT 1")
+    except sqlite3.OperationalError:
+        db.close()
+        db = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=10)
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def _time(text: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         return 0.0
+    return value if math.isfinite(value) else 0.0
 
 
 @contextlib.contextmanager

@@ -163,3 +163,39 @@ def test_a_damaged_ledger_is_a_clear_error(tmp_path: Path) -> None:
         Ledger.open("acct", {"RELMAP_LEDGER_DIR": str(tmp_path)})
     assert str(caught.value).startswith(f"the Silvasoft request ledger {path} cannot be used")
     assert str(caught.value).endswith("delete it to start its count over (it only counts the last hour's requests)")
+
+
+def test_a_clock_set_back_neither_sleeps_nor_spends_the_hour_waiting(tmp_path: Path) -> None:
+    clock = Clock()
+    environ = {"RELMAP_LEDGER_DIR": str(tmp_path)}
+    with Ledger.open("acct", environ) as led:
+        ahead = Budget(None, PACE, clock, clock.sleep, ledger=led)
+        clock.now += 7200  # the clock was two hours ahead when these were sent
+        for _ in range(3):
+            ahead.acquire("listrelations")
+        clock.now -= 7200  # and is set right
+        waited = []
+        slots = Budget(None, PACE, clock, lambda s: (waited.append(s), clock.sleep(s)), ledger=led)
+        slots.acquire("listrelations")
+        assert max(waited, default=0.0) <= PACE.interval  # the pace only: not two hours
+        assert slots.left() == 1  # the three count as sent now; the hour is not spent for two hours more
+
+
+def test_hand_edited_ledger_rows_are_not_requests_and_an_endless_block_is_an_hour(tmp_path: Path) -> None:
+    clock = Clock()
+    with Ledger.open("acct", {"RELMAP_LEDGER_DIR": str(tmp_path)}) as led:
+        led.db.execute("INSERT INTO requests VALUES ('yesterday', 'listrelations', 'x')")
+        led.db.execute("INSERT INTO meta VALUES ('blocked_until', 'inf')")
+        slots = Budget(None, PACE, clock, clock.sleep, ledger=led)
+        assert slots.left() == 5
+        led.db.execute("UPDATE meta SET value = '1e20'")
+        held = Budget(None, PACE, clock, clock.sleep, ledger=led)
+        with pytest.raises(BudgetSpent) as caught:
+            held.acquire("listrelations")
+        assert caught.value.resume_at == T0 + HOUR
+
+
+def test_a_relative_ledger_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StateError) as caught:
+        ledger.folder({"RELMAP_LEDGER_DIR": "ledgers"})
+    assert "give an absolute path, the same for every mapping of the Silvasoft account" in str(caught.value)

@@ -7,6 +7,7 @@ has a debtor number that cannot be a CustomerNumber (the mapping cannot make its
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -183,3 +184,30 @@ def test_a_dry_run_plan_shows_the_open_problems_it_did_not_read_again(
     assert "10005" in terminal.out and "14233Aaa" in terminal.out and "not read again" in terminal.out
     markdown = sync("--dry-run", "--format", "markdown")
     assert "not read again" in markdown.out
+
+
+def test_status_and_check_say_what_the_last_run_left_pending(
+    sandbox: Sandbox, run_cli: Callable[..., CliResult], mapping: Callable[..., Path], tmp_path: Path
+) -> None:
+    path = mapping(**{"requests_per_hour: 300": "requests_per_hour: 12"})
+    assert run_cli("run", str(path), cwd=tmp_path).code == 1  # 11 created, the rest pending (and two problems)
+    for failing in ("14233Aaa", "10005"):  # with no problem open, pending is what status reports
+        sandbox.outsmart.remove(failing)
+    run_cli("run", str(path), "--full", cwd=tmp_path)
+    status = run_cli("status", str(path), cwd=tmp_path)
+    assert status.code == 3, status.out
+    assert re.search(r"(?m)^Pending: \d+ relations the last run left for the next", status.out), status.out
+    check = run_cli("check", str(path), cwd=tmp_path)
+    assert "pending from the last run (the next run goes on)" in check.out, check.out
+
+
+def test_check_fails_when_the_ledger_folder_cannot_be_made(
+    sandbox: Sandbox, run_cli: Callable[..., CliResult], mapping: Callable[..., Path], tmp_path: Path, monkeypatch
+) -> None:
+    path = mapping()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("RELMAP_LEDGER_DIR", str(blocker))
+    check = run_cli("check", str(path), cwd=tmp_path)
+    assert check.code == 2
+    assert re.search(r"(?m)^✗ ledger: the Silvasoft request ledger .* a run cannot start until it can$", check.out)

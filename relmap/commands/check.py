@@ -93,6 +93,8 @@ def _checks(
         ):
             http = AnsweredHttp(session, url, Redactor([api_key]))
             yield _silvasoft(http, username, api_key, pace, state, ledger)
+            if not ledger.shared:  # every run would stop at once for it
+                yield Line(False, "ledger", f"{ledger.problem}; a run cannot start until it can")
     yield from _state(plan, state_path, busy, ledger_folder(environ), target)
 
 
@@ -158,8 +160,11 @@ def _state(plan: Plan, path: Path, busy: StateError | None, ledgers: Path, accou
         except StateError as exc:
             problem = exc
     if view is None:  # the account's ledger counts the requests all the same
-        requests, blocked, ledger = account_requests(ledgers, account, now) if account else ([], 0.0, None)
-        view = StateView(str(path), 0, 0, None, requests_last_hour=requests, ledger=ledger, blocked_until=blocked)
+        try:
+            requests, blocked, ledger = account_requests(ledgers, account, now) if account else ([], 0.0, None)
+            view = StateView(str(path), 0, 0, None, requests_last_hour=requests, ledger=ledger, blocked_until=blocked)
+        except StateError as exc:
+            view = StateView(str(path), 0, 0, None, ledger_problem=str(exc))
     yield _budget(view, plan.target.requests_per_hour, now)
     if problem is not None:
         yield Line(False, "state", str(problem))
@@ -174,6 +179,8 @@ def _state(plan: Plan, path: Path, busy: StateError | None, ledgers: Path, accou
 
 
 def _budget(view: StateView, per_hour: int, now: float) -> Line:
+    if view.ledger_problem:
+        return Line(False, "budget", f"not known: {view.ledger_problem}")
     left, frees = view.budget(per_hour, now)
     text = f"{left} of {per_hour} Silvasoft requests left this hour"
     if view.blocked_until:
@@ -192,9 +199,14 @@ def _health(view: StateView, busy: StateError | None) -> str:
         writes if view.intents else "no interrupted writes",
         f"{len(view.problems)} relation{'s' * (len(view.problems) != 1)} not in step (relmap status lists them)"
         if view.problems
-        else "every relation in step",
+        else "every relation in step"
+        if not view.pending
+        else "",
+        f"{view.pending} relation{'s' * (view.pending != 1)} pending from the last run (the next run goes on)"
+        if view.pending
+        else "",
     ]
-    text = f"{view.path}: {', '.join(parts)}"
+    text = f"{view.path}: {', '.join(part for part in parts if part)}"
     if view.runs:
         last = view.runs[0]
         unfinished = "running now" if busy else "did not finish (a fatal error, or killed); the next run goes on"

@@ -2,7 +2,7 @@
 step, interrupted writes, the Silvasoft budget left this hour and when the next request frees, the watermark.
 
 It takes no lock, so it answers while a run is going. Exit codes: 0 every relation in step; 1 relations are not in
-step; 2 the mapping or the state cannot be read.
+step; 2 the mapping or the state cannot be read; 3 the last run left relations pending (the next run goes on).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.commands.loading import plan_or_report
 from relmap.report.terminal import escape
 from relmap.state_view import StateView, look
+
+EXIT_PENDING = 3  # as relmap run: the last run left relations for the next
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -41,7 +43,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(json.dumps(view.as_dict(per_hour, now), ensure_ascii=False, indent=2) + "\n")
     else:
         out.write(text(view, per_hour, now))
-    return EXIT_FAILED if view.problems else EXIT_OK
+    if view.problems:
+        return EXIT_FAILED
+    return EXIT_PENDING if view.pending else EXIT_OK
 
 
 def _when(moment: float | None) -> str:
@@ -54,6 +58,8 @@ def text(view: StateView, per_hour: int, now: float) -> str:
         f"State {view.path}: {view.links} linked relations, watermark {view.watermark or '- (next run reads all)'}"
     ]
     budget = f"Silvasoft budget: {left} of {per_hour} requests left this hour"
+    if view.ledger_problem:
+        budget = f"Silvasoft budget: not known: {view.ledger_problem}"
     if view.blocked_until:
         budget += f"; Silvasoft said its hourly limit was reached: no request before {_when(view.blocked_until)}"
     elif frees:
@@ -75,6 +81,12 @@ def text(view: StateView, per_hour: int, now: float) -> str:
         requests = "" if record.requests is None else f", {record.requests} Silvasoft requests"
         lines.append(
             f"  {_when(record.started_at)}  {record.mode}: {outcome}{requests}" + (f" ({counts})" if counts else "")
+        )
+    pending = view.pending
+    if pending:
+        lines.append(
+            f"Pending: {pending} relation{'s' * (pending != 1)} the last run left for the next (the hour's budget, or "
+            "a write it could not confirm)"
         )
     if view.problems:
         lines.append(f"Not in step: {len(view.problems)} relation{'s' * (len(view.problems) != 1)}")
