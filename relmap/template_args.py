@@ -50,8 +50,13 @@ class Accepts:
         return [p.name for p in self.params if p.kind in _BY_NAME]
 
     def usage(self) -> str:
-        """``postcode(country="NL", strict=false)``, or ``valid_kvk`` when it takes no argument."""
-        shown = [p.name if p.default is _EMPTY else f"{p.name}={_literal(p.default)}" for p in self.params]
+        """``postcode(country="NL", invalid="keep")``, or ``valid_kvk`` when it takes no argument.
+
+        An argument whose default is None is left out: that None only says it was not given, and such an argument
+        is an older spelling (``strict``, now ``invalid``) or a rarely needed one (``replace``'s ``count``). Unless
+        every argument is one: ``trim(chars=none)`` still shows that trim takes an argument."""
+        listed = [p for p in self.params if p.default is not None] or list(self.params)
+        shown = [p.name if p.default is _EMPTY else f"{p.name}={_literal(p.default)}" for p in listed]
         call = f"{self.name}({', '.join(shown)})" if shown else self.name
         return f"is {call}" if self.kind == "test" else f"| {call}"
 
@@ -132,9 +137,10 @@ def _problems(accepts: Accepts, node: nodes.Filter | nodes.Test) -> Iterator[tup
     missing = [p.name for p in accepts.params if p.default is _EMPTY and p.name not in bound]
     if missing and len(node.args) <= len(positional):
         yield f" needs {_listed(missing)}", usage
+    defaults = {p.name: p.default for p in accepts.params}
     for name, value in bound.items():
         if name in accepts.types:
-            problem = _type_problem(name, value, accepts.types[name], usage)
+            problem = _type_problem(name, value, accepts.types[name], defaults[name] is None, usage)
             if problem:
                 yield problem
 
@@ -169,11 +175,13 @@ def _literal_value(node: nodes.Expr) -> Any:
     return _EMPTY
 
 
-def _type_problem(name: str, node: nodes.Expr, annotation: Any, usage: str) -> tuple[str, str] | None:
+def _type_problem(
+    name: str, node: nodes.Expr, annotation: Any, none_default: bool, usage: str
+) -> tuple[str, str] | None:
     value = _literal_value(node)
     if value is _EMPTY or _fits(value, annotation) is not False:
         return None
-    wanted = _wanted(annotation)
+    wanted = _wanted(annotation, none_default)
     return f": argument {name} takes {wanted}, not {_described(value)}", _spelling(name, value, annotation) or usage
 
 
@@ -200,12 +208,15 @@ def _fits(value: Any, annotation: Any) -> bool | None:
     return None
 
 
-def _wanted(annotation: Any) -> str:
+def _wanted(annotation: Any, none_default: bool = False) -> str:
+    """What the annotation takes, in words. For an argument whose default is None, none only means "not given":
+    ``strict: bool | None = None`` takes true or false, ``chars: str | None = None`` takes text."""
     origin = typing.get_origin(annotation)
     if origin is typing.Literal:
         return "one of " + ", ".join(_literal(choice) for choice in typing.get_args(annotation))
     if origin is typing.Union or origin is types.UnionType:
-        return " or ".join(dict.fromkeys(_wanted(member) for member in typing.get_args(annotation)))
+        members = [m for m in typing.get_args(annotation) if not (none_default and m is type(None))]
+        return " or ".join(dict.fromkeys(_wanted(member) for member in members))
     return _TYPE_NAMES.get(annotation, "another kind of value")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -43,10 +43,15 @@ def signatures() -> Iterator[None]:
 ACCEPTED = [
     '"{{ postal_code | postcode }}"',
     "\"{{ postal_code | postcode('BE') }}\"",
-    '"{{ postal_code | postcode(country, strict=true) }}"',
+    '"{{ postal_code | postcode(country, strict=true) }}"',  # the older spelling of invalid= still works
+    "\"{{ postal_code | postcode(country, invalid='empty') }}\"",
     "\"{{ phone_number | phone('national', region=country, strict=false) }}\"",
     '"{{ phone_number | phone(format=vars_format) if false else city }}"',
     "\"{{ city | replace('a', 'b') | truncate(10) | default('x', true) }}\"",
+    "\"{{ phone_number | phone('national', possible=true, invalid='error') }}\"",
+    "\"{{ city if phone_number is valid_phone('BE') else name }}\"",
+    '"{{ city if phone_number is valid_phone(country, possible=true) else name }}"',
+    "\"{{ contact | first_name(single='first', call_name=false) }}\"",
     '"{{ city if city is divisibleby 3 else name }}"',
     "\"{{ city | round(1, 'floor') }}\"",
     "\"{{ [city, name] | join(', ') }}\"",
@@ -62,34 +67,39 @@ def test_arguments_the_function_takes_pass(template: str, tmp_path: Path) -> Non
 
 REFUSED = {
     "a test that takes no argument": (
-        "\"{{ city if phone_number is valid_phone('BE') else name }}\"",
-        "test 'valid_phone' takes no arguments, but 1 is given",
-        "write: is valid_phone",
+        "\"{{ city if kvk_number is valid_kvk('NL') else name }}\"",
+        "test 'valid_kvk' takes no arguments, but 1 is given",
+        "write: is valid_kvk",
     ),
     "a filter that takes no argument": (
-        "\"{{ contact | first_name('Dhr.') }}\"",
-        "filter 'first_name' takes no arguments, but 1 is given",
-        "write: | first_name",
+        "\"{{ house_number | house_unit('-') }}\"",
+        "filter 'house_unit' takes no arguments, but 1 is given",
+        "write: | house_unit",
     ),
     "too many arguments": (
-        "\"{{ postal_code | postcode('NL', true, 3) }}\"",
-        "filter 'postcode' takes at most 2 arguments, but 3 are given",
-        'it takes: | postcode(country="NL", strict=false)',
+        "\"{{ created_at | outsmart_date('%d-%m-%Y', 'keep', 3) }}\"",
+        "filter 'outsmart_date' takes at most 2 arguments, but 3 are given",
+        'it takes: | outsmart_date(format="%Y-%m-%d", invalid="error")',
     ),
     "an argument name it does not have": (
         "\"{{ phone_number | phone(formaat='national') }}\"",
         "filter 'phone' has no argument 'formaat'",
-        'did you mean \'format\'? it takes: | phone(format="e164", region="NL", strict=false)',
+        'did you mean \'format\'? it takes: | phone(format="e164", region="NL", invalid="keep", possible=false)',
+    ),
+    "a test argument name it does not have": (
+        "\"{{ city if phone_number is valid_phone(regio='BE') else name }}\"",
+        "test 'valid_phone' has no argument 'regio'",
+        "did you mean 'region'? it takes: is valid_phone(region=\"NL\", possible=false)",
     ),
     "an argument given twice": (
         "\"{{ phone_number | phone('national', format='e164') }}\"",
         "filter 'phone' is given 'format' twice",
-        'it takes: | phone(format="e164", region="NL", strict=false)',
+        'it takes: | phone(format="e164", region="NL", invalid="keep", possible=false)',
     ),
     "a required argument left out": (
         "\"{{ city | replace('a') }}\"",
         "filter 'replace' needs the argument 'new'",
-        "it takes: | replace(old, new, count=none)",
+        "it takes: | replace(old, new)",
     ),
     "a required test argument left out": (
         '"{{ city if city is divisibleby else name }}"',
@@ -97,14 +107,34 @@ REFUSED = {
         "it takes: is divisibleby(num)",
     ),
     "text for a boolean": (
+        "\"{{ phone_number | phone(possible='yes') }}\"",
+        "filter 'phone': argument possible takes true or false, not the text \"yes\"",
+        "write possible=true",
+    ),
+    "text for a boolean whose default is none (the older spelling strict)": (
         "\"{{ postal_code | postcode(strict='yes') }}\"",
         "filter 'postcode': argument strict takes true or false, not the text \"yes\"",
         "write strict=true",
     ),
     "a number for text": (
+        '"{{ country | country_code(31) }}"',
+        "filter 'country_code': argument default takes text, not the number 31",
+        'write default="31"',
+    ),
+    "a number for a choice": (
         '"{{ phone_number | phone(12) }}"',
-        "filter 'phone': argument format takes text, not the number 12",
-        'write format="12"',
+        'filter \'phone\': argument format takes one of "e164", "international", "national", not the number 12',
+        'it takes: | phone(format="e164", region="NL", invalid="keep", possible=false)',
+    ),
+    "text that is not one of relmap's choices": (
+        "\"{{ contact | first_name('Dhr.') }}\"",
+        'filter \'first_name\': argument single takes one of "last", "first", not the text "Dhr."',
+        'it takes: | first_name(single="last", call_name=true)',
+    ),
+    "an unknown choice for invalid": (
+        "\"{{ postal_code | postcode(invalid='ignore') }}\"",
+        'filter \'postcode\': argument invalid takes one of "error", "keep", "empty", not the text "ignore"',
+        'it takes: | postcode(country="NL", invalid="keep")',
     ),
     "text for a whole number (Jinja's own filter)": (
         "\"{{ city | truncate('5') }}\"",
@@ -119,17 +149,17 @@ REFUSED = {
     "none for text": (
         '"{{ created_at | outsmart_date(none) }}"',
         "filter 'outsmart_date': argument format takes text, not none",
-        'it takes: | outsmart_date(format="%Y-%m-%d")',
+        'it takes: | outsmart_date(format="%Y-%m-%d", invalid="error")',
     ),
     "a negative number for text": (
         '"{{ city | trim(-1) }}"',
-        "filter 'trim': argument chars takes text or none, not the number -1",
+        "filter 'trim': argument chars takes text, not the number -1",
         'write chars="-1"',
     ),
     "a list for a boolean": (
-        '"{{ vat_number | vat_number([1]) }}"',
-        "filter 'vat_number': argument strict takes true or false, not a list",
-        "it takes: | vat_number(strict=false)",
+        '"{{ email | email([1]) }}"',
+        "filter 'email': argument lower takes true or false, not a list",
+        'it takes: | email(lower=false, invalid="error")',
     ),
 }
 
@@ -163,30 +193,33 @@ def test_a_when_expression_is_checked_too(tmp_path: Path) -> None:
     assert (problem.location.line, problem.location.column, problem.code) == (5, 11, "test-argument")
 
 
-def is_valid_phone_in(value: Any, region: str = "NL") -> bool:
-    return bool(value) and isinstance(region, str)
+def is_valid_kvk_in(value: Any, country: str = "NL") -> bool:
+    return bool(value) and isinstance(country, str)
 
 
 def test_the_rules_follow_the_registered_function(
     monkeypatch: pytest.MonkeyPatch, signatures: None, tmp_path: Path
 ) -> None:
     """A test that gains an argument is checked by its new signature, with no table to keep in step."""
-    before = found("\"{{ city if phone_number is valid_phone('BE') else name }}\"", tmp_path)
-    assert [message for _, _, message, _ in before] == ["test 'valid_phone' takes no arguments, but 1 is given"]
-    monkeypatch.setitem(environment().tests, "valid_phone", is_valid_phone_in)
+    before = found("\"{{ city if kvk_number is valid_kvk('BE') else name }}\"", tmp_path)
+    assert [message for _, _, message, _ in before] == ["test 'valid_kvk' takes no arguments, but 1 is given"]
+    monkeypatch.setitem(environment().tests, "valid_kvk", is_valid_kvk_in)
     accepted.cache_clear()
-    assert found("\"{{ city if phone_number is valid_phone('BE') else name }}\"", tmp_path) == []
-    assert found('"{{ city if phone_number is valid_phone(region=country) else name }}"', tmp_path) == []
-    assert found("\"{{ city if phone_number is valid_phone(regio='BE') else name }}\"", tmp_path) == [
+    assert found("\"{{ city if kvk_number is valid_kvk('BE') else name }}\"", tmp_path) == []
+    assert found('"{{ city if kvk_number is valid_kvk(country=country) else name }}"', tmp_path) == []
+    assert found("\"{{ city if kvk_number is valid_kvk(land='BE') else name }}\"", tmp_path) == [
+        (10, 21, "test 'valid_kvk' has no argument 'land'", 'it takes: is valid_kvk(country="NL")')
+    ]
+    assert found("\"{{ city if kvk_number is valid_kvk(countri='BE') else name }}\"", tmp_path) == [
         (
             10,
             21,
-            "test 'valid_phone' has no argument 'regio'",
-            "did you mean 'region'? it takes: is valid_phone(region=\"NL\")",
+            "test 'valid_kvk' has no argument 'countri'",
+            "did you mean 'country'? it takes: is valid_kvk(country=\"NL\")",
         )
     ]
-    assert found('"{{ city if phone_number is valid_phone(32) else name }}"', tmp_path) == [
-        (10, 21, "test 'valid_phone': argument region takes text, not the number 32", 'write region="32"')
+    assert found('"{{ city if kvk_number is valid_kvk(32) else name }}"', tmp_path) == [
+        (10, 21, "test 'valid_kvk': argument country takes text, not the number 32", 'write country="32"')
     ]
 
 
@@ -198,5 +231,22 @@ def test_every_registered_filter_and_test_has_readable_rules_or_none() -> None:
             accepts = accepted(kind, name)
             assert accepts is None or accepts.usage().split()[1].startswith(name)
     postcode = accepted("filter", "postcode")
-    assert postcode is not None and [p.name for p in postcode.params] == ["country", "strict"]
-    assert postcode.types["strict"] is bool
+    assert postcode is not None and [p.name for p in postcode.params] == ["country", "strict", "invalid"]
+    assert postcode.types["strict"] == bool | None
+    assert postcode.types["invalid"] == Literal["error", "keep", "empty"]
+
+
+def test_the_hint_leaves_out_arguments_whose_default_is_none() -> None:
+    """None only says such an argument was not given (strict, the older spelling of invalid=; replace's count); a
+    filter whose every argument is one still shows that it takes an argument."""
+    usages = {
+        name: accepts.usage()
+        for name in ("postcode", "vat_number", "replace", "trim")
+        if (accepts := accepted("filter", name))
+    }
+    assert usages == {
+        "postcode": '| postcode(country="NL", invalid="keep")',
+        "vat_number": '| vat_number(invalid="keep")',
+        "replace": "| replace(old, new)",
+        "trim": "| trim(chars=none)",
+    }
