@@ -352,3 +352,56 @@ def test_a_relation_made_by_hand_half_an_hour_ago_in_dutch_time_is_not_taken_for
     assert (line["action"], line["guid"]) == ("updated", world.guid(20001))  # linked, and its city set right
     assert world.silvasoft.get(world.guid(20001))["Address_City"] != "Elders"
     assert_once_each(world, len(PICKED) + 1)
+
+
+@pytest.mark.parametrize("created", ["five minutes ago, with its zone", "missing", "zero"])
+def test_a_relation_made_by_hand_just_before_or_without_a_time_is_told_apart_by_its_values(
+    world: World, created: str
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    assert world.run().code == 0
+    world.silvasoft.clear_log()
+    stamp = {
+        "five minutes ago, with its zone": (datetime.now(UTC) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "missing": None,
+        "zero": "0000-00-00 00:00:00",
+    }[created]
+    world.box.outsmart.add(NEW)
+
+    def made(body: dict[str, Any]) -> None:
+        guid = world.silvasoft.add(stored(body, Address_City="Elders"))
+        world.silvasoft.edit(guid, createdOn=stamp)
+
+    world.silvasoft.script("addprivaterelation", before=made)
+    assert world.run().code == 0
+    line = world.lines()["20001"]
+    assert (line["action"], line["guid"]) == ("updated", world.guid(20001))
+    assert world.silvasoft.get(world.guid(20001))["Address_City"] != "Elders"
+
+
+def test_retry_failed_resends_a_refused_relation_that_did_not_change_in_outsmart(world: World) -> None:
+    assert world.run().code == 0
+    world.silvasoft.existing_refused = "CustomerNumber is invalid"  # refused with Silvasoft's errorCode
+    race(world)
+    assert world.run().code == 1
+    world.silvasoft.existing_refused = None  # mended on Silvasoft's side; nothing changed in OutSmart
+    world.silvasoft.clear_log()
+    assert world.run().code == 1 and writes(world.box) == 0  # a refusal is not sent again by itself
+    retried = world.run("--retry-failed")
+    assert retried.code == 0, retried.out
+    assert world.lines()["20001"]["action"] in ("linked", "updated")  # found by its number this time
+    assert world.silvasoft.count("addprivaterelation") == 0
+    assert_once_each(world, len(PICKED) + 1)
+
+
+def test_only_names_what_it_cannot_find_and_keeps_open_problems_in_its_exit_code(world: World) -> None:
+    assert world.run().code == 0
+    world.silvasoft.existing_refused = "CustomerNumber is invalid"
+    race(world)
+    assert world.run().code == 1
+    only = world.run("--only", "10001", "99999")
+    assert only.code == 1, only.out  # 20001 is still not in step
+    assert "--only 99999: no such relation in OutSmart" in only.err
+    assert world.lines()["20001"]["action"] == "failed"
+    assert world.lines()["10001"]["action"] == "unchanged"  # read although it did not change

@@ -70,7 +70,11 @@ def test_a_known_conflict_costs_no_request_until_one_of_its_relations_changes(
     assert sandbox.silvasoft.count() == 0, sandbox.silvasoft.log()
     assert again.code == 1 and report(tmp_path)["10005"]["action"] == "failed"
     assert "unchanged)" in str(report(tmp_path)["10005"]["error"])
-    sandbox.outsmart.edit("10004", phone_number="0201234567")  # the other relation changed: check again
+    sandbox.outsmart.edit("10004", remark="gebeld")  # both read again (the overlap), neither's payload changed
+    for _ in range(2):
+        assert sync().code == 1
+    assert sandbox.silvasoft.count() == 0, sandbox.silvasoft.log()
+    sandbox.outsmart.edit("10004", city="Hilversum")  # the other relation changed: check again
     sync()
     assert sandbox.silvasoft.count(endpoint="listrelations") == 1
     assert problems(tmp_path)["10005"] == "conflict"

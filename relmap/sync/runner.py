@@ -66,6 +66,7 @@ class Sync:
         self._uncompared = False  # a full read whose listing the hour ended: linked relations not compared
         self._changes: dict[str, Change] = {}  # this run's change per debtor number, for its problems
         self.read_now: set[str] = set()  # debtor numbers read this run (an incremental run reads what changed)
+        self.changed_now: set[str] = set()  # of those, the ones whose payload is not the one last synced or tried
         self._lookups = 0  # a dry run's targeted lookups (see _preview_identify)
 
     def run(
@@ -102,8 +103,11 @@ class Sync:
         since = (None if saved.full else saved.since) if saved else self._since(full)
         result.full = since is None
         self.book = ProblemBook(self.state, self.clock)
-        items = self._selected(self._read(since), only, limit)
+        # --only and --retry-failed name relations that may not have changed since the last run: read them all.
+        wider = since is not None and (only is not None or retry_failed)
+        items = self._selected(self._read(None if wider else since), only, limit)
         self.read_now = {i.result.debtor_number for i in items if i.result.debtor_number}
+        self.changed_now = self._changed(items)
         result.warnings += self.read_notes
         directory = Directory({link.guid: debtor for debtor, link in self.state.links().items()})
         need = None
@@ -202,7 +206,7 @@ class Sync:
     def _one(
         self, item: Item, planner: Planner, applier: Applier, result: RunResult, saved: SavedPlan | None = None
     ) -> Outcome:
-        known = self.book.known_conflict(item.result, self.read_now) if self.book else None
+        known = self.book.known_conflict(item.result, self.changed_now) if self.book else None
         if known is not None and not planner.directory.listed:  # the same conflict as before: no listing for it
             change = Change("error", item.result, item.name, message=known.message, involves=known.involves)
             self._changes[change.debtor_number or ""] = change
@@ -251,6 +255,12 @@ class Sync:
         if only is not None:
             wanted = set(only)
             chosen = [i for i in chosen if i.result.debtor_number in wanted]
+            missing = sorted(wanted - {i.result.debtor_number for i in chosen})
+            if missing:
+                self.result.warnings.append(
+                    f"--only {' '.join(missing)}: no such relation in OutSmart (or the mapping's source filters "
+                    "leave it out)"
+                )
         if limit is not None:
             chosen = chosen[: max(limit, 0)]
         self.result.left_out = len(items) - len(chosen)
@@ -264,7 +274,7 @@ class Sync:
             for item, outcome in zip(items, result.outcomes, strict=False)
         ]
         self.book.record(pairs, full)
-        carried = [o for o in self.book.carried(self.read_now) if not result.left_out]
+        carried = self.book.carried(self.read_now)  # with --only or --limit too: they are not in step either
         result.carried = len(carried)
         result.outcomes += carried
         result.problems = list(self.book.open.values())
@@ -345,7 +355,7 @@ class Sync:
         debtor = result.debtor_number or ""
         if self.state.link(debtor) is not None:
             return False
-        if self.book is not None and self.book.known_conflict(result, self.read_now):
+        if self.book is not None and self.book.known_conflict(result, self.changed_now):
             return False
         refused = self.state.failure(debtor)
         return not (refused and result.payload is not None and refused[0] == payload_hash(result.payload))
@@ -359,6 +369,19 @@ class Sync:
             fields = source.fields if source else {}
             name = str(fields.get("name") or "")
             yield Item(source, rendered, name, stamp(fields.get("modified_at")))
+
+    def _changed(self, items: list[Item]) -> set[str]:
+        """The relations read whose payload differs from the last one synced (or, for an open problem, tried): a
+        relation read again only because the read overlaps the last one did not change (a conflict stays known)."""
+        links, problems, changed = self.state.links(), self.book.open if self.book else {}, set()
+        for item in items:
+            debtor, payload = item.result.debtor_number or "", item.result.payload
+            digest = payload_hash(payload) if payload is not None else None
+            link, problem = links.get(debtor), problems.get(debtor)
+            known = {link.payload_hash if link else None, problem.payload_hash if problem else None} - {None}
+            if digest is None or digest not in known:
+                changed.add(debtor)
+        return changed
 
     def _since(self, full: bool) -> str | None:
         """The lower bound of an incremental read, or None to read everything."""
