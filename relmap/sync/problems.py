@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from relmap.render import Rendered
-from relmap.state import Problem, State, payload_hash
+from relmap.state import Link, Problem, State, payload_hash
 from relmap.sync.apply import Outcome
 from relmap.sync.changes import Change
+
+if TYPE_CHECKING:
+    from relmap.sync.results import Item
 
 IN_STEP = frozenset({"created", "updated", "linked", "unchanged", "skipped"})
 
@@ -77,6 +81,20 @@ class ProblemBook:
             for debtor, problem in self.open.items()
             if debtor not in read
         ]
+
+
+def changed_since(items: Iterable[Item], links: dict[str, Link], problems: dict[str, Problem]) -> set[str]:
+    """The relations read whose payload differs from the last one synced (or, for an open problem, tried): a
+    relation read again only because the read overlaps the last one did not change (a conflict stays known)."""
+    changed = set()
+    for item in items:
+        debtor, payload = item.result.debtor_number or "", item.result.payload
+        digest = payload_hash(payload) if payload is not None else None
+        link, problem = links.get(debtor), problems.get(debtor)
+        known = {link.payload_hash if link else None, problem.payload_hash if problem else None} - {None}
+        if digest is None or digest not in known:
+            changed.add(debtor)
+    return changed
 
 
 def open_since(problem: Problem) -> str:

@@ -23,7 +23,7 @@ from relmap.sync.changes import Change, Planner
 from relmap.sync.drift import kept_parameters
 from relmap.sync.identity import Directory, email_identity, keyed
 from relmap.sync.listing import advance_mark, identify_for_plan, list_for, list_whole, look_up_names
-from relmap.sync.problems import ProblemBook, open_since
+from relmap.sync.problems import ProblemBook, changed_since, open_since
 from relmap.sync.reading import deduplicated, stamp
 from relmap.sync.recovery import recovered_links, settle
 from relmap.sync.results import Item, Preview, Progress, RunResult, Silent
@@ -107,7 +107,7 @@ class Sync:
         wider = since is not None and (only is not None or retry_failed)
         items = self._selected(self._read(None if wider else since), only, limit)
         self.read_now = {i.result.debtor_number for i in items if i.result.debtor_number}
-        self.changed_now = self._changed(items)
+        self.changed_now = changed_since(items, self.state.links(), self.book.open)
         result.warnings += self.read_notes
         directory = Directory({link.guid: debtor for debtor, link in self.state.links().items()})
         need = None
@@ -138,7 +138,7 @@ class Sync:
         self._finish(result, run_id, items, move_watermark=saved is None and not result.left_out)
         self._problems(result, items, full=since is None and not saved and not result.left_out)
         if saved:
-            unseen = self._unseen(saved, items)
+            unseen = saved.unseen({i.result.debtor_number for i in items})
             result.stale += len(unseen)
             result.outcomes += unseen
         return result
@@ -279,17 +279,6 @@ class Sync:
         result.outcomes += carried
         result.problems = list(self.book.open.values())
 
-    def _unseen(self, saved: SavedPlan, items: list[Item]) -> list[Outcome]:
-        """Planned relations this run did not read again (gone from OutSmart, or now filtered out)."""
-        read = {i.result.debtor_number for i in items}
-        gone = []
-        for debtor, entry in saved.planned.items():
-            if debtor not in read:
-                gone.append(
-                    Outcome(debtor, "", "skipped", guid=entry.guid, error="planned, but no longer read from OutSmart")
-                )
-        return gone
-
     def _stopped(self, result: RunResult, stop: RelmapError) -> None:
         if isinstance(stop, BudgetSpent):
             result.stopped, result.resume_at = str(stop), stop.resume_at
@@ -369,19 +358,6 @@ class Sync:
             fields = source.fields if source else {}
             name = str(fields.get("name") or "")
             yield Item(source, rendered, name, stamp(fields.get("modified_at")))
-
-    def _changed(self, items: list[Item]) -> set[str]:
-        """The relations read whose payload differs from the last one synced (or, for an open problem, tried): a
-        relation read again only because the read overlaps the last one did not change (a conflict stays known)."""
-        links, problems, changed = self.state.links(), self.book.open if self.book else {}, set()
-        for item in items:
-            debtor, payload = item.result.debtor_number or "", item.result.payload
-            digest = payload_hash(payload) if payload is not None else None
-            link, problem = links.get(debtor), problems.get(debtor)
-            known = {link.payload_hash if link else None, problem.payload_hash if problem else None} - {None}
-            if digest is None or digest not in known:
-                changed.add(debtor)
-        return changed
 
     def _since(self, full: bool) -> str | None:
         """The lower bound of an incremental read, or None to read everything."""

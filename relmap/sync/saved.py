@@ -16,6 +16,7 @@ from typing import Any
 from relmap.errors import ConfigError
 from relmap.sources.records import SourceRecord
 from relmap.state import Link, canonical
+from relmap.sync.apply import Outcome
 from relmap.sync.changes import Change
 from relmap.sync.identity import Directory
 
@@ -76,6 +77,14 @@ class SavedPlan:
         if (entry.action, entry.guid, entry.send) != (change.action, change.guid, change.send):
             return f"now needs {change.action} instead of the planned {entry.action}; not applied: make a new plan"
         return None
+
+    def unseen(self, read: set[str | None]) -> list[Outcome]:
+        """Planned relations this run did not read again (gone from OutSmart, or now filtered out)."""
+        return [
+            Outcome(debtor, "", "skipped", guid=entry.guid, error="planned, but no longer read from OutSmart")
+            for debtor, entry in self.planned.items()
+            if debtor not in read
+        ]
 
 
 def _invalid(doc: dict[str, Any]) -> str | None:
