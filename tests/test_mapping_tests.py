@@ -30,10 +30,11 @@ def test_shipped_mapping_tests_all_pass(run_cli) -> None:
     result = run_cli("test", "mappings/")
     assert result.code == 0, result.out
     assert result.out == (
+        "mappings/bookkeeping-policy.tests.yaml: 40 passed, 0 failed\n"
         "mappings/business-routing.tests.yaml: 21 passed, 0 failed\n"
         "mappings/freefields-custom-fields.tests.yaml: 12 passed, 0 failed\n"
         "mappings/private-relations.tests.yaml: 19 passed, 0 failed\n"
-        "Total: 52 passed, 0 failed\n"
+        "Total: 92 passed, 0 failed\n"
     )
     assert result.err == ""
 
