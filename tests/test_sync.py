@@ -423,3 +423,13 @@ def test_a_modified_at_in_the_future_never_holds_back_the_watermark(
     second = sync()
     assert "changed since 2099" not in second.err
     assert {line["debtor_number"]: line["action"] for line in report(tmp_path)}["10003"] == "updated"
+
+
+def test_the_sandbox_runs_from_the_mapping_s_own_folder(
+    run_cli: Callable[..., CliResult], mapping: Callable[..., Path], tmp_path: Path
+):
+    mapping()
+    result = run_cli("run", "routing.yaml", "--sandbox", "-q", cwd=tmp_path)
+    assert result.code == 1, result.err  # the two sample relations that fail
+    assert "31 created" in result.out
+    assert list((tmp_path / ".relmap" / "routing.sandbox").glob("silvasoft-*.db"))  # its ledger, beside its data
