@@ -116,7 +116,5 @@ def _apis(
         environ.update(sandbox.credentials)
         environ["RELMAP_OUTSMART_URL"] = sandbox.outsmart_url
         environ["RELMAP_SILVASOFT_URL"] = sandbox.silvasoft_url
-        environ["RELMAP_LEDGER_DIR"] = str(
-            folder.resolve()
-        )  # the emulated account's requests: --sandbox-reset clears them
+        environ["RELMAP_LEDGER_DIR"] = str(folder.resolve())  # the emulated account: --sandbox-reset clears it
         yield environ, Pace(plan.target.requests_per_hour, *SANDBOX_PACE)
