@@ -6,7 +6,6 @@ tree says so once, at the template's own line, instead of once per record.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -138,14 +137,28 @@ def _constants(tree: nodes.Template) -> Iterator[TemplateProblem]:
     Only the largest constant parts are evaluated, each once, and all of a template's within one time limit: a
     chain of filters is not evaluated again for each of its links."""
     found: list[TemplateProblem] = []
-    with contextlib.suppress(TemplateTimeout):  # too slow to evaluate here: each record's evaluation is bounded too
-        bounded_call(lambda _: _walk(tree, found), None, CONSTANT_TIME_LIMIT)
+    walking: list[nodes.Node] = []  # the constant part being evaluated when the time ran out
+    try:
+        bounded_call(lambda _: _walk(tree, found, walking), None, CONSTANT_TIME_LIMIT)
+    except TemplateTimeout:
+        # Its constant parts alone take longer than a template may run: it would stop on every record (whatever
+        # the machine's load, the same verdict as a part found past a bound).
+        line = walking[-1].lineno if walking else 1
+        found.append(
+            TemplateProblem(
+                line,
+                f"this template always fails: its constant parts take longer than the {CONSTANT_TIME_LIMIT:g} s a "
+                "template may run",
+                "template-limit",
+            )
+        )
     yield from found
 
 
-def _walk(node: nodes.Node, found: list[TemplateProblem]) -> None:
+def _walk(node: nodes.Node, found: list[TemplateProblem], walking: list[nodes.Node]) -> None:
     for child in node.iter_child_nodes():
         if isinstance(child, _CANDIDATES):
+            walking.append(child)
             try:
                 _value(child)
                 continue  # constant and within the bounds: so are its parts
@@ -156,7 +169,7 @@ def _walk(node: nodes.Node, found: list[TemplateProblem]) -> None:
                 continue
             except Exception:  # constant, but it fails for another reason: each record says so with its own message
                 continue
-        _walk(child, found)
+        _walk(child, found, walking)
 
 
 def _value(node: nodes.Node) -> Any:

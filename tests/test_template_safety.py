@@ -239,7 +239,7 @@ def test_validate_refuses_constant_blowups_quickly(template: str, code: str, tmp
     assert time.monotonic() - started < 30  # a hang would never return; the bound itself is in benchmarks/
 
 
-RUNTIME_BLOWUPS = [
+RUNTIME_BLOWUPS: list[tuple[str, str | tuple[str, ...]]] = [
     ("{{ city * 10**9 }}", "would hold more than 1,000,000"),
     ("{{ city|center(10**9) }}", "a width of 1,000,000,000 is over the template limit"),
     ("{{ city.ljust(10**9) }}", "a width of 1,000,000,000 is over the template limit"),
@@ -267,7 +267,8 @@ RUNTIME_BLOWUPS = [
     (
         "{% set ns = namespace(a=[1, 1], b=[1, 1]) %}{% for i in range(31) %}{% set ns.a = [ns.a, ns.a] %}"
         "{% set ns.b = [ns.b, ns.b] %}{% endfor %}{{ ns.a == ns.b }}",
-        "a namespace value would hold more than 1,000,000",
+        # measuring the doubling values is itself slow: on a loaded machine the time limit may stop it first
+        ("a namespace value would hold more than 1,000,000", "template ran longer than the 2 s limit"),
     ),
     (
         "{% set x = city * 200000 %}{% set y = [x, x, x, x, x, x, x, x, x, x] %}"
@@ -302,12 +303,12 @@ RUNTIME_BLOWUPS = [
 
 @pytest.mark.parametrize(("template", "expected"), RUNTIME_BLOWUPS, ids=lambda v: v[:40])
 def test_runtime_blowups_are_record_errors_in_bounded_memory(
-    template: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    template: str, expected: str | tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     render = renderer(template, tmp_path, monkeypatch)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     message = city_error(render.render(record()))
-    assert expected in message, message
+    assert any(text in message for text in ((expected,) if isinstance(expected, str) else expected)), message
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 300_000  # not the gigabyte it asked for
 
 
