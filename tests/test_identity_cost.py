@@ -391,3 +391,20 @@ def test_a_first_sync_into_an_account_that_holds_the_relations_already_links_the
     log = [entry.endpoint for entry in w.box.silvasoft.log]
     assert log == ["listrelations", "updaterelation", "updaterelation"], log  # one page from 600 on: the last 100
     assert len(w.box.silvasoft.relations()) == 700
+
+
+def test_an_unconfirmed_update_on_a_big_account_is_sent_again_not_settled_by_a_listing(
+    world: Callable[..., World],
+) -> None:
+    w = world(outsmart(16), existing(3000), per_hour=15)
+    codes, _ = w.converge(hours=4)
+    assert codes[-1] == 0, codes
+    w.pass_an_hour()
+    w.box.outsmart.edit("30003", city="Hilversum")
+    w.box.silvasoft.faults.inject("drop_after_write", count=5, path="updaterelation")  # every retry: unknown outcome
+    assert w.run().code == 3
+    w.pass_an_hour()
+    w.box.silvasoft.clear_log()
+    assert w.run().code == 0
+    assert [entry.endpoint for entry in w.box.silvasoft.log] == ["updaterelation"]  # no listing of 3,016 relations
+    assert w.run().code == 0  # confirmed now: in step

@@ -163,7 +163,7 @@ class Sync:
                     f"cannot make the plan: it needs Silvasoft's listing, but {stop}",
                     getattr(stop, "resume_at", self.clock() + 3600),
                 ) from None
-            links = recovered_links(self.state, links, directory)
+        links = recovered_links(self.state, links, directory)  # interrupted writes, as the run would settle them
         planner = self._planner(links, directory)
         changes, prints = [], []
         for item in items:
@@ -291,6 +291,8 @@ class Sync:
         """List Silvasoft as far as the run needs it (see _listing_need and listing.py); settle interrupted writes.
         Returns the listing it needed."""
         need = "whole" if always else self._listing_need(items, full)
+        if need != "whole" and self.state.intents():
+            settle(self.state, directory)  # interrupted updates only: marked unconfirmed, to be sent again
         if need is None:
             return None
         self.progress.phase("listing Silvasoft relations")
@@ -309,8 +311,8 @@ class Sync:
         whose Silvasoft value the mapping keeps; "unlinked" when only unlinked relations are to be identified
         (listing.list_for lists as far as that pays; the creates' ABORT answers, or for a relation with neither
         CustomerNumber nor e-mail a lookup by name, do the rest); None for no listing."""
-        if self.state.intents():
-            return "whole"
+        if any(i.action == "create" and self.state.link(i.debtor_number) is None for i in self.state.intents()):
+            return "whole"  # an interrupted create: only the listing tells whether Silvasoft carried it out
         links = self.state.links()
         need = None
         for item in items:
@@ -334,8 +336,10 @@ class Sync:
     def _compares_with_silvasoft(self, link: Link, result: Rendered, full: bool) -> bool:
         """A linked relation needs Silvasoft's copy when everything is read (drift), its last update was not
         confirmed, or it changed and has parameters whose Silvasoft value is kept."""
-        if full or link.payload_hash is None:
+        if full:
             return True
+        if link.payload_hash is None:  # unconfirmed: sent again whole (one request), unless a kept value needs theirs
+            return bool(self.keep.get(result.route or ""))
         changed = link.payload_hash != payload_hash(result.payload or {})
         return changed and bool(self.keep.get(result.route or ""))
 
