@@ -232,3 +232,12 @@ def test_a_single_backslash_in_a_jinja_string_is_said_not_sent(template: str, me
     assert 'write the backslash twice ("\\\\1", "\\\\b")' in str(info.value)
     doubled = environment().from_string(template.replace("\\", "\\\\"))
     assert bounded_call(lambda _: doubled.render(d="12-34 van"), None) in ("34/12 van", "False")
+
+
+def test_a_replacement_outside_ascii_is_inserted_as_written() -> None:
+    from relmap.filters.patterns import regex_replace
+
+    assert regex_replace("Loosdrecht", "o", "ö") == "Löösdrecht"
+    assert regex_replace("Jan Smit", r"(\w+) (\w+)", r"\2, \1 – ✓") == "Smit, Jan – ✓"
+    assert regex_replace("abc", "(?P<mid>b)", r"[\g<mid>é\g<1>]") == "a[béb]c"
+    assert regex_replace("a-b", "-", r"\\") == "a\\b"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from typing import Any
 
 from relmap.errors import TransformError
@@ -122,6 +123,41 @@ def _check_replacement(replacement: Any, regex: Any, pattern: str) -> str:
     return replacement
 
 
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
+
+
+def _expander(replacement: str) -> Callable[[Any], str]:
+    """The replacement as literal text and group references, put together for each match in Python: RE2's own
+    ``expand`` turns characters outside ASCII into their UTF-8 bytes read as Latin-1 ("ö" → "Ã¶")."""
+    parts: list[str | int | None] = []  # text, a group number, or a group name (kept as str below, tagged)
+    names: dict[int, str] = {}
+    at = 0
+    for found in _GROUP_REFERENCE.finditer(replacement):
+        parts.append(replacement[at : found.start()])
+        name, number, other = found.groups()
+        if number is not None or (name is not None and name.isdigit()):
+            parts.append(int(number if number is not None else name))
+        elif name is not None:
+            names[len(parts)] = name
+            parts.append(None)
+        else:
+            parts.append(_ESCAPES.get(other, "\\" + other))
+        at = found.end()
+    parts.append(replacement[at:])
+
+    def expand(match: Any) -> str:
+        pieces = []
+        for index, part in enumerate(parts):
+            if isinstance(part, str):
+                pieces.append(part)
+            else:
+                group = match.group(part if part is not None else names[index])
+                pieces.append(group or "")
+        return "".join(pieces)
+
+    return expand
+
+
 def regex_replace(value: Any, pattern: str, replacement: str = "", count: int = 0, ignorecase: bool = False) -> str:
     """Every match of ``pattern`` in the value replaced by ``replacement`` (``\\1`` and ``\\g<name>`` insert groups);
     ``count`` > 0 replaces only the first ``count`` matches. The result is at most ``MAX_VALUE`` characters."""
@@ -133,9 +169,10 @@ def regex_replace(value: Any, pattern: str, replacement: str = "", count: int = 
     if not subject:
         return ""
     made = [len(subject)]
+    expanded = _expander(replacement)
 
     def expand(match: Any) -> str:
-        piece = str(match.expand(replacement))
+        piece = expanded(match)
         made[0] += len(piece) - (match.end() - match.start())
         if made[0] > MAX_VALUE:
             raise TransformError(f"regex_replace would make more than the {MAX_VALUE:,} characters a filter gives")
