@@ -68,8 +68,36 @@ def check_arguments(tree: nodes.Template) -> Iterator[TemplateProblem]:
         kind = "filter" if isinstance(node, nodes.Filter) else "test"
         accepts = accepted(kind, node.name)
         if accepts is not None and node.dyn_args is None and node.dyn_kwargs is None:
-            for message, hint in _problems(accepts, node):
+            found = list(_problems(accepts, node))
+            for message, hint in found:
                 yield TemplateProblem(node.lineno, f"{kind} '{node.name}'{message}", f"{kind}-argument", hint)
+            refused = None if found else _refused(kind, node)
+            if refused is not None:
+                yield TemplateProblem(node.lineno, f"{kind} '{node.name}': {refused}", f"{kind}-argument")
+
+
+def _refused(kind: str, node: nodes.Filter | nodes.Test) -> str | None:
+    """What one of relmap's own filters or tests says of constant arguments it refuses whatever the value (a pattern
+    that cannot compile, a group the pattern lacks, invalid= beside strict=), tried on a blank value, which reads no
+    data, within a template's bounds; None when the arguments are not all literals or it takes them."""
+    from relmap.filters import FILTERS, TESTS
+    from relmap.filters.values import ArgumentError
+    from relmap.limits import bounded_call
+
+    function = (FILTERS if kind == "filter" else TESTS).get(node.name)
+    if function is None or not (node.args or node.kwargs):
+        return None
+    args = [_literal_value(arg) for arg in node.args]
+    kwargs = {str(keyword.key): _literal_value(keyword.value) for keyword in node.kwargs}
+    if any(value is _EMPTY or isinstance(value, _Collection) for value in (*args, *kwargs.values())):
+        return None
+    try:
+        bounded_call(lambda call: call[0]("", *call[1], **call[2]), (function, args, kwargs))
+    except ArgumentError as exc:
+        return str(exc)
+    except Exception:  # another failure on a blank value says nothing about the arguments
+        return None
+    return None
 
 
 @lru_cache(maxsize=256)

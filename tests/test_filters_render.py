@@ -4,6 +4,7 @@ record error at its rule's line, never a traceback."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -68,15 +69,17 @@ def test_render_with_the_dutch_filters(run_cli: Callable[..., CliResult], tmp_pa
     assert "Traceback" not in result.err
 
 
-def test_a_pattern_that_cannot_compile_is_a_located_record_error(
+def test_a_constant_pattern_that_cannot_compile_is_a_located_validate_error(
     run_cli: Callable[..., CliResult], tmp_path: Path
 ) -> None:
     mapping = MAPPING.replace("when: debtor_number is numeric_id", "when: \"debtor_number is matching('([0-9]+')\"")
-    result, lines = _render(run_cli, tmp_path, mapping)
+    (tmp_path / "mapping.yaml").write_text(mapping, encoding="utf-8")
+    result = run_cli("validate", "mapping.yaml", cwd=tmp_path)
     assert result.code == 1
-    for line in lines[:2]:
-        error = line["errors"][0]
-        assert error["parameter"] == "CustomerNumber when"
-        assert "regular expression '([0-9]+' cannot be used: missing ): ([0-9]+" in error["message"]
-        assert error["rule"] == "mapping.yaml:11"
-    assert "Traceback" not in result.err
+    assert re.search(
+        r"(?m)^mapping\.yaml:11:\d+: error: test 'matching': regular expression '\(\[0-9\]\+' cannot be used: "
+        r"missing \): \(\[0-9\]\+ .*\[test-argument\]$",
+        result.out,
+    ), result.out
+    rendered, _ = _render(run_cli, tmp_path, mapping)
+    assert rendered.code == 2 and "Traceback" not in rendered.err  # nothing rendered from a mapping with errors

@@ -250,3 +250,25 @@ def test_the_hint_leaves_out_arguments_whose_default_is_none() -> None:
         "replace": "| replace(old, new)",
         "trim": "| trim(chars=none)",
     }
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ('\'{{ city | regex_replace("(a", "x") }}\'', "regular expression '(a' cannot be used: missing ): (a"),
+        ('\'{{ city | regex_replace("o", "\\\\2") }}\'', "names group 2, but 'o' has 0"),
+        ('\'{{ city | regex_replace("o", "x", count=-1) }}\'', "count= takes a whole number of 0 or more, not -1"),
+        ("'{{ postal_code | postcode(invalid=\"error\", strict=true) }}'", "give invalid= or strict=, not both"),
+        ("'{{ city if city is matching(\"(?=L)\") }}'", "no look-ahead, look-behind or back-references"),
+    ],
+)
+def test_constant_arguments_a_filter_refuses_for_any_value_are_errors_at_validate(
+    template: str, message: str, tmp_path: Path
+) -> None:
+    (diagnostic,) = found(template, tmp_path)
+    line, _, text, _ = diagnostic
+    assert line == 10 and message in text, diagnostic
+
+
+def test_a_pattern_built_from_data_is_checked_when_it_runs(tmp_path: Path) -> None:
+    assert found("'{{ city | regex_replace(name, \"x\") }}'", tmp_path) == []
