@@ -39,6 +39,7 @@ def _causes(
     lines: Lines, error: yaml.MarkedYAMLError, problem: str, context: str, line: int, column: int
 ) -> Iterator[Cause | None]:
     yield _tab(lines, line)
+    yield _odd_space(lines, line)
     started = error.context_mark
     yield _unquoted_template(lines, started.line + 1 if started else line)
     if "quoted scalar" in context and started is not None:
@@ -94,6 +95,39 @@ def _tab(lines: Lines, number: int) -> Cause | None:
         "write a space instead",
         lines.with_line(number, mended),
     )
+
+
+_ODD_SPACES = {
+    "\u00a0": "a no-break space",
+    "\u2007": "a figure space",
+    "\u202f": "a narrow no-break space",
+    "\u3000": "an ideographic space",
+    "\ufeff": "a zero-width no-break space",
+    "\u200b": "a zero-width space",
+}
+
+
+def _odd_space(lines: Lines, number: int) -> Cause | None:
+    """A space that is not a space (pasted from a web page or a word processor) in the indentation of the line or
+    one before it: YAML reads it as text, and the structure falls apart around it."""
+    for at in range(number, max(number - 4, 0), -1):
+        found = lines.get(at)
+        if found is None:
+            continue
+        lead = found.text[: len(found.text) - len(found.text.lstrip(" \t" + "".join(_ODD_SPACES)))]
+        odd = next((char for char in lead if char in _ODD_SPACES), None)
+        if odd is not None:
+            mended = lead.replace("\t", " ")
+            for char in _ODD_SPACES:
+                mended = mended.replace(char, " ")
+            return Cause(
+                at,
+                lead.index(odd) + 1,
+                f"{_ODD_SPACES[odd]} (U+{ord(odd):04X}) in the indentation: YAML indents with plain spaces only",
+                "replace it with a plain space; such spaces come with text pasted from a web page or a document",
+                lines.with_line(at, mended + found.text[len(lead) :]),
+            )
+    return None
 
 
 def _unquoted_template(lines: Lines, number: int) -> Cause | None:

@@ -31,6 +31,11 @@ def diagnose(text: str, tmp_path: Path) -> list[tuple[int, int, str, str | None,
 
 
 CAUSES = {
+    "a no-break space in the indentation": (
+        HEAD + "      Address_City: city\n   \u00a0  GroupName: name\n",
+        (11, 4, "a no-break space (U+00A0) in the indentation: YAML indents with plain spaces only"),
+        "replace it with a plain space; such spaces come with text pasted from a web page or a document",
+    ),
     "a tab in the indentation": (
         HEAD + "      Address_City: city\n\tGroupName: name\n",
         (11, 1, "a tab in the indentation: YAML indents with spaces only"),
