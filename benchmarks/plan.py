@@ -18,9 +18,11 @@ filter leaves out).
 1. Setup. A first real sync (``relmap run MAPPING --state ... -q``), across hours as sync.py does: the first run
    spends the hour and stops (exit 3), "an hour passes" (relmap's ledger emptied through
    ``State.prune_ledger``, the emulator's window through ``sandbox.silvasoft.reset_rate_window()``), a second run
-   finishes. Then ``K`` linked relations (default 100) get a new city in OutSmart (``sandbox.outsmart.edit``), and
-   ``D`` (default 20) get a new street by hand in Silvasoft (``sandbox.silvasoft.edit(guid, Address_Street=...)``);
-   a quarter of the ``D`` are also among the ``K``, so the plan meets both on one relation.
+   finishes. A dry run of the account in step (``--dry-run --full --format json``, in a fresh hour) must plan
+   nothing but unchanged and skipped relations. Then ``K`` linked relations (default 100) get a new city in
+   OutSmart (``sandbox.outsmart.edit``), and ``D`` (default 20) get a new street by hand in Silvasoft
+   (``sandbox.silvasoft.edit(guid, Address_Street=...)``); a quarter of the ``D`` are also among the ``K``, so the
+   plan meets both on one relation.
 2. The dry run: ``relmap run MAPPING --dry-run --full --format json -q --state ...`` in a fresh hour. Its standard
    output is the plan document, parsed as JSON.
 3. The real run it forecasts: ``relmap run MAPPING --full -q --state ...``, in a fresh hour.
@@ -42,6 +44,8 @@ Requests are counted from the Silvasoft emulator's request log, never from relma
   ``json.dumps(doc, ensure_ascii=False, indent=2)`` on the same document (what ``--format json`` prints), as ms and
   ratio. Target: each at most 10x the baseline. Output sizes in UTF-8 bytes, and HTML bytes per relation. (Markdown
   is cut to fit a GitHub comment, ``plan_markdown.LIMIT`` characters, so its size stops growing.)
+* JSON plan size, informational: the UTF-8 bytes ``--format json`` printed, in all and per relation, for the
+  account in step and for the plan of the edits.
 * Peak memory of the dry run, informational: the same dry run again (after another fresh hour) under
   ``tracemalloc``, started just before ``relmap.cli.main`` and stopped just after it; its peak in MB beside the size
   of the JSON plan. The emulators run in the same process, so their allocations while answering (the OutSmart
@@ -315,6 +319,15 @@ def print_formats(doc: dict[str, Any], repeat: int) -> list[str]:
     return missed
 
 
+def print_sizes(plans: list[tuple[str, Run]]) -> None:
+    """The JSON plans' sizes: UTF-8 bytes of what ``--format json`` printed, in all and per relation."""
+    print("\nJSON plan size (relmap run --dry-run --full --format json, UTF-8 bytes):")
+    print(f"  {'plan':<44}{'relations':>10}{'bytes':>13}{'per relation':>14}")
+    for name, run in plans:
+        size, count = len(run.stdout.encode()), len(json.loads(run.stdout)["relations"])
+        print(f"  {name:<44}{count:10,}{size:13,}{size / max(count, 1):14,.0f}")
+
+
 def print_memory(peak: int, traced: Run) -> None:
     plan = len(traced.stdout.encode())
     print("\nPeak memory of the dry run (tracemalloc around relmap.cli.main; the emulators' share included):")
@@ -368,6 +381,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             problems.append(f"first sync exit codes {[r.exit_code for r in setup.runs]}, expected ... 3, 0")
         if len(sandbox.silvasoft.relations()) != len(linked):
             problems.append(f"after the first sync Silvasoft holds {len(sandbox.silvasoft.relations())} relations")
+
+        bench.pass_an_hour()
+        quiet = bench.invoke("dry run, nothing changed", "--dry-run", "--full", "--format", "json")
+        runs.append(("dry run --full, nothing changed", quiet))
+        quiet_doc = parse_plan(quiet, problems)
+        check_dry_run(quiet, quiet_doc, problems)
+        settled = {"create": 0, "update": 0, "link": 0, "unchanged": len(linked), "skip": inactive, "error": 0}
+        if quiet_doc:
+            check_plan(quiet_doc, {**settled, "drift": 0}, set(), set(), problems)
 
         cities, streets, overlap = edit(bench, linked, args.changed, args.drifted, args.seed)
         updated, drifted = set(cities) | set(streets), set(streets)
@@ -423,6 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if doc:
         missed += print_cost(doc, real)
         missed += print_formats(doc, args.repeat)
+        print_sizes([("nothing changed", quiet), (f"{len(updated):,} to update", dry)])
         print_memory(bench.peak, traced)
 
     print("\nChecks:")
