@@ -18,11 +18,14 @@ filter leaves out).
 1. Setup. A first real sync (``relmap run MAPPING --state ... -q``), across hours as sync.py does: the first run
    spends the hour and stops (exit 3), "an hour passes" (relmap's ledger emptied through
    ``State.prune_ledger``, the emulator's window through ``sandbox.silvasoft.reset_rate_window()``), a second run
-   finishes. Then ``K`` linked relations (default 100) get a new city in OutSmart (``sandbox.outsmart.edit``), and
-   ``D`` (default 20) get a new street by hand in Silvasoft (``sandbox.silvasoft.edit(guid, Address_Street=...)``);
-   a quarter of the ``D`` are also among the ``K``, so the plan meets both on one relation.
+   finishes. A dry run of the account in step (``--dry-run --full --format json``, in a fresh hour) must plan
+   nothing but unchanged and skipped relations. Then ``K`` linked relations (default 100) get a new city in
+   OutSmart (``sandbox.outsmart.edit``), and ``D`` (default 20) get a new street by hand in Silvasoft
+   (``sandbox.silvasoft.edit(guid, Address_Street=...)``); a quarter of the ``D`` are also among the ``K``, so the
+   plan meets both on one relation.
 2. The dry run: ``relmap run MAPPING --dry-run --full --format json -q --state ...`` in a fresh hour. Its standard
-   output is the plan document, parsed as JSON.
+   output is the plan document, parsed as JSON; then the same with ``--show-unchanged`` (every relation and
+   parameter in full), in another fresh hour. The account in step is planned both ways too.
 3. The real run it forecasts: ``relmap run MAPPING --full -q --state ...``, in a fresh hour.
 
 What is measured, each beside its floor or baseline
@@ -37,11 +40,15 @@ Requests are counted from the Silvasoft emulator's request log, never from relma
 * Cost accuracy: the plan's ``cost.requests`` beside the Silvasoft requests the following real ``relmap run --full``
   spends (from the log). Target: equal. After it, Silvasoft must hold the new cities and, on the drifted
   relations, the street OutSmart has again (OutSmart wins by default): checks.
-* Report formats, on the plan document parsed from the dry run's output: ``relmap.report.plan_text.text``,
-  ``plan_markdown.markdown`` and ``plan_html.html``, best of ``R`` calls each (default 5), beside the baseline
-  ``json.dumps(doc, ensure_ascii=False, indent=2)`` on the same document (what ``--format json`` prints), as ms and
-  ratio. Target: each at most 10x the baseline. Output sizes in UTF-8 bytes, and HTML bytes per relation. (Markdown
-  is cut to fit a GitHub comment, ``plan_markdown.LIMIT`` characters, so its size stops growing.)
+* Report formats, on the whole plan document parsed from the ``--show-unchanged`` dry run's output (what the
+  reports are rendered from): ``relmap.report.plan_text.text``, ``plan_markdown.markdown`` and
+  ``plan_html.html``, best of ``R`` calls each (default 5), beside the baseline
+  ``json.dumps(doc, ensure_ascii=False, indent=2)`` on the same document (what ``--format json --show-unchanged``
+  prints), as ms and ratio. Target: each at most 10x the baseline. Output sizes in UTF-8 bytes, and HTML bytes per
+  relation. (Markdown is cut to fit a GitHub comment, ``plan_markdown.LIMIT`` characters, so its size stops
+  growing.)
+* JSON plan size, informational: the UTF-8 bytes ``--format json`` printed, in all and per relation, for the
+  account in step and for the plan of the edits, each without and with ``--show-unchanged``.
 * Peak memory of the dry run, informational: the same dry run again (after another fresh hour) under
   ``tracemalloc``, started just before ``relmap.cli.main`` and stopped just after it; its peak in MB beside the size
   of the JSON plan. The emulators run in the same process, so their allocations while answering (the OutSmart
@@ -91,6 +98,7 @@ from relmap.report.plan_text import text
 from relmap.sandbox import Sandbox
 
 TARGET_FORMAT_RATIO = 10.0
+SHOW = "--show-unchanged"  # the whole plan: every relation and parameter, as the reports get it
 WRITES = ("addprivaterelation", "addbusinessrelation", "updaterelation")
 MB = 1024 * 1024
 
@@ -204,7 +212,8 @@ def check_plan(
         )
     relations = doc.get("relations", [])
     planned = {r["debtor_number"] for r in relations if r["action"] == "update"}
-    with_drift = {r["debtor_number"] for r in relations if any(f.get("drift") for f in r["fields"])}
+    # A compact entry (an unchanged relation with nothing to review) has no fields.
+    with_drift = {r["debtor_number"] for r in relations if any(f.get("drift") for f in r.get("fields", ()))}
     for what, got, want in (("updated", planned, updated), ("drifted", with_drift, drifted)):
         if got != want:
             problems.append(
@@ -315,6 +324,15 @@ def print_formats(doc: dict[str, Any], repeat: int) -> list[str]:
     return missed
 
 
+def print_sizes(plans: list[tuple[str, Run]]) -> None:
+    """The JSON plans' sizes: UTF-8 bytes of what ``--format json`` printed, in all and per relation."""
+    print("\nJSON plan size (relmap run --dry-run --full --format json, UTF-8 bytes):")
+    print(f"  {'plan':<44}{'relations':>10}{'bytes':>13}{'per relation':>14}")
+    for name, run in plans:
+        size, count = len(run.stdout.encode()), len(json.loads(run.stdout)["relations"])
+        print(f"  {name:<44}{count:10,}{size:13,}{size / max(count, 1):14,.0f}")
+
+
 def print_memory(peak: int, traced: Run) -> None:
     plan = len(traced.stdout.encode())
     print("\nPeak memory of the dry run (tracemalloc around relmap.cli.main; the emulators' share included):")
@@ -369,6 +387,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if len(sandbox.silvasoft.relations()) != len(linked):
             problems.append(f"after the first sync Silvasoft holds {len(sandbox.silvasoft.relations())} relations")
 
+        bench.pass_an_hour()
+        quiet = bench.invoke("dry run, nothing changed", "--dry-run", "--full", "--format", "json")
+        runs.append(("dry run --full, nothing changed", quiet))
+        quiet_doc = parse_plan(quiet, problems)
+        check_dry_run(quiet, quiet_doc, problems)
+        settled = {"create": 0, "update": 0, "link": 0, "unchanged": len(linked), "skip": inactive, "error": 0}
+        if quiet_doc:
+            check_plan(quiet_doc, {**settled, "drift": 0}, set(), set(), problems)
+        bench.pass_an_hour()
+        quiet_all = bench.invoke("dry run, nothing changed, all", "--dry-run", "--full", "--format", "json", SHOW)
+        runs.append(("dry run --full --show-unchanged", quiet_all))
+        check_dry_run(quiet_all, parse_plan(quiet_all, problems), problems)
+
         cities, streets, overlap = edit(bench, linked, args.changed, args.drifted, args.seed)
         updated, drifted = set(cities) | set(streets), set(streets)
         print(
@@ -380,7 +411,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench.pass_an_hour()
         dry = bench.invoke("dry run", "--dry-run", "--full", "--format", "json")
         runs.append(("dry run --full --format json", dry))
-        doc = parse_plan(dry, problems)
+        bench.pass_an_hour()
+        dry_all = bench.invoke("dry run, all", "--dry-run", "--full", "--format", "json", SHOW)
+        runs.append(("dry run --full --show-unchanged", dry_all))
+        doc, whole = parse_plan(dry, problems), parse_plan(dry_all, problems)
+        check_dry_run(dry_all, whole, problems)
         check_dry_run(dry, doc, problems)
         want = {
             "create": 0,
@@ -391,8 +426,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "error": 0,
             "drift": len(drifted),
         }
-        if doc:
-            check_plan(doc, want, updated, drifted, problems)
+        for plan in (doc, whole):
+            if plan:
+                check_plan(plan, want, updated, drifted, problems)
 
         bench.pass_an_hour()
         traced = bench.invoke("dry run, traced", "--dry-run", "--full", "--format", "json", traced=True)
@@ -422,7 +458,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     missed = print_dry_run(dry, real, doc, want)
     if doc:
         missed += print_cost(doc, real)
-        missed += print_formats(doc, args.repeat)
+        missed += print_formats(whole or doc, args.repeat)
+        print_sizes(
+            [
+                ("nothing changed", quiet),
+                ("nothing changed, --show-unchanged", quiet_all),
+                (f"{len(updated):,} to update", dry),
+                (f"{len(updated):,} to update, --show-unchanged", dry_all),
+            ]
+        )
         print_memory(bench.peak, traced)
 
     print("\nChecks:")

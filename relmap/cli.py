@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--detailed-exitcode", action="store_true", help="with --dry-run: exit 0 no changes, 2 changes, 1 errors"
     )
     run.add_argument("--out", metavar="FILE", help="with --dry-run: save the plan to FILE for `run --plan`")
+    run.add_argument(
+        "--show-unchanged",
+        action="store_true",
+        help="with --dry-run: list unchanged relations and parameters too (the plan folds them)",
+    )
     run.add_argument("--plan", metavar="FILE", help="apply exactly the plan saved in FILE, nothing else")
     run.add_argument("--only", nargs="+", action="extend", metavar="DEBTOR_NUMBER", help="sync only these relations")
     run.add_argument("--limit", type=_positive, metavar="N", help="sync at most N relations this run")

@@ -263,6 +263,7 @@ def test_cost_beyond_this_hour_is_given_in_hours(
     [
         (("--out", "p.json"), "--out goes with --dry-run"),
         (("--detailed-exitcode",), "--detailed-exitcode goes with --dry-run"),
+        (("--show-unchanged",), "--show-unchanged goes with --dry-run"),
         (("--format", "html"), "--format goes with --dry-run"),
         (("--dry-run", "--plan", "p.json"), "--plan applies a saved plan"),
         (("--plan", "p.json", "--full"), "leave out --full"),
@@ -276,9 +277,10 @@ def test_options_that_need_each_other(mapping: Callable[..., Path], relmap: Call
 
 def normalized(text: str) -> str:
     text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<created>", text)
+    text = re.sub(r'"(source|silvasoft)": "[0-9a-f]{16}"', r'"\1": "<fingerprint>"', text)
     text = re.sub(r'"digest": "[0-9a-f]+"', '"digest": "<digest>"', text)
     text = re.sub(r"mapping sha256 [0-9a-f]+", "mapping sha256 <digest>", text)
-    text = re.sub(r"^relmap \S+, <created>", "relmap <version>, <created>", text, flags=re.MULTILINE)
+    text = re.sub(r"relmap [^\s,]+, <created>", "relmap <version>, <created>", text)
     return re.sub(r'"relmap_version": "[^"]+"', '"relmap_version": "<version>"', text)
 
 
@@ -343,9 +345,24 @@ def test_a_broken_plan_file_is_a_clear_error(
 ):
     mapping()
     saved = tmp_path / "plan.json"
-    saved.write_text(json.dumps({"kind": "relmap-plan", "format_version": 1, "relations": "xx"}), encoding="utf-8")
+    saved.write_text(json.dumps({"kind": "relmap-plan", "format_version": 2, "relations": "xx"}), encoding="utf-8")
     result = relmap("--plan", str(saved))
     assert result.code == 2 and "is not a valid relmap plan" in result.err and "internal error" not in result.err
+
+
+@pytest.mark.parametrize(("version", "made"), [(1, "an older relmap"), (3, "a newer relmap"), ("2", None)])
+def test_a_plan_of_another_format_version_asks_for_a_new_plan(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], tmp_path: Path, version, made
+):
+    mapping(**NO_ERRORS)
+    saved = tmp_path / "plan.json"
+    assert relmap("--dry-run", "--out", str(saved)).code == 0
+    doc = json.loads(saved.read_text(encoding="utf-8"))
+    saved.write_text(json.dumps({**doc, "format_version": version}), encoding="utf-8")
+    result = relmap("--plan", str(saved))
+    said = f"has plan format {version!r}" + (f" (made by {made})" if made else "")
+    assert result.code == 2 and f"{said}; this relmap applies format 2: make a new plan" in result.err
+    assert writes(sandbox) == 0
 
 
 def test_detailed_exitcode_of_a_mapping_that_does_not_compile_is_1(
@@ -372,3 +389,108 @@ def test_a_real_run_with_mask_pii_masks_its_progress_lines_and_report(
     result = run_cli("run", str(tmp_path / "routing.yaml"), "--mask-pii", "--report", str(report), cwd=tmp_path)
     assert "10001" in result.err and "P. van der Berg" not in result.err and "fam.jansen@ziggo.nl" not in result.err
     assert "fam.jansen@ziggo.nl" not in report.read_text(encoding="utf-8")
+
+
+def _in_step_but_two(sandbox: Sandbox, relmap: Callable[..., CliResult]) -> None:
+    """The sandbox after a sync, with 10003's city changed in OutSmart and 10002's street edited in Silvasoft."""
+    relmap()
+    sandbox.outsmart.edit("10003", city="Hilversum")
+    sandbox.silvasoft.edit(guid_of(sandbox, 10002), Address_Street="Handstraat")
+
+
+def test_a_plan_folds_the_unchanged_relations_unless_asked(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult]
+):
+    mapping()
+    _in_step_but_two(sandbox, relmap)
+    plan = relmap("--dry-run", "--full").out
+    assert "Plan: 0 to create, 2 to update, 0 to link, 29 unchanged, 2 skipped, 2 errors" in plan
+    assert "\n= 29 unchanged relations (--show-unchanged lists them)\n" in plan
+    assert not re.search(r"^= \d+  ", plan, re.MULTILINE)  # no line of its own for an unchanged relation
+    shown = {line.split()[1] for line in plan.splitlines() if line[:2] in ("~ ", "! ", "- ")}
+    assert shown == {"10002", "10003", "10005", "14233Aaa", "10014", "10025"}
+    listed = relmap("--dry-run", "--full", "--show-unchanged").out
+    assert len(re.findall(r"^= \d+  .+  unchanged  ", listed, re.MULTILINE)) == 29
+    assert "(--show-unchanged lists them)" not in listed
+    md = relmap("--dry-run", "--full", "--format", "markdown").out
+    assert "<code>=</code> 29 unchanged relations (--show-unchanged lists them)" in md and "| 10001 |" not in md
+    assert "<details><summary>29 unchanged relations</summary>" in relmap(
+        "--dry-run", "--full", "--format", "markdown", "--show-unchanged").out  # fmt: skip
+
+
+def test_the_json_plan_is_compact_unless_asked_and_both_forms_validate(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], tmp_path: Path
+):
+    mapping()
+    _in_step_but_two(sandbox, relmap)
+    report = tmp_path / "plan.jsonl"
+    small_out = relmap("--dry-run", "--full", "--format", "json", "--report", str(report)).out
+    whole_out = relmap("--dry-run", "--full", "--format", "json", "--show-unchanged").out
+    small, whole = plan_of(CliResult(1, small_out, "")), plan_of(CliResult(1, whole_out, ""))
+    assert (small["show_unchanged"], whole["show_unchanged"]) == (False, True)
+    assert small["summary"] == whole["summary"] and small["cost"]["requests"] == whole["cost"]["requests"]
+    compact = [r for r in small["relations"] if "fields" not in r]
+    assert len(compact) == 29 and {r["action"] for r in compact} == {"unchanged"}
+    assert all("fields" in r and r["fields_omitted"] == 0 for r in whole["relations"])
+    updated = relation(small, "10003")
+    assert [f["parameter"] for f in updated["fields"]] == ["Address_City"]
+    assert updated["fields_omitted"] == len(relation(whole, "10003")["fields"]) - 1
+    assert updated["send"] == relation(whole, "10003")["send"]
+    by_number = {r["debtor_number"]: r for r in whole["relations"]}
+    for entry in compact:  # the compact entry is the full one, less what a reader of an unchanged relation skips
+        assert entry == {key: by_number[entry["debtor_number"]][key] for key in entry}
+    lines = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+    assert lines == small["relations"]
+    per_relation = len(small_out.encode()) / len(small["relations"]), len(whole_out.encode()) / len(whole["relations"])
+    assert per_relation[0] < per_relation[1] / 4, per_relation
+
+
+def test_a_compact_saved_plan_applies_and_says_why_a_relation_it_found_unchanged_is_left(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], tmp_path: Path
+):
+    mapping(**NO_ERRORS)
+    relmap()
+    sandbox.outsmart.edit("10001", city="Hilversum")
+    saved, report = tmp_path / "plan.json", tmp_path / "applied.jsonl"
+    relmap("--dry-run", "--full", "--out", str(saved))
+    doc = json.loads(saved.read_text(encoding="utf-8"))
+    assert doc["show_unchanged"] is False and "fields" not in relation(doc, "10004")
+    sandbox.outsmart.edit("10004", city="Soest")  # planned unchanged; now it needs an update
+    sandbox.silvasoft.edit(guid_of(sandbox, 10006), Address_Street="Handstraat")  # likewise, from Silvasoft
+    applied = relmap("--plan", str(saved), "--report", str(report))
+    assert applied.code == 3, applied.err
+    lines = {line["debtor_number"]: line for line in map(json.loads, report.read_text().splitlines())}
+    assert lines["10001"]["action"] == "updated"
+    assert (lines["10004"]["action"], lines["10004"]["error"]) == (
+        "skipped",
+        "changed in OutSmart since the plan was made, which found it unchanged; left for the next run",
+    )
+    assert (lines["10006"]["action"], lines["10006"]["error"]) == (
+        "skipped",
+        "changed in Silvasoft since the plan was made, which found it unchanged; left for the next run",
+    )
+    assert (sandbox.silvasoft.get(guid_of(sandbox, 10001)) or {})["Address_City"] == "Hilversum"
+    assert (sandbox.silvasoft.get(guid_of(sandbox, 10004)) or {})["Address_City"] != "Soest"
+    assert relmap("--full").code == 0  # the next ordinary run picks them up
+    assert (sandbox.silvasoft.get(guid_of(sandbox, 10004)) or {})["Address_City"] == "Soest"
+
+
+def test_golden_plans_after_a_sync(
+    sandbox: Sandbox,
+    mapping: Callable[..., Path],
+    relmap: Callable[..., CliResult],
+    run_cli: Callable[..., CliResult],
+    golden,
+    tmp_path: Path,
+):
+    mapping()
+    _in_step_but_two(sandbox, relmap)
+    for args, name in (
+        (("--format", "terminal"), "dry-run-after-sync.txt"),
+        (("--format", "terminal", "--show-unchanged"), "dry-run-after-sync-all.txt"),
+        (("--format", "markdown"), "dry-run-after-sync.md"),
+        (("--format", "markdown", "--show-unchanged"), "dry-run-after-sync-all.md"),
+        (("--format", "json"), "dry-run-after-sync.json"),
+    ):
+        out = run_cli("run", "routing.yaml", "-q", "--dry-run", "--full", *args, cwd=tmp_path).out
+        golden(name, normalized(out))

@@ -119,8 +119,54 @@ def test_the_report_renders_every_relation(dom: str, doc: dict[str, Any]) -> Non
 def test_the_inline_script_runs_under_the_policy(dom: str, doc: dict[str, Any]) -> None:
     # The script marks the page and shows the filters; if the CSP hash were wrong, neither would happen.
     assert re.search(r'<html lang="en" class="js">', dom)
-    assert f"{len(doc['relations'])} of {len(doc['relations'])} relations shown" in dom
+    quiet = sum(1 for r in doc["relations"] if plan_values.folds(r))
+    assert quiet == 1
+    total = len(doc["relations"])
+    assert f"{total - quiet} of {total} relations shown; {quiet} unchanged hidden" in dom
     assert '<div class="filters" id="filters">' in dom
+
+
+def test_unchanged_relations_start_hidden_and_updates_open(dom: str) -> None:
+    bodies = re.findall(r'<tbody class="([^"]+)" data-action="\w+" data-order="\d+"( hidden="")?>', dom)
+    hidden = [kind for kind, flag in bodies if flag]
+    assert len(bodies) == 9 and hidden == ["r-unchanged quiet"]  # 10004; 10008 drifted, so it stays in view
+    opened = {n for n, body in re.findall(r'<td class="num">(\d+)</td>(.*?)</tbody>', dom) if "<details open" in body}
+    assert opened == {"10002", "10008"}  # the update, and the unchanged relation whose phone drifted
+
+
+# The report in an iframe of a page that clicks its toggle: the click runs the report's own script, under its own
+# policy, and the page copies what each row then shows into <pre id="out">, before and after.
+TOGGLER = """<!DOCTYPE html><html><head><title>toggle</title></head><body>
+<iframe id="report" src="plan.html"></iframe><pre id="out"></pre>
+<script>
+document.getElementById("report").addEventListener("load", () => {
+  const page = document.getElementById("report").contentDocument;
+  const rows = () => Array.from(page.querySelectorAll("#relations > tbody"),
+    (body) => body.rows[0].cells[1].textContent + "=" + (body.hidden ? "hidden" : "shown")).join(" ");
+  const state = () => rows() + " | " + page.getElementById("shown").textContent;
+  const before = state();
+  page.getElementById("show-unchanged").click();
+  const shown = state();
+  page.getElementById("show-unchanged").click();
+  document.getElementById("out").textContent = [before, shown, state()].join("\\n");
+});
+</script></body></html>
+"""
+
+
+def test_the_toggle_shows_and_hides_the_unchanged_relations(browser: Browser, report: Path) -> None:
+    page = report.parent / "toggle.html"
+    page.write_text(TOGGLER, encoding="utf-8")
+    dom = browser.run("--allow-file-access-from-files", "--dump-dom", page.as_uri())
+    match = re.search(r'<pre id="out">(.*?)</pre>', dom, re.S)
+    assert match and match[1], dom[-1500:]
+    before, shown, again = match[1].split("\n")
+    everything = (
+        "10001=shown 10002=shown 10003=shown 10009=shown 10004=shown 10008=shown 10005=shown 10006=shown ?=shown"
+    )
+    assert shown == f"{everything} | 9 of 9 relations shown"
+    hidden = everything.replace("10004=shown", "10004=hidden")
+    assert before == again == f"{hidden} | 8 of 9 relations shown; 1 unchanged hidden"
 
 
 def test_hostile_names_are_text(dom: str) -> None:

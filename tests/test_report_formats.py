@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from rich.console import Console
 
 from relmap.report import plan_values
+from relmap.report.plan_compact import COMPACT, compact
 from relmap.report.plan_html import SCRIPT, html
 from relmap.report.plan_markdown import LISTED, markdown
 from relmap.report.plan_text import show, text
@@ -51,8 +52,8 @@ def relation(doc: dict[str, Any], debtor: str | None) -> dict[str, Any]:
 def test_schema_is_valid_draft_2020_12_with_a_stable_id() -> None:
     schema = json.loads(PUBLISHED.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
-    assert schema["$id"] == "urn:relmap:schema:plan:1"
-    assert schema["properties"]["format_version"]["const"] == 1
+    assert schema["$id"] == "urn:relmap:schema:plan:2"
+    assert schema["properties"]["format_version"]["const"] == 2
 
 
 def test_packaged_schema_is_the_published_one() -> None:
@@ -94,7 +95,8 @@ def _set(doc: dict[str, Any], path: str, item: Any) -> None:
 
 ADD_NAME = {"parameter": "Name", "before": None, "after": "x", "synced": None, "silvasoft": None, "change": "add"}
 BROKEN = {
-    "a newer format": ("format_version", 2),
+    "a newer format": ("format_version", 3),
+    "the older format": ("format_version", 1),
     "another kind": ("kind", "relmap-render"),
     "an unknown key": ("surprise", True),
     "a short digest": ("mapping.digest", "abc"),
@@ -166,6 +168,11 @@ def test_markdown_golden(golden: Callable[[str, str], None]) -> None:
     golden("plan-sample.md", markdown(load()))
 
 
+def test_show_unchanged_goldens(golden: Callable[[str, str], None]) -> None:
+    golden("plan-sample-all.txt", text(load(), show_unchanged=True))
+    golden("plan-sample-all.md", markdown(load(), show_unchanged=True))
+
+
 def test_html_golden(golden: Callable[[str, str], None]) -> None:
     golden("plan-sample.html", html(load()))
 
@@ -181,9 +188,9 @@ def test_masked_goldens(golden: Callable[[str, str], None]) -> None:
 
 def test_text_has_one_line_per_relation_and_the_summary() -> None:
     doc = load()
-    lines = text(doc).splitlines()
+    lines = text(doc, show_unchanged=True).splitlines()
     heads = [line for line in lines if line[:1] in plan_values.SYMBOLS.values()]
-    assert len(heads) == len(doc["relations"])
+    assert [line.split()[1] for line in heads] == [r["debtor_number"] or "?" for r in doc["relations"]]
     assert (
         "Plan: 1 to create, 1 to update, 2 to link, 2 unchanged, 1 skipped, 2 errors (2 with drift in Silvasoft)"
         in lines
@@ -192,12 +199,58 @@ def test_text_has_one_line_per_relation_and_the_summary() -> None:
 
 
 def test_text_folds_unchanged_parameters() -> None:
-    out = text(load())
+    out = text(load(), show_unchanged=True)
     assert "      (7 unchanged parameters)" in out.splitlines()
     assert "Address_PostalCode" not in out  # one of Bakker's unchanged parameters
     assert '    ~ Address_Street: "Dorpsstraat 1" → "Dorpsstraat\\u00a01 "' in out  # the hidden space shows
     assert "= 10004  Jansen Installatie  unchanged" in out
     assert "(4 unchanged parameters)" not in out.split("= 10004")[1].split("\n= ")[0]  # unchanged: nothing to fold
+
+
+def test_text_folds_unchanged_relations_into_one_counted_line() -> None:
+    doc = load()
+    lines = text(doc).splitlines()
+    assert not [line for line in lines if line.startswith("= 10004")]  # in step, nothing to review: folded
+    assert lines.count("= 1 other unchanged relation (--show-unchanged lists it)") == 1
+    kept = [line for line in lines if line.startswith("= 10008")]  # unchanged, but it drifted: shown
+    assert kept and "drift: 1 parameter changed in Silvasoft" in kept[0]
+    assert [line for line in lines if line[:1] in "+~&-!"] == [
+        line for line in text(doc, show_unchanged=True).splitlines() if line[:1] in "+~&-!"
+    ]  # changes, skips and errors as before
+
+
+def test_text_counts_many_unchanged_relations_on_one_line() -> None:
+    doc = load()
+    quiet = relation(doc, "10004")
+    doc["relations"] = [r for r in doc["relations"] if r["action"] != "unchanged"]
+    doc["relations"] += [{**quiet, "debtor_number": str(20000 + n)} for n in range(29)]
+    doc["summary"]["unchanged"] = 29
+    out = text(doc)
+    assert "\n= 29 unchanged relations (--show-unchanged lists them)\n\nPlan: " in out
+    assert "20000" not in out
+    listed = text(doc, show_unchanged=True)
+    assert "= 29 unchanged" not in listed
+    assert sum(line.startswith("= 200") for line in listed.splitlines()) == 29
+
+
+def test_a_warning_or_a_note_keeps_an_unchanged_relation_shown() -> None:
+    doc = load()
+    quiet = relation(doc, "10004")
+    warning = {"parameter": "Relation_Contact[0].Phone", "message": "not a valid phone number", "rule": "m.yaml:4"}
+    doc["relations"] += [
+        {**quiet, "debtor_number": "20001", "warnings": [warning]},
+        {**quiet, "debtor_number": "20002", "reason": "the last update was not confirmed; Silvasoft holds these"},
+    ]
+    doc["summary"]["unchanged"] += 2
+    out = text(doc)
+    assert "= 20001  Jansen Installatie  unchanged" in out and "    warning: Relation_Contact[0].Phone" in out
+    assert "= 20002  Jansen Installatie  unchanged" in out and "note: the last update was not confirmed" in out
+    assert "= 1 other unchanged relation (--show-unchanged lists it)" in out
+    md = markdown(doc)
+    assert "<details><summary>3 unchanged relations with drift, record warnings or notes</summary>" in md
+    assert "| 20002 | Jansen Installatie |" in md and "10004" not in md
+    assert "<code>=</code> 1 other unchanged relation (--show-unchanged lists it)" in md
+    assert [r["debtor_number"] for r in compact(doc)["relations"] if "fields" not in r] == ["10004"]
 
 
 def test_text_shows_drift_both_ways() -> None:
@@ -230,12 +283,15 @@ def test_show_prints_the_text_in_colour() -> None:
     console = Console(record=True, force_terminal=True, color_system="standard", width=60)
     show(doc, console)
     assert console.export_text(styles=False, clear=False) == text(doc)  # same lines, not wrapped at 60 columns
+    show(doc, console, show_unchanged=True)
+    assert console.export_text(styles=False, clear=False).endswith(text(doc, show_unchanged=True))
     coloured = console.export_text(styles=True)
     for sequence in (
         "\x1b[32m+ 10001",  # green create
         "\x1b[33m~ 10002",  # yellow update
         "\x1b[36m& 10003",  # cyan link
-        "\x1b[2m= 10004",  # dim unchanged
+        "\x1b[2m= 1 other unchanged relation",  # dim, the folded ones
+        "\x1b[2m= 10004",  # dim unchanged, listed
         "\x1b[2m- 10005",  # dim skip
         "\x1b[31m! 10006",  # red error
         "\x1b[35m    ! ",  # magenta drift
@@ -347,10 +403,17 @@ def test_markdown_folds_unchanged_relations_and_parameters() -> None:
     doc = load()
     md = markdown(doc)
     assert "| *7 unchanged parameters* |" in md
-    assert "<details><summary>2 unchanged relations</summary>" in md
+    assert "<details><summary>1 unchanged relation with drift</summary>" in md  # 10008, whose phone drifted
+    assert "<code>=</code> 1 other unchanged relation (--show-unchanged lists it)" in md
+    assert "| 10004 |" not in md
+    assert "<details><summary>2 unchanged relations</summary>" in markdown(doc, show_unchanged=True)
     template = relation(doc, "10004")
     doc["relations"] += [{**template, "debtor_number": str(20000 + n)} for n in range(LISTED + 50)]
+    doc["summary"]["unchanged"] += LISTED + 50
     md = markdown(doc)
+    assert "<code>=</code> 151 other unchanged relations (--show-unchanged lists them)" in md
+    assert "20000" not in md and "more rows" not in md
+    md = markdown(doc, show_unchanged=True)
     assert "… and 52 more rows; the HTML report has them all." in md
     assert "20149" not in md
 
@@ -368,6 +431,68 @@ def test_markdown_fits_in_a_comment() -> None:
     for table in _tables(md):
         assert {line.count("|") for line in table} == {table[0].count("|")}
     assert len(markdown(doc, limit=20_000)) <= 20_000
+
+
+# --- the compact JSON plan -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_the_compact_plan_validates_and_keeps_what_run_plan_checks(name: str) -> None:
+    doc = load(name)
+    before = copy.deepcopy(doc)
+    small = compact(doc)
+    assert doc == before  # the whole plan is left as it was
+    assert [e.message for e in validator().iter_errors(small)] == []
+    assert small["show_unchanged"] is False and doc["show_unchanged"] is True
+    quiet = relation(small, "10004")
+    assert tuple(quiet) == COMPACT
+    assert {k: quiet[k] for k in COMPACT} == {k: relation(doc, "10004")[k] for k in COMPACT}
+    for full, entry in zip(doc["relations"], small["relations"], strict=True):
+        if entry is quiet:
+            continue
+        assert (entry["send"], entry["fingerprint"], entry["guid"], entry["action"]) == (
+            full["send"], full["fingerprint"], full["guid"], full["action"])  # fmt: skip
+        assert entry["fields"] == [f for f in full["fields"] if f["change"] != "same" or f["drift"]]
+        assert entry["fields_omitted"] == len(full["fields"]) - len(entry["fields"])
+    assert relation(small, "10002")["fields_omitted"] == 7
+    assert relation(small, "10008")["fields"] == [f for f in relation(doc, "10008")["fields"] if f["drift"]]
+    assert compact(small) == small
+
+
+def test_the_compact_plan_golden(golden: Callable[[str, str], None]) -> None:
+    golden("plan-sample-compact.json", json.dumps(compact(load()), ensure_ascii=False, indent=2) + "\n")
+
+
+def test_the_reports_say_the_same_from_either_form() -> None:
+    doc = load()
+    small = compact(doc)
+    for show_unchanged in (False, True):
+        assert text(small, show_unchanged) == text(doc, show_unchanged)
+        assert markdown(small, show_unchanged=show_unchanged) == markdown(doc, show_unchanged=show_unchanged)
+    page = _Page(html(small))
+    assert "7 unchanged parameters not in this plan (--show-unchanged)" in "".join(page.text)
+    assert page.raw["script"] == [SCRIPT]
+
+
+BROKEN_COMPACT = {
+    "a compact entry with a key of the full form": ("reason", None),
+    "a compact entry that is not unchanged": ("action", "update"),
+    "a compact entry without fingerprints": ("fingerprint", None),
+    "a compact entry without a GUID": ("guid", None),
+}
+
+
+@pytest.mark.parametrize(("key", "item"), BROKEN_COMPACT.values(), ids=BROKEN_COMPACT.keys())
+def test_schema_rejects_a_broken_compact_entry(key: str, item: Any) -> None:
+    small = compact(load())
+    relation(small, "10004")[key] = item
+    assert list(validator().iter_errors(small))
+
+
+def test_schema_wants_a_full_entry_to_count_what_it_left_out() -> None:
+    small = compact(load())
+    del relation(small, "10002")["fields_omitted"]
+    assert list(validator().iter_errors(small))
 
 
 # --- HTML -------------------------------------------------------------------------------------------------------
@@ -460,6 +585,21 @@ def test_html_shows_cards_drift_folds_and_coverage() -> None:
     assert "7 unchanged parameters" in text_content
     assert "Lookup values no relation had" in text_content and "Routes no relation took" in text_content
     assert "2 relations share CustomerNumber 10011; both skipped" in text_content
+
+
+def test_html_folds_quiet_unchanged_relations_behind_a_toggle_and_opens_updates() -> None:
+    doc = load()
+    page = html(doc)
+    bodies = re.findall(r'<tbody class="([^"]+)" data-action="\w+">(.*?)</tbody>', page)
+    assert [kind for kind, _ in bodies if "quiet" in kind] == ["r-unchanged quiet"]  # 10004, not the drifted 10008
+    assert (
+        '<label class="unchanged"><input type="checkbox" id="show-unchanged"> show 1 unchanged relation</label>' in page
+    )
+    opened = {re.findall(r'<td class="num">(\d+)</td>', body)[0] for _, body in bodies if "<details open>" in body}
+    assert opened == {"10002", "10008"}  # the update and the drifted relation; not the create or the links
+    assert 'id="filters" hidden' in page  # without the script, the filters and the toggle stay hidden: all rows show
+    doc["relations"] = [r for r in doc["relations"] if r["action"] != "unchanged"]
+    assert 'show-unchanged"' not in html(doc).split("<script>")[0]  # nothing to fold, no toggle
 
 
 def test_html_masked_says_so() -> None:

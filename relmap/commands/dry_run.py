@@ -35,6 +35,7 @@ def dry_run(
 ) -> int:
     from relmap.commands.run import connected, write_file
     from relmap.report.plan import Context, document
+    from relmap.report.plan_compact import compact
 
     with connected(args, plan, environ, pace, lock, err) as wired:
         settings = wired.settings
@@ -55,14 +56,18 @@ def dry_run(
         created_at=time.time(),
         warnings=tuple(wired.sync.read_notes),
     )
+    # The whole plan for the reports, which fold unchanged relations themselves; the JSON forms leave them out
+    # unless --show-unchanged (the HTML report holds them all, hidden until asked for).
     doc = document(preview, context, settings.redact)
+    listed = doc if args.show_unchanged else compact(doc)
     if args.out:
         saved = document(preview, replace(context, mask_pii=False), settings.redact)
+        saved = saved if args.show_unchanged else compact(saved)
         write_file(args.out, json.dumps(saved, ensure_ascii=False, indent=2) + "\n", "the plan")
     if args.report:
-        lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in doc["relations"])
+        lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in listed["relations"])
         write_file(args.report, lines, "the report")
-    _show(doc, args.format, out)
+    _show(listed if args.format == "json" else doc, args.format, args.show_unchanged, out)
     summary = doc["summary"]
     if summary["error"]:
         return EXIT_FAILED
@@ -84,13 +89,13 @@ def _coverage(plan: Plan, preview: Preview) -> dict[str, Any] | None:
     return measure(plan, records if preview.full else None).as_dict()
 
 
-def _show(doc: dict[str, Any], format: str, out: TextIO) -> None:
+def _show(doc: dict[str, Any], format: str, show_unchanged: bool, out: TextIO) -> None:
     if format == "json":
         out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
     elif format == "markdown":
         from relmap.report.plan_markdown import markdown
 
-        out.write(markdown(doc))
+        out.write(markdown(doc, show_unchanged=show_unchanged))
     elif format == "html":
         from relmap.report.plan_html import html
 
@@ -100,8 +105,8 @@ def _show(doc: dict[str, Any], format: str, out: TextIO) -> None:
 
         from relmap.report.plan_text import show
 
-        show(doc, Console(file=out))
+        show(doc, Console(file=out), show_unchanged)
     else:
         from relmap.report.plan_text import text
 
-        out.write(text(doc))
+        out.write(text(doc, show_unchanged))

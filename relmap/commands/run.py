@@ -124,6 +124,7 @@ def _misuse(args: argparse.Namespace) -> str | None:
         for option, given in (
             ("--out", args.out),
             ("--detailed-exitcode", args.detailed_exitcode),
+            ("--show-unchanged", args.show_unchanged),
             ("--format", args.format != "terminal"),
         ):
             if given:

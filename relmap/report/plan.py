@@ -1,8 +1,10 @@
 """The plan document (``run --dry-run``): one JSON-able dict that every report format is rendered from.
 
-Its shape is ``schemas/plan.schema.json`` (``format_version`` 1); ``run --dry-run --out FILE`` saves it and
-``run --plan FILE`` applies it. Secrets never enter it; with ``mask_pii`` names, e-mail addresses, phone numbers and
-IBANs are replaced by ``•••`` after the changes are worked out, so the report still shows *that* they changed.
+Its shape is ``schemas/plan.schema.json`` (``format_version`` 2); ``run --dry-run --out FILE`` saves it and
+``run --plan FILE`` applies it. :func:`document` makes it whole (``show_unchanged``: every relation and parameter);
+plan_compact.compact leaves out what a reviewer need not read, as ``--format json`` and ``--out`` print it unless
+``--show-unchanged``. Secrets never enter it; with ``mask_pii`` names, e-mail addresses, phone numbers and IBANs are
+replaced by ``•••`` after the changes are worked out, so the report still shows *that* they changed.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ def document(preview: Preview, context: Context, redact: Callable[[str], str] = 
             "silvasoft_requests": preview.silvasoft_requests,
         },
         "masked": context.mask_pii,
+        "show_unchanged": True,
         "summary": summary,
         "cost": cost(preview),
         "relations": relations,
@@ -87,6 +90,7 @@ def _relation(
         "matched_by": change.matched_by,
         "reason": redact(change.message) if change.message else None,
         "fields": [diff.as_dict() for diff in change.fields],
+        "fields_omitted": 0,
         "send": change.send,
         "fingerprint": {"source": prints[0], "silvasoft": prints[1]},
         "warnings": [{**w.as_dict(), "message": redact(w.message)} for w in result.warnings],
@@ -111,6 +115,7 @@ def _carried(outcome: Outcome, mask_pii: bool, redact: Callable[[str], str]) -> 
         "matched_by": None,
         "reason": redact(outcome.error or "not in step"),
         "fields": [],
+        "fields_omitted": 0,
         "send": None,
         "fingerprint": {"source": None, "silvasoft": None},
     }

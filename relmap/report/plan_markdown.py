@@ -1,5 +1,6 @@
 """A plan as GitHub-flavoured Markdown for a pull-request comment: summary and cost first, errors next, then a table
-of changes with each relation's field diffs folded in ``<details>`` blocks.
+of changes with each relation's field diffs folded in ``<details>`` blocks; unchanged relations with nothing to
+review are one counted line unless ``show_unchanged``.
 
 All relation data is escaped: text as HTML character references (valid in Markdown and in the raw HTML of
 ``<details>``), values as code spans. Nothing in a name or value can end a table cell, start a link, emphasis, an
@@ -63,12 +64,12 @@ class _Room:
         return True
 
 
-def markdown(doc: dict[str, Any], limit: int = LIMIT) -> str:
+def markdown(doc: dict[str, Any], limit: int = LIMIT, show_unchanged: bool = False) -> str:
     """The plan as Markdown for a pull-request comment, at most about ``limit`` characters.
 
     Summary, cost, coverage and warnings always appear; the tables and field diffs fill the rest in order of
     importance (errors, record warnings, changes, field diffs, unchanged, skipped), each saying how many rows it
-    left out.
+    left out. Unchanged relations with nothing to review are one counted line unless ``show_unchanged``.
     """
     relations = doc["relations"]
     by_action = {a: [r for r in relations if r["action"] == a] for a in pv.ACTIONS}
@@ -103,12 +104,7 @@ def markdown(doc: dict[str, Any], limit: int = LIMIT) -> str:
         rows = [_change_row(r) for r in changed]
         body += _table(["", "Debtor", "Name", "Action", "Route → endpoint", "Why"], rows, room)
     body += _details([r for r in relations if r["action"] not in ("skip", "error") and pv.notable(r)[0]], room)
-    body += _listing(
-        pv.plural(len(by_action["unchanged"]), "unchanged relation"),
-        ["", "Debtor", "Name", "Route → endpoint", "Silvasoft"],
-        [_plain_row(r, pv.why(r)) for r in by_action["unchanged"]],
-        room,
-    )
+    body += _unchanged(by_action["unchanged"], show_unchanged, room)
     body += _listing(
         pv.plural(len(by_action["skip"]), "skipped relation"),
         ["", "Debtor", "Name", "Route → endpoint", "Reason"],
@@ -198,7 +194,7 @@ def _details(relations: list[dict[str, Any]], room: _Room) -> list[str]:
 
 
 def _fields(relation: dict[str, Any]) -> list[str]:
-    shown, folded = pv.notable(relation)
+    shown = pv.notable(relation)[0]
     drifted = pv.drifted(relation)
     parts = [escape(pv.visible(relation["action"])), pv.plural(len(shown), "parameter")]
     if drifted:
@@ -216,9 +212,34 @@ def _fields(relation: dict[str, Any]) -> list[str]:
             change += f": {escape(note)}"
         row = [code(pv.visible(field["parameter"])), before, code(pv.value(field["after"])), change]
         rows.append(row + ([code(pv.value(field["synced"])) if field["drift"] else ""] if drifted else []))
+    folded = pv.folded_count(relation)
     if folded:
-        rows.append([f"*{pv.unchanged_parameters(len(folded))}*"] + [""] * (len(head) - 1))
+        rows.append([f"*{pv.unchanged_parameters(folded)}*"] + [""] * (len(head) - 1))
     return [*out, *_table(head, rows), "</details>", ""]
+
+
+def _unchanged(relations: list[dict[str, Any]], show_unchanged: bool, room: _Room) -> list[str]:
+    """The unchanged relations: a table of those with something to review (all of them with ``show_unchanged``),
+    and one line counting the others."""
+    listed = relations if show_unchanged else [r for r in relations if not pv.folds(r)]
+    title = pv.plural(len(listed), "unchanged relation")
+    if not show_unchanged:
+        has = [
+            ("drift", any(pv.drifted(r) for r in listed)),
+            ("record warnings", any(r.get("warnings") for r in listed)),
+            ("notes", any(r.get("reason") for r in listed)),
+        ]
+        found = [what for what, present in has if present]
+        if found:
+            title += " with " + (f"{', '.join(found[:-1])} or {found[-1]}" if len(found) > 1 else found[0])
+    rows = [_plain_row(r, pv.why(r) + (f"; {pv.visible(r['reason'])}" if r.get("reason") else "")) for r in listed]
+    out = _listing(title, ["", "Debtor", "Name", "Route → endpoint", "Silvasoft"], rows, room)
+    folded = len(relations) - len(listed)
+    if folded:
+        line = [f"{code(pv.SYMBOLS['unchanged'])} {escape(pv.folded_text(folded, others=bool(listed)))}", ""]
+        room.take(line, force=True)
+        out += line
+    return out
 
 
 def _listing(title: str, head: list[str], rows: list[list[str]], room: _Room) -> list[str]:

@@ -1,4 +1,5 @@
 """A plan as text, Terraform-style: one line per relation, the fields that change beneath it, a summary at the end.
+Unchanged relations with nothing to review (plan_values.folds) are one counted line unless ``show_unchanged``.
 
 :func:`text` is plain (pipes, logs, CI); :func:`show` writes the same lines to a rich Console with colour.
 Relation data goes through plan_values.visible as in every plan format; then every segment is escaped for the
@@ -24,29 +25,37 @@ DRIFT = "magenta"
 WARNING = "yellow"
 
 
-def text(doc: dict[str, Any]) -> str:
-    """The plan as plain text, no colour codes."""
-    return "".join("".join(part for part, _ in line) + "\n" for line in _lines(doc))
+def text(doc: dict[str, Any], show_unchanged: bool = False) -> str:
+    """The plan as plain text, no colour codes; unchanged relations folded into one counted line unless
+    ``show_unchanged``."""
+    return "".join("".join(part for part, _ in line) + "\n" for line in _lines(doc, show_unchanged))
 
 
-def show(doc: dict[str, Any], console: Console) -> None:
+def show(doc: dict[str, Any], console: Console, show_unchanged: bool = False) -> None:
     """The plan, coloured, on ``console``: the same lines as :func:`text`."""
-    for line in _lines(doc):
+    for line in _lines(doc, show_unchanged):
         console.print(Text.assemble(*line), soft_wrap=True, highlight=False)
 
 
-def _lines(doc: dict[str, Any]) -> list[Line]:
-    return [[(escape(part), style) for part, style in line] for line in _plain_lines(doc)]
+def _lines(doc: dict[str, Any], show_unchanged: bool) -> list[Line]:
+    return [[(escape(part), style) for part, style in line] for line in _plain_lines(doc, show_unchanged)]
 
 
-def _plain_lines(doc: dict[str, Any]) -> list[Line]:
+def _plain_lines(doc: dict[str, Any], show_unchanged: bool) -> list[Line]:
     lines: list[Line] = [
         [(f"relmap plan for {pv.visible(doc['mapping']['path'])}", "bold"), (f" ({pv.read_text(doc)})", "")],
         [(pv.provenance(doc), "dim")],
         [],
     ]
+    folded = 0
     for relation in doc["relations"]:
-        lines += _relation(relation)
+        if not show_unchanged and pv.folds(relation):
+            folded += 1
+        else:
+            lines += _relation(relation)
+    if folded:
+        others = folded < doc["summary"]["unchanged"]
+        lines.append([(f"{pv.SYMBOLS['unchanged']} {pv.folded_text(folded, others)}", STYLES["unchanged"])])
     if not doc["relations"]:
         lines.append([("(no relations)", "dim")])
     lines += [
@@ -83,18 +92,19 @@ def _relation(relation: dict[str, Any]) -> list[Line]:
         head.append((f"  ({pv.why(relation)})", "dim"))
     if pv.drifted(relation):
         head.append((f"  drift: {pv.plural(pv.drifted(relation), 'parameter')} changed in Silvasoft", DRIFT))
-    if relation["reason"]:
+    if relation.get("reason"):  # a compact entry (an unchanged relation) has no reason
         head.append((f"  note: {pv.visible(relation['reason'])}", ""))
     lines = [head, *warned]
-    shown, folded = pv.notable(relation)
+    shown = pv.notable(relation)[0]
     for field in shown:
         symbol = pv.DRIFT_SYMBOL if field["drift"] else pv.FIELD_SYMBOLS[field["change"]]
         mark = DRIFT if field["drift"] else FIELD_STYLES[field["change"]]
         lines.append(
             [(f"    {symbol} ", mark), (pv.visible(field["parameter"]), mark), (": ", ""), (pv.field_detail(field), "")]
         )
+    folded = pv.folded_count(relation)
     if folded and (shown or action != "unchanged"):
-        lines.append([(f"      ({pv.unchanged_parameters(len(folded))})", "dim")])
+        lines.append([(f"      ({pv.unchanged_parameters(folded)})", "dim")])
     return lines
 
 

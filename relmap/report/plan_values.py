@@ -131,18 +131,41 @@ def why(relation: dict[str, Any]) -> str:
 
 
 def drifted(relation: dict[str, Any]) -> int:
-    return sum(1 for f in relation["fields"] if f["drift"])
+    return sum(1 for f in relation.get("fields", ()) if f["drift"])
 
 
 def notable(relation: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The fields worth showing, and the folded ones: unchanged parameters without drift."""
-    shown = [f for f in relation["fields"] if f["change"] != "same" or f["drift"]]
-    folded = [f for f in relation["fields"] if f["change"] == "same" and not f["drift"]]
+    fields = relation.get("fields", ())  # a compact entry (an unchanged relation) has none
+    shown = [f for f in fields if f["change"] != "same" or f["drift"]]
+    folded = [f for f in fields if f["change"] == "same" and not f["drift"]]
     return shown, folded
+
+
+def folded_count(relation: dict[str, Any]) -> int:
+    """The relation's unchanged parameters: those in its ``fields`` and those the JSON plan left out."""
+    return len(notable(relation)[1]) + relation.get("fields_omitted", 0)
 
 
 def unchanged_parameters(n: int) -> str:
     return plural(n, "unchanged parameter")
+
+
+def folds(relation: dict[str, Any]) -> bool:
+    """An unchanged relation with nothing to review (no drift, no record warning, no note): the reports fold these
+    into one counted line, and the JSON plan gives them in the compact form, unless ``--show-unchanged``."""
+    return (
+        relation["action"] == "unchanged"
+        and not drifted(relation)
+        and not relation.get("warnings")
+        and not relation.get("reason")
+    )
+
+
+def folded_text(n: int, others: bool = False) -> str:
+    """``29 unchanged relations (--show-unchanged lists them)``; ``others`` when some unchanged ones are shown."""
+    what = plural(n, "other unchanged relation" if others else "unchanged relation")
+    return f"{what} (--show-unchanged lists {'it' if n == 1 else 'them'})"
 
 
 def field_detail(field: dict[str, Any]) -> str:

@@ -3,13 +3,15 @@
 Each planned relation carries two fingerprints: of its OutSmart record and of its Silvasoft side (the listed relation,
 or the link relmap keeps). Applying re-reads both sides and re-plans; a relation is written only when both
 fingerprints and the planned change itself are still the same, and every other relation is left alone and reported.
+Format 2 gives unchanged relations in a compact form (no ``fields`` or ``send``) unless the plan was made with
+``--show-unchanged``: their fingerprints say why one that now needs a write is left alone.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from relmap.sync.apply import Outcome
 from relmap.sync.changes import Change
 from relmap.sync.identity import Directory
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KIND = "relmap-plan"
 APPLIED = ("create", "update", "link")  # the actions a saved plan carries out
 
@@ -64,12 +66,13 @@ class SavedPlan:
     full: bool
     since: str | None
     planned: dict[str, Planned]  # debtor_number → what to do; only relations the plan changes
+    unchanged: dict[str, Planned] = field(default_factory=dict)  # relations the plan found in step
 
     def verdict(self, change: Change, source: str, silvasoft: str | None) -> str | None:
         """None when ``change`` is exactly what the plan holds for its relation; otherwise why it is left alone."""
         entry = self.planned.get(change.debtor_number or "")
         if entry is None:
-            return f"not in the saved plan {self.path}; left for the next run" if change.action in APPLIED else None
+            return self._unplanned(change, source, silvasoft) if change.action in APPLIED else None
         if entry.source != source:
             return "changed in OutSmart since the plan was made; not applied: make a new plan"
         if entry.silvasoft != silvasoft:
@@ -77,6 +80,16 @@ class SavedPlan:
         if (entry.action, entry.guid, entry.send) != (change.action, change.guid, change.send):
             return f"now needs {change.action} instead of the planned {entry.action}; not applied: make a new plan"
         return None
+
+    def _unplanned(self, change: Change, source: str, silvasoft: str | None) -> str:
+        """Why a relation the plan does not change, and that now needs a write, is left for the next run."""
+        kept = self.unchanged.get(change.debtor_number or "")
+        if kept is None:
+            return f"not in the saved plan {self.path}; left for the next run"
+        for side, same in (("OutSmart", kept.source == source), ("Silvasoft", kept.silvasoft == silvasoft)):
+            if not same:
+                return f"changed in {side} since the plan was made, which found it unchanged; left for the next run"
+        return f"now needs {change.action}, but the plan found it unchanged; left for the next run"
 
     def unseen(self, read: set[str | None]) -> list[Outcome]:
         """Planned relations this run did not read again (gone from OutSmart, or now filtered out)."""
@@ -111,10 +124,13 @@ def load(path: str, mapping_digest: str, account: str) -> SavedPlan:
         raise ConfigError(f"{path} is not a plan relmap saved: {exc}") from None
     if not isinstance(doc, dict) or doc.get("kind") != KIND:
         raise ConfigError(f"{path} is not a plan relmap saved (make one with `relmap run MAPPING --dry-run --out`)")
-    if doc.get("format_version") != FORMAT_VERSION:
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION:
+        made = ""
+        if isinstance(version, int) and not isinstance(version, bool):
+            made = " (made by an older relmap)" if version < FORMAT_VERSION else " (made by a newer relmap)"
         raise ConfigError(
-            f"{path} has plan format {doc.get('format_version')!r}; this relmap applies format {FORMAT_VERSION}: "
-            "make a new plan"
+            f"{path} has plan format {version!r}{made}; this relmap applies format {FORMAT_VERSION}: make a new plan"
         )
     problem = _invalid(doc)
     if problem:
@@ -127,11 +143,17 @@ def load(path: str, mapping_digest: str, account: str) -> SavedPlan:
         raise ConfigError(f"{path} was made for another Silvasoft account; make a new plan")
     read = doc.get("read") or {}
     planned: dict[str, Planned] = {}
+    unchanged: dict[str, Planned] = {}
     for entry in doc.get("relations") or []:
-        if not isinstance(entry, dict) or entry.get("action") not in APPLIED or not entry.get("debtor_number"):
+        if not isinstance(entry, dict) or not entry.get("debtor_number"):
+            continue
+        action = str(entry.get("action"))
+        into = planned if action in APPLIED else unchanged if action == "unchanged" else None
+        if into is None:  # skipped and failed relations: the run reports them and touches nothing
             continue
         prints = entry.get("fingerprint") or {}
         debtor = str(entry["debtor_number"])
         source, silvasoft = prints.get("source", ""), prints.get("silvasoft")
-        planned[debtor] = Planned(debtor, entry["action"], entry.get("guid"), entry.get("send"), source, silvasoft)
-    return SavedPlan(path, mapping_digest, account, bool(read.get("full")), read.get("since"), planned)
+        into[debtor] = Planned(debtor, action, entry.get("guid"), entry.get("send"), source, silvasoft)
+    full, since = bool(read.get("full")), read.get("since")
+    return SavedPlan(path, mapping_digest, account, full, since, planned, unchanged)
