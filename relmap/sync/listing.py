@@ -242,7 +242,7 @@ def identify_for_plan(
     rest of a whole listing wherever the listing stopped. Returns how it went, the lookups, and a note for the plan."""
     if need == "whole":
         listed = list_whole(client, state, directory, write=False)
-        return f"Silvasoft listed whole ({listed.pages} listing requests)", 0, None
+        return f"Silvasoft listed whole ({listed.pages} listing request{'s' * (listed.pages != 1)})", 0, None
     listed = list_for(client, state, directory, payloads, use_email, write=False)
     how = f"{listed.pages} listing request{'s' * (listed.pages != 1)} from offset {listed.start}"
     if listed.complete:
