@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
 
 from relmap import __version__
 
@@ -231,6 +231,9 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     from relmap.commands import COMMANDS
     from relmap.errors import RelmapError
 
+    # Whatever a command prints, no value of a secret variable gets out (a file given as input may be, say,
+    # /proc/self/environ, whose text an error message would quote).
+    out, err = _Masked.around(out), _Masked.around(err)
     try:
         return COMMANDS[args.command](args, out, err)
     except RelmapError as exc:
@@ -253,6 +256,27 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
 
         err.write(escape(unexpected(exc, args)) + "\n")
         return EXIT_FATAL
+
+
+class _Masked:
+    """A text stream that masks the values of the environment's secret variables (relmap.secrets.secret_name)."""
+
+    def __init__(self, stream: TextIO, redact: Callable[[str], str]) -> None:
+        self.stream = stream
+        self.redact = redact
+
+    @classmethod
+    def around(cls, stream: TextIO) -> TextIO:
+        from relmap.http import Redactor
+        from relmap.secrets import secret_values
+
+        return cls(stream, Redactor(secret_values(os.environ)))  # type: ignore[return-value]
+
+    def write(self, text: str) -> int:
+        return self.stream.write(self.redact(text))
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, encoding, fileno ... as the stream has them
+        return getattr(self.stream, name)
 
 
 def _template_stop() -> type[BaseException]:

@@ -209,7 +209,8 @@ def _header(chunk: _Chunk, cells: list[str] | None, problem: str | None, name: s
     if "debtor_number" not in names:
         # Without it no row can be a relation: most likely the file has no header, and its first relation would
         # silently become one. Said once, for the file, rather than as an error on every row.
-        shown = ", ".join(repr(n) for n in names[:5] if n) or "no column names"
+        # Column names only, each cut short: the first line of a file that is no export at all is not quoted whole.
+        shown = ", ".join(repr(n[:40] + "…" if len(n) > 40 else n) for n in names[:5] if n) or "no column names"
         raise SourceError(
             f"the header row has no debtor_number column ({shown}); the first row of a CSV export names its columns",
             location,
