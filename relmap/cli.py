@@ -8,6 +8,7 @@ relations are pending (the hour's Silvasoft budget ran out, or a write could not
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -16,6 +17,7 @@ from typing import Any, TextIO
 from relmap import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_FATAL = 0, 1, 2
+EXIT_BROKEN_PIPE = 141  # as a shell reports a command that SIGPIPE ended
 SCHEMA_NAMES = ("mapping", "mapping-tests", "plan")  # relmap/schemas/NAME.schema.json
 STARTERS = ("private", "business", "freefields")  # relmap/templates/NAME.yaml
 
@@ -244,8 +246,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     except KeyboardInterrupt:
         err.write("relmap: interrupted\n")
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
+    except BrokenPipeError:  # the reader went away (| head): not everything was written, as SIGPIPE would say
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return EXIT_BROKEN_PIPE
     except _template_stop() as exc:  # a template's stop that landed outside every evaluation: a bug, said as one
         err.write(unexpected(exc, args) + "\n")
         return EXIT_FATAL

@@ -14,6 +14,7 @@ from relmap.catalog.outsmart import BY_NAME, FREEFIELD_MAX
 from relmap.convert import convert, describe, is_empty
 from relmap.errors import Location, TransformError
 from relmap.expressions import template_names
+from relmap.filters.values import ArgumentError
 from relmap.limits import TemplateLimit
 from relmap.plan import ArrayRule, Condition, Getter, Group, Member, Plan, Route, Rule
 from relmap.sources.query import matches
@@ -226,7 +227,8 @@ class Renderer:
             return None
         except TransformError as exc:  # a filter, the map or the parameter's type refused the value
             invalid = FieldError(label, str(exc), rule.location)
-            warn = rule.on_invalid == "warn" and not isinstance(exc, TemplateLimit)  # a bound is never data
+            # A bound, or an argument the filter refuses whatever the value, is the mapping's mistake, never data.
+            warn = rule.on_invalid == "warn" and not isinstance(exc, TemplateLimit | ArgumentError)
             (self.warnings if warn else errors).append(invalid)
             return None
         except Exception as exc:  # a user template may raise anything; it is this record's error, not a crash

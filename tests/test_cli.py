@@ -224,3 +224,19 @@ def test_the_bash_completion_completes_commands_and_options(run_cli, tmp_path: P
     assert "export" in lines[0].split() and "explain" in lines[0].split()
     assert set(lines[1].split()) == {"--pseudonymise", "--pseudonymise-key"}
     assert lines[2].split() == ["business"]
+
+
+def test_output_cut_short_by_its_reader_exits_as_sigpipe_would_and_says_nothing(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    record = {"debtor_number": "1", "name": "Jansen", "contact": "Piet Jansen", "active": "1", "city": "Baarn"}
+    lines = (json.dumps({**record, "debtor_number": str(10000 + n)}) for n in range(3000))
+    (tmp_path / "in.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    mapping = ROOT / "mappings" / "private-relations.yaml"
+    command = f"{sys.executable} -m relmap render {mapping} --input in.jsonl --format jsonl | head -c 10 >/dev/null"
+    done = subprocess.run(
+        ["/bin/bash", "-c", f"set -o pipefail; {command}"], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert done.returncode == 141 and done.stderr == "", done

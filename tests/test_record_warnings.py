@@ -70,6 +70,20 @@ Relation_Contact:
 # ---- rendering ------------------------------------------------------------------------------------------------------
 
 
+def test_an_argument_the_filter_refuses_stays_an_error_with_warn(tmp_path: Path) -> None:
+    # given through vars, so validate cannot see it: the mapping's mistake, not the relation's data
+    fields = CONTACT.replace('phone(strict=true) }}", ON_INVALID', 'phone(format=vars.fmt) }}", on_invalid: warn')
+    (tmp_path / "input.json").write_text("[]", encoding="utf-8")
+    text = BASE.replace("routes:", "vars: {fmt: E.164}\nroutes:") + textwrap.indent(textwrap.dedent(fields), " " * 6)
+    result = compile_text(text, "m.yaml", tmp_path)
+    assert result.plan is not None, [d.text() for d in result.diagnostics]
+    record = normalize_record({"debtor_number": "1", "contact": "Piet Jansen", "phone_number": "0612345678"}, 0, "t")
+    assert isinstance(record, SourceRecord)
+    rendered_ = Renderer(result.plan).render(record)
+    assert rendered_.status == "error" and rendered_.warnings == ()
+    assert "unknown phone format: 'E.164'" in rendered_.errors[0].message
+
+
 def test_warn_leaves_the_invalid_value_out_and_the_relation_goes_on(tmp_path: Path) -> None:
     result = rendered(CONTACT.replace("ON_INVALID", "on_invalid: warn"), tmp_path, phone_number="12345")
     assert result.status == "ok" and result.errors == ()

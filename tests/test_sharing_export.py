@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -199,3 +200,36 @@ def test_relations_are_written_as_they_are_read(tmp_path: Path) -> None:
     saved.write_text(sink.getvalue(), encoding="utf-8")
     back = [r for r in read_records(saved) if isinstance(r, SourceRecord)]
     assert [(r.fields, r.freefields) for r in back] == [(r.fields, r.freefields) for r in source]  # type: ignore[union-attr]
+
+
+def test_an_out_that_is_no_regular_file_or_the_mapping_is_refused_and_left_as_it_was(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    mapping = _copy("private-relations.yaml", tmp_path)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for target, said in ((fifo, "is not a regular file"), (tmp_path, "is a folder")):
+        result = run_cli("export", str(mapping), "--sandbox", "--out", str(target), cwd=tmp_path)
+        assert result.code == 2 and said in result.err, result.err
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    before = mapping.read_bytes()
+    result = run_cli("export", str(mapping), "--sandbox", "--out", str(mapping), cwd=tmp_path)
+    assert result.code == 2 and "is the mapping itself" in result.err
+    assert mapping.read_bytes() == before
+    assert not list(tmp_path.glob(".*.part"))
+
+
+def test_an_export_stopped_by_sigterm_leaves_no_part_file(tmp_path: Path) -> None:
+    import signal
+
+    from relmap.commands.export import _sink
+
+    mapping = _copy("private-relations.yaml", tmp_path)
+    out = tmp_path / "out.jsonl"
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt), _sink(str(out), io.StringIO(), private=True, mapping=str(mapping)) as sink:
+        sink.write('{"debtor_number": "1"}\n')
+        assert list(tmp_path.glob(".out.jsonl.*.part"))
+        os.kill(os.getpid(), signal.SIGTERM)  # as systemd or a cron timeout stops it
+    assert not list(tmp_path.glob(".*.part")) and not out.exists()
+    assert signal.getsignal(signal.SIGTERM) == before  # put back as it was

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.commands.loading import plan_or_report
+from relmap.errors import ConfigError
 from relmap.export import Exported, passes_filters, write_relations
 from relmap.plan import Plan
 from relmap.report.terminal import escape
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with _reading(args, plan, err) as (records, key, where):
         pseudonymiser = _pseudonymiser(key) if args.pseudonymise else None
         keep = (lambda record: passes_filters(plan, record)) if plan.source.kind == "file" else (lambda record: True)
-        with _sink(args.out, out, private=not args.pseudonymise) as sink:
+        with _sink(args.out, out, private=not args.pseudonymise, mapping=args.mapping) as sink:
             done = write_relations(records, sink, keep=keep, pseudonymiser=pseudonymiser, on_problem=problem)
     (err if args.out == STDOUT else out).write(_summary(done, args, where, key))
     return EXIT_FAILED if done.problems else EXIT_OK
@@ -114,13 +116,22 @@ def _pseudonymiser(key: str | None) -> Pseudonymiser:
 
 
 @contextlib.contextmanager
-def _sink(path: str, out: TextIO, private: bool) -> Iterator[TextIO]:
-    """Standard output, or a temporary file beside ``path`` renamed to it once everything is written."""
+def _sink(path: str, out: TextIO, private: bool, mapping: str) -> Iterator[TextIO]:
+    """Standard output, or a temporary file beside ``path`` renamed to it once everything is written (a run stopped
+    by SIGTERM or SIGHUP, as by Ctrl-C, leaves no part of it behind)."""
     if path == STDOUT:
         yield out
         return
     target = Path(path)
+    if target.exists() and not target.is_file():  # a device, a FIFO, a folder: renaming over it would replace it
+        raise ConfigError(f"--out {path} is not a regular file; give a file path, or - for standard output")
+    if target.exists() and target.resolve() == Path(mapping).resolve():
+        raise ConfigError(f"--out {path} is the mapping itself; give another file")
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    stopped = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    with contextlib.suppress(ValueError):  # only the main thread may set them (in a test, another may run this)
+        for sig in stopped:
+            signal.signal(sig, _stop)
     try:
         if not private:
             os.chmod(temporary, 0o666 & ~_umask())
@@ -131,6 +142,14 @@ def _sink(path: str, out: TextIO, private: bool) -> Iterator[TextIO]:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+    finally:
+        with contextlib.suppress(ValueError, TypeError):
+            for sig, handler in stopped.items():
+                signal.signal(sig, handler)
+
+
+def _stop(number: int, frame: object) -> None:
+    raise KeyboardInterrupt  # cleaned up on the way out, and said as an interruption
 
 
 def _umask() -> int:
