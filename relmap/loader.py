@@ -10,6 +10,7 @@ needs (relmap.yaml_nodes) are all reported.
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,9 @@ def load_file(
     """
     name = display or str(path)
     try:
-        raw = Path(path).read_bytes()
+        raw = _read(Path(path), name, sink)
+        if raw is None:
+            return None
     except FileNotFoundError:
         sink.error(Location(name), "file not found", "file-not-found")
         return None
@@ -102,6 +105,28 @@ def load_file(
         return None
     text = yaml_text.decode(raw, name, sink)
     return load_text(text, name, sink, read_on=read_on) if text is not None else None
+
+
+MAX_FILE = 5_000_000  # bytes; a mapping or test file is a few kilobytes
+
+
+def _read(path: Path, name: str, sink: DiagnosticSink) -> bytes | None:
+    """The file's bytes; a FIFO, a device or a folder (which would block or never end) and an oversized file are
+    refused before anything is read."""
+    found = path.stat()
+    if not stat.S_ISREG(found.st_mode):
+        sink.error(
+            Location(name),
+            "not a regular file (a FIFO, a device or a folder): relmap reads mapping and test files only",
+            "file-unreadable",
+        )
+        return None
+    with path.open("rb") as stream:
+        raw = stream.read(MAX_FILE + 1)
+    if len(raw) > MAX_FILE:
+        sink.error(Location(name), f"the file is over {MAX_FILE:,} bytes: too large for a mapping", "yaml-too-large")
+        return None
+    return raw
 
 
 def load_text(text: str, name: str, sink: DiagnosticSink, *, read_on: bool = False) -> Document | None:

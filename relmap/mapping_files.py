@@ -7,6 +7,7 @@ as a mapping. A PATH that is not there, or a folder that holds no YAML file, is 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -91,6 +92,8 @@ def check_test_file(path: str) -> list[Diagnostic]:
 def unreadable(name: str) -> bool:
     """Whether the file itself cannot be opened (as opposed to a file with mistakes in it)."""
     try:
+        if not stat.S_ISREG(os.stat(name).st_mode):
+            return True  # a FIFO would block the open, a device never end
         with open(name, "rb"):
             return False
     except OSError:

@@ -111,3 +111,19 @@ def test_the_shipped_folder_and_a_missing_path_golden(run_cli, golden) -> None:
     result = run_cli("validate", "mappings", "mappings/nope.yaml")
     assert result.code == 2
     golden("validate-paths.txt", result.out)
+
+
+def test_a_fifo_a_device_or_a_huge_file_is_refused_without_reading_it(run_cli, tmp_path: Path) -> None:
+    import os
+
+    shutil.copy(MAPPINGS / "private-relations.yaml", tmp_path / "good.yaml")
+    os.mkfifo(tmp_path / "fifo.yaml")  # opening it would block for ever
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")  # reading it would never end
+    (tmp_path / "huge.yaml").write_bytes(b"# " + b"x" * 5_000_000 + b"\n")
+    result = run_cli("validate", str(tmp_path), cwd=tmp_path)
+    assert result.code == 2, result.out
+    assert "fifo.yaml: error: not a regular file (a FIFO, a device or a folder)" in result.out
+    assert "zero.yaml: error: not a regular file" in result.out
+    assert "huge.yaml: error: the file is over 5,000,000 bytes: too large for a mapping [yaml-too-large]" in result.out
+    assert "good.yaml: ok" in result.out
+    assert run_cli("test", str(tmp_path / "fifo.yaml"), cwd=tmp_path).code == 2
