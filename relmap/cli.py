@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--state", metavar="FILE", help="the sync state database (default: .relmap/<mapping>.db)")
     status.add_argument("--sandbox", action="store_true", help="the state of the --sandbox runs")
     status.add_argument("--format", choices=("text", "json"), default="text", help="output (default: text)")
+    _env_file(status)
 
     sandbox = commands.add_parser("sandbox", help="the local OutSmart and Silvasoft emulators")
     sandbox_commands = sandbox.add_subparsers(

@@ -215,3 +215,19 @@ def test_check_fails_when_the_ledger_folder_cannot_be_made(
     check = run_cli("check", str(path), cwd=tmp_path)
     assert check.code == 2
     assert re.search(r"(?m)^✗ ledger: the Silvasoft request ledger .* a run cannot start until it can$", check.out)
+
+
+def test_status_reads_the_ledger_folder_the_env_file_names(
+    sandbox: Sandbox, run_cli: Callable[..., CliResult], mapping: Callable[..., Path], tmp_path: Path, monkeypatch
+) -> None:
+    path = mapping()
+    ledgers = tmp_path / "shared-ledgers"
+    env = tmp_path / "relmap.env"
+    env.write_text(f"RELMAP_LEDGER_DIR={ledgers}\n", encoding="utf-8")
+    env.chmod(0o600)
+    monkeypatch.delenv("RELMAP_LEDGER_DIR")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert run_cli("run", str(path), "--env-file", str(env), cwd=tmp_path).code == 1
+    status = run_cli("status", str(path), "--env-file", str(env), cwd=tmp_path)
+    assert f"(counted for every mapping on the account in {ledgers}/silvasoft-" in status.out, status.out
+    assert "Silvasoft budget: 268 of 300 requests left this hour" in status.out

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from datetime import datetime
 from pathlib import Path
@@ -36,7 +35,15 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         else default_path(args.mapping, getattr(args, "sandbox", False))
     )
     now = time.time()
-    ledgers = path.with_suffix("") if getattr(args, "sandbox", False) else ledger.folder(os.environ)
+    if getattr(args, "sandbox", False):
+        ledgers = path.with_suffix("")
+    else:  # where the runs keep the account's ledger: RELMAP_LEDGER_DIR may come from the env file
+        from relmap.commands.environment import settings_environ
+
+        def warn(text: str) -> None:
+            err.write(f"relmap: warning: {escape(text)}\n")
+
+        ledgers = ledger.folder(settings_environ(args, warn))
     view = look(path, now, ledgers)
     per_hour = plan.target.requests_per_hour
     if getattr(args, "format", "text") == "json":
