@@ -121,3 +121,27 @@ def test_coordinates_lose_their_precision_but_keep_their_form() -> None:
     assert fakes.coordinate("52.2007013") == "52.2000000"
     assert fakes.coordinate("-5.0978") == "-5.0900"
     assert fakes.coordinate("n/a") == "n/a"
+
+
+def test_fields_relmap_does_not_know_are_treated_as_personal() -> None:
+    from relmap.sources.records import SourceRecord
+
+    fields = {
+        "debtor_number": "10001",
+        "debtor_type": "customer",
+        "status": "active",
+        "loss_reason": "Klant Piet Jansen verhuisd naar Utrecht",
+        "source": "via buurman Kees de Boer",
+        "email_invoice": "facturen.jansen@ziggo.nl",
+        "iban": "NL91ABNA0417164300",
+        "bsn": "123456782",
+        "contact_2": "Mevr. A. Jansen",
+    }
+    faked = Pseudonymiser("k").relation(SourceRecord(0, "t:1", fields, {})).fields
+    for name in ("debtor_number", "debtor_type", "status"):
+        assert faked[name] == fields[name]  # the codes a mapping routes on
+    for name in ("loss_reason", "source", "email_invoice", "iban", "bsn", "contact_2"):
+        assert faked[name] != fields[name], name
+        for word in ("Jansen", "Piet", "Kees", "Boer", "facturen", "0417164300", "123456782"):
+            assert word not in str(faked[name]), (name, faked[name])
+    assert "@" in str(faked["email_invoice"]) and stdnum_iban.is_valid(str(faked["iban"]))

@@ -1,8 +1,10 @@
 """Which OutSmart relation fields hold personal data, and the fake each gets (fields: the OutSmart relation page).
 
 Kept as they are: keys and codes the mapping routes, skips and looks up on (debtor numbers, types, flags, dates,
-country, language), the house number and city (not personal once street and postcode are fakes). Freefields are
-kept too, except values shaped like an IBAN, an e-mail address or a phone number.
+country, language, status and lead codes, amounts), the house number and city (not personal once street and postcode
+are fakes), listed in KEPT. Every other field (loss_reason, source, an extra field this relmap does not know) is
+treated as personal: a value shaped like an IBAN, an e-mail address or a phone number gets a fake of that shape, any
+other text made-up words. Freefields are kept, except values shaped like an IBAN, an e-mail address or a phone number.
 """
 
 from __future__ import annotations
@@ -48,6 +50,16 @@ FIELDS: dict[str, Fake] = {
 }
 
 
+KEPT = frozenset(
+    {
+        "debtor_number", "debtor_number_invoice", "debtor_type", "active", "country", "language", "house_number",
+        "city", "created_at", "modified_at", "status", "lead_phase", "lead_score", "lead_value",
+        "lead_value_recurring", "discount_sales", "marketing_opt_out", "external_id",
+        *(f"val_value_{n}" for n in range(1, 8)),
+    }
+)  # fmt: skip
+
+
 class Pseudonymiser:
     """Turns a relation into its pseudonymised copy: the same key and relation always give the same copy."""
 
@@ -60,10 +72,13 @@ class Pseudonymiser:
         return SourceRecord(record.index, record.origin, fields, freefields)
 
     def _field(self, name: str, value: str | None, record: SourceRecord) -> str | None:
-        fake = FIELDS.get(name)
-        if fake is None or value is None or not value.strip():
+        if value is None or not value.strip() or name in KEPT:
             return value
-        return fake(self.keyed, value, record)
+        fake = FIELDS.get(name)
+        if fake is not None:
+            return fake(self.keyed, value, record)
+        shaped = self._freefield(value, record)  # a field relmap does not know: personal until shown otherwise
+        return shaped if shaped != value else fakes.free_text(self.keyed, value)
 
     def _freefield(self, value: str | None, record: SourceRecord) -> str | None:
         if value is None or not value.strip():
