@@ -255,8 +255,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         err.write(unexpected(exc, args) + "\n")
         return EXIT_FATAL
     except Exception as exc:  # a bug in relmap: say so plainly, with what it was working on; RELMAP_DEBUG=1 raises
-        if os.environ.get("RELMAP_DEBUG"):
-            raise
+        if os.environ.get("RELMAP_DEBUG"):  # the traceback, for a bug report; still exit 2, never "not in step"
+            import traceback
+
+            traceback.print_exc(file=err)
+            return EXIT_FATAL
         from relmap.report.terminal import escape
 
         err.write(escape(unexpected(exc, args)) + "\n")

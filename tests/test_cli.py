@@ -132,6 +132,10 @@ def test_an_unforeseen_exception_is_a_located_message_with_no_secret(
     assert message.startswith("relmap: error: mappings/x.yaml: unexpected ValueError: could not use ***")
     assert "at relmap/../tests/" not in message and "sk-live-very-secret" not in message
     assert "This is a bug in relmap" in message and "RELMAP_DEBUG=1" in message
+    monkeypatch.setenv("RELMAP_DEBUG", "1")  # as the message asks: the traceback, still exit 2, secret masked
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["render", "mappings/x.yaml"], stdout=out, stderr=err) == 2
+    assert "Traceback (most recent call last)" in err.getvalue() and "sk-live-very-secret" not in err.getvalue()
 
 
 def test_coverage_that_cannot_be_measured_is_a_warning_on_that_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
