@@ -6,7 +6,7 @@ shows is exactly what a run would send.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -61,13 +61,13 @@ class Planner:
 
     def __init__(
         self,
-        links: dict[str, Link],
+        links: Mapping[str, Link],
         failure: Callable[[str], tuple[str, str] | None],
         directory: Directory,
         match_email: bool,
         keep: dict[str, frozenset[str]] | None = None,
     ) -> None:
-        self.links = links
+        self.links = links  # as they were when planning began (a state's snapshot), whatever the run writes
         self.failure = failure
         self.directory = directory
         self.match_email = match_email
@@ -75,13 +75,20 @@ class Planner:
         self.seen: set[str] = set()
         self.numbers: dict[int, str] = {}  # CustomerNumber → debtor_number, for this run's creates
         self.emails: dict[str, str] = {}
-        # What linked relations were last synced with: where Silvasoft was not listed whole, the relation another
-        # OutSmart relation owns may be outside what was listed, and its number or e-mail still makes a conflict.
-        self.linked: dict[tuple[str, Any], Link] = {}
-        for link in links.values():
-            number, email = payload_number(link.payload or {}), payload_email(link.payload or {})
-            self.linked.update({("number", number): link} if number is not None else {})
-            self.linked.update({("email", email): link} if email and match_email else {})
+        self._held: dict[tuple[str, Any], Link] | None = None
+
+    @property
+    def linked(self) -> dict[tuple[str, Any], Link]:
+        """What linked relations were last synced with: where Silvasoft was not listed whole, the relation another
+        OutSmart relation owns may be outside what was listed, and its number or e-mail still makes a conflict.
+        Read from every link the first time an unlinked relation needs it (a run that creates nothing never does)."""
+        if self._held is None:
+            self._held = {}
+            for link in self.links.values():
+                number, email = payload_number(link.payload or {}), payload_email(link.payload or {})
+                self._held.update({("number", number): link} if number is not None else {})
+                self._held.update({("email", email): link} if email and self.match_email else {})
+        return self._held
 
     def plan(self, results: Iterable[tuple[Rendered, str, str | None]]) -> list[Change]:
         return [self.change(result, name, modified_at) for result, name, modified_at in results]

@@ -8,7 +8,7 @@ visible (problems.py).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from relmap.budget import Budget
@@ -21,7 +21,7 @@ from relmap.state import Link, State, payload_hash
 from relmap.sync.apply import Applier, Outcome, outcome
 from relmap.sync.changes import Change, Planner
 from relmap.sync.drift import kept_parameters
-from relmap.sync.identity import Directory, email_identity, keyed
+from relmap.sync.identity import Directory, Owners, email_identity, keyed
 from relmap.sync.listing import advance_mark, identify_for_plan, list_for, list_whole, look_up_names
 from relmap.sync.problems import ProblemBook, changed_since, open_since
 from relmap.sync.reading import deduplicated, stamp
@@ -107,9 +107,10 @@ class Sync:
         wider = since is not None and (only is not None or retry_failed)
         items = self._selected(self._read(None if wider else since), only, limit)
         self.read_now = {i.result.debtor_number for i in items if i.result.debtor_number}
-        self.changed_now = changed_since(items, self.state.links(), self.book.open)
+        links = self.state.link_table()  # each relation's link read once, when first needed
+        self.changed_now = changed_since(items, links, self.book.open)
         result.warnings += self.read_notes
-        directory = Directory({link.guid: debtor for debtor, link in self.state.links().items()})
+        directory = Directory(Owners(links.snapshot().owners))
         need = None
         try:
             need = self._settle_and_list(items, directory, since is None, always=saved is not None)
@@ -122,7 +123,7 @@ class Sync:
         self._uncompared = asked and not saved and need == "whole" and not directory.listed
         if asked and not saved and not self.state.read_only:
             self.state.set_meta(FULL_OWED, "1" if self._uncompared else None)
-        planner = self._planner(self.state.links(), directory)
+        planner = self._planner(links.snapshot(), directory)  # the links as settled, whatever the run writes next
         self.progress.start(len(items))
         applier = Applier(self.silvasoft, self.state, directory, self.match_email, self.clock)
         for item in items:
@@ -150,8 +151,8 @@ class Sync:
         Silvasoft's own copy of every relation, to tell whether it changed in between)."""
         since = self._since(full)
         items = self._read(since)
-        links = self.state.links()
-        directory = Directory({link.guid: debtor for debtor, link in links.items()})
+        links: Mapping[str, Link] = self.state.link_table()  # a dry run writes no link: the table stays as it is
+        directory = Directory(Owners(self.state.link_table().owners))
         need = "whole" if list_silvasoft else self._listing_need(items, since is None)
         identify, self._lookups = "no relation to identify: Silvasoft not listed", 0
         if need is not None:
@@ -200,7 +201,7 @@ class Sync:
         self.progress.phase("reading OutSmart" + ("" if since is None else f" (changed since {since})"))
         return list(self._items(self.read(since)))
 
-    def _planner(self, links: dict[str, Link], directory: Directory) -> Planner:
+    def _planner(self, links: Mapping[str, Link], directory: Directory) -> Planner:
         return Planner(links, self.state.failure, directory, self.match_email, self.keep)
 
     def _one(
@@ -311,7 +312,7 @@ class Sync:
         CustomerNumber nor e-mail a lookup by name, do the rest); None for no listing."""
         if self.state.intents():
             return "whole"
-        links = self.state.links()
+        links = self.state.link_table()
         need = None
         for item in items:
             if item.result.status != "ok" or item.result.payload is None:
