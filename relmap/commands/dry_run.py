@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from relmap.sync.results import Preview
 
 EXIT_CHANGES = 2  # --detailed-exitcode: the plan has changes (as terraform plan -detailed-exitcode)
+_CHUNK = 1 << 16
 
 
 def dry_run(
@@ -33,7 +35,7 @@ def dry_run(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    from relmap.commands.run import connected, write_file
+    from relmap.commands.run import connected
     from relmap.report.plan import Context, document
 
     with connected(args, plan, environ, pace, lock, err) as wired:
@@ -56,12 +58,11 @@ def dry_run(
         warnings=tuple(wired.sync.read_notes),
     )
     doc = document(preview, context, settings.redact)
-    if args.out:
-        saved = document(preview, replace(context, mask_pii=False), settings.redact)
-        write_file(args.out, json.dumps(saved, ensure_ascii=False, indent=2) + "\n", "the plan")
+    if args.out:  # a saved plan is never masked: without --mask-pii it is the document shown
+        saved = document(preview, replace(context, mask_pii=False), settings.redact) if args.mask_pii else doc
+        _write(args.out, "the plan", lambda stream: _dump(saved, stream))
     if args.report:
-        lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in doc["relations"])
-        write_file(args.report, lines, "the report")
+        _write(args.report, "the report", lambda stream: _lines(doc["relations"], stream))
     _show(doc, args.format, out)
     summary = doc["summary"]
     if summary["error"]:
@@ -84,9 +85,40 @@ def _coverage(plan: Plan, preview: Preview) -> dict[str, Any] | None:
     return measure(plan, records if preview.full else None).as_dict()
 
 
+def _dump(doc: dict[str, Any], out: TextIO) -> None:
+    """The document as indented JSON and a newline, written in pieces of about 64 KB: the plan of 100,000 relations
+    is some 400 MB of text, which ``json.dumps`` would hold whole, and in millions of pieces before joining them."""
+    pieces: list[str] = []
+    size = 0
+    for piece in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(doc):
+        pieces.append(piece)
+        size += len(piece)
+        if size >= _CHUNK:
+            out.write("".join(pieces))
+            pieces.clear()
+            size = 0
+    pieces.append("\n")
+    out.write("".join(pieces))
+
+
+def _lines(relations: list[dict[str, Any]], out: TextIO) -> None:
+    """--report: one JSON line per relation, written as it is made."""
+    for entry in relations:
+        out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def _write(path: str, what: str, write: Callable[[TextIO], None]) -> None:
+    """Write an output file the user named, as a stream; a failure is a located error, not a traceback."""
+    try:
+        with open(path, "w", encoding="utf-8") as stream:
+            write(stream)
+    except OSError as exc:
+        raise RelmapError(f"cannot write {what} {path}: {exc.strerror}") from None
+
+
 def _show(doc: dict[str, Any], format: str, out: TextIO) -> None:
     if format == "json":
-        out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        _dump(doc, out)
     elif format == "markdown":
         from relmap.report.plan_markdown import markdown
 
