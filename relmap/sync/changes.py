@@ -6,14 +6,15 @@ shows is exactly what a run would send.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 from relmap.catalog.silvasoft import UPDATABLE
 from relmap.render import Rendered
 from relmap.state import Link, payload_hash
-from relmap.sync.drift import FieldDiff, compare, created
+from relmap.sync.drift import Diffs, FieldDiff, compare, created
 from relmap.sync.identity import Directory, keyed, payload_email, payload_number
 
 Action = Literal["create", "update", "link", "unchanged", "skip", "error"]
@@ -31,7 +32,7 @@ class Change:
     send: dict[str, Any] | None = None
     message: str | None = None
     modified_at: str | None = None
-    fields: tuple[FieldDiff, ...] = ()
+    fields: Sequence[FieldDiff] = ()  # a Diffs for a planned relation: worked out again when read (drift.Diffs)
     involves: str | None = None  # a conflict's other relation: the conflict is checked again when either changes
 
     @property
@@ -116,7 +117,7 @@ class Planner:
         return self._unlinked(make, debtor, payload, result.route)
 
     def _linked(self, make: Callable[..., Change], link: Link, payload: dict[str, Any], route: str | None) -> Change:
-        theirs = None
+        relation = theirs = None
         if self.directory.listed:
             relation = self.directory.by_guid.get(link.guid)
             if relation is None:
@@ -129,7 +130,9 @@ class Planner:
                 )
             theirs = update_params(relation)
         synced = update_params(link.payload) if link.payload is not None else None
-        found = compare(update_params(payload), synced, theirs, self.keep.get(route or "", frozenset()))
+        keep = self.keep.get(route or "", frozenset())
+        found = compare(update_params(payload), synced, theirs, keep)
+        fields = _diffs(payload, link.payload, relation, keep)
         unconfirmed = link.payload_hash is None  # the last update's outcome is unknown
         send = found.send
         if send is None and unconfirmed and theirs is None:
@@ -144,8 +147,8 @@ class Planner:
                     if any(f.change == "keep" for f in found.fields)
                     else "only parameters that updaterelation/ cannot change differ; nothing to send"
                 )
-            return make("unchanged", guid=link.guid, matched_by="linked", message=note, fields=found.fields)
-        return make("update", guid=link.guid, matched_by="linked", send=send, fields=found.fields)
+            return make("unchanged", guid=link.guid, matched_by="linked", message=note, fields=fields)
+        return make("update", guid=link.guid, matched_by="linked", send=send, fields=fields)
 
     def _unlinked(self, make: Callable[..., Change], debtor: str, payload: dict[str, Any], route: str | None) -> Change:
         if not self.directory.identifies and not self.directory.by_answer:
@@ -159,9 +162,10 @@ class Planner:
                 return make("error", message=_conflict(match.by, payload, owner, match.guid), involves=owner)
             keep = self.keep.get(route or "", frozenset())
             found = compare(update_params(payload), None, update_params(match.relation), keep)
+            fields = _diffs(payload, None, match.relation, keep)
             if found.send is not None:
-                return make("update", guid=match.guid, matched_by=match.by, send=found.send, fields=found.fields)
-            return make("link", guid=match.guid, matched_by=match.by, fields=found.fields)
+                return make("update", guid=match.guid, matched_by=match.by, send=found.send, fields=fields)
+            return make("link", guid=match.guid, matched_by=match.by, fields=fields)
         number, email = payload_number(payload), payload_email(payload) if self.match_email else None
         if not self.directory.listed:
             for by, key in (("number", number), ("email", email)):
@@ -175,7 +179,20 @@ class Planner:
         if email and self.emails.setdefault(email, debtor) != debtor:
             other = self.emails[email]
             return make("error", message=_conflict("email", payload, other, None), involves=other)
-        return make("create", matched_by="new", send=payload, fields=created(payload))
+        return make("create", matched_by="new", send=payload, fields=Diffs(partial(created, payload)))
+
+
+def _diffs(
+    payload: dict[str, Any], synced: dict[str, Any] | None, theirs: dict[str, Any] | None, keep: frozenset[str]
+) -> Diffs:
+    """The fields of ``compare`` of these, worked out again when read: a change keeps only what it was made from."""
+
+    def work() -> tuple[FieldDiff, ...]:
+        last = update_params(synced) if synced is not None else None
+        now = update_params(theirs) if theirs is not None else None
+        return compare(update_params(payload), last, now, keep).fields
+
+    return Diffs(work)
 
 
 def _conflict(by: str, payload: dict[str, Any], owner: str, guid: int | None) -> str:
