@@ -85,11 +85,15 @@ def render_all(plan: Plan, records: Iterable[SourceRecord | RecordProblem]) -> I
     """Render every record in order; unreadable records come out as errors, the rest go on."""
     renderer = Renderer(plan)
     for record in records:
-        if isinstance(record, RecordProblem):
-            error = FieldError("record", record.message, None)
-            yield Rendered(record.index, record.origin, record.debtor_number, "error", errors=(error,))
-        else:
-            yield renderer.render(record)
+        yield render_record(renderer, record)
+
+
+def render_record(renderer: Renderer, record: SourceRecord | RecordProblem) -> Rendered:
+    """One record with ``renderer``; an unreadable one comes out as an error."""
+    if isinstance(record, RecordProblem):
+        error = FieldError("record", record.message, None)
+        return Rendered(record.index, record.origin, record.debtor_number, "error", errors=(error,))
+    return renderer.render(record)
 
 
 class Renderer:

@@ -404,3 +404,23 @@ def test_the_json_plan_is_written_in_pieces_as_json_dumps_would_write_it_whole(
     lines = report.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == doc["relations"]
     assert lines[0] == json.dumps(doc["relations"][0], ensure_ascii=False)
+
+
+def test_a_full_plan_renders_each_relation_once_coverage_included(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+):
+    from relmap.render import Renderer
+
+    rendered: Counter[str] = Counter()
+    real = Renderer.render
+
+    def counting(self: Renderer, record: Any) -> Any:
+        rendered[record.debtor_number] += 1
+        return real(self, record)
+
+    monkeypatch.setattr(Renderer, "render", counting)
+    mapping()
+    doc = plan_of(relmap("--dry-run", "--full", "--format", "json"))
+    assert doc["coverage"]["records"] == len(rendered) == len(doc["relations"])  # every relation read, once
+    assert set(rendered.values()) == {1}
+    assert doc["coverage"]["routes_unmatched"] == [] and doc["coverage"]["fields_unread"]  # measured on the data

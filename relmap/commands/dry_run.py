@@ -41,7 +41,8 @@ def dry_run(
     with connected(args, plan, environ, pace, lock, err) as wired:
         settings = wired.settings
         try:
-            preview = wired.sync.preview(full=args.full, list_silvasoft=bool(args.out))
+            # the plan reads a relation's record only to mask it: without --mask-pii the records are not kept
+            preview = wired.sync.preview(full=args.full, list_silvasoft=bool(args.out), keep_records=args.mask_pii)
         except RelmapError as exc:
             raise RelmapError(settings.redact(str(exc))) from None
         finally:
@@ -79,10 +80,10 @@ def _unrecorded(problem: str, requests: int) -> str:
 
 
 def _coverage(plan: Plan, preview: Preview) -> dict[str, Any] | None:
+    """The mapping's coverage; on a full read, with what the preview's own rendering exercised (no second pass)."""
     from relmap.coverage import measure
 
-    records = [item.record for item in preview.items if item.record is not None]
-    return measure(plan, records if preview.full else None).as_dict()
+    return measure(plan, exercised=preview.exercised).as_dict()
 
 
 def _dump(doc: dict[str, Any], out: TextIO) -> None:

@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from relmap.budget import Budget
+from relmap.coverage import Exercised
 from relmap.errors import BudgetSpent, RateLimited, RelmapError
 from relmap.plan import Plan
-from relmap.render import Rendered, render_all
+from relmap.render import Rendered, Renderer, render_record
 from relmap.sources.outsmart import OutSmartClient
 from relmap.sources.records import RecordProblem, SourceRecord
 from relmap.state import Link, State, payload_hash
@@ -144,13 +145,16 @@ class Sync:
             result.outcomes += unseen
         return result
 
-    def preview(self, full: bool = False, list_silvasoft: bool = False) -> Preview:
+    def preview(self, full: bool = False, list_silvasoft: bool = False, keep_records: bool = True) -> Preview:
         """Plan every relation as a run would, reading both sides and writing nothing (no link, no watermark).
 
         ``list_silvasoft`` lists Silvasoft even when the run would not (a plan saved to be applied later needs
-        Silvasoft's own copy of every relation, to tell whether it changed in between)."""
+        Silvasoft's own copy of every relation, to tell whether it changed in between). Without ``keep_records``
+        the items keep each record's fingerprint instead of the record (the plan reads a record only to mask it).
+        A full read notes what rendering exercised as it renders (``Preview.exercised``), for coverage."""
         since = self._since(full)
-        items = self._read(since)
+        exercised = Exercised() if since is None else None
+        items = self._read(since, exercised, keep_records)
         links: Mapping[str, Link] = self.state.link_table()  # a dry run writes no link: the table stays as it is
         directory = Directory(Owners(self.state.link_table().owners))
         need = "whole" if list_silvasoft else self._listing_need(items, since is None)
@@ -171,7 +175,8 @@ class Sync:
             change = planner.change(item.result, item.name, item.modified_at)
             changes.append(change)
             link = links.get(change.debtor_number or "")
-            prints.append((source_fingerprint(item.record), silvasoft_fingerprint(change, directory, link)))
+            source = item.source if item.source is not None else source_fingerprint(item.record)
+            prints.append((source, silvasoft_fingerprint(change, directory, link)))
         return Preview(
             items,
             changes,
@@ -186,6 +191,7 @@ class Sync:
             identify=identify,
             lookups=self._lookups,
             carried=ProblemBook(self.state, self.clock).carried({i.result.debtor_number or "" for i in items}),
+            exercised=exercised,
         )
 
     def _preview_identify(self, need: str, items: list[Item], directory: Directory) -> str:
@@ -197,9 +203,9 @@ class Sync:
         self.read_notes += [note] if note else []
         return how
 
-    def _read(self, since: str | None) -> list[Item]:
+    def _read(self, since: str | None, exercised: Exercised | None = None, keep_records: bool = True) -> list[Item]:
         self.progress.phase("reading OutSmart" + ("" if since is None else f" (changed since {since})"))
-        return list(self._items(self.read(since)))
+        return list(self._items(self.read(since), exercised, keep_records))
 
     def _planner(self, links: Mapping[str, Link], directory: Directory) -> Planner:
         return Planner(links, self.state.failure, directory, self.match_email, self.keep)
@@ -350,15 +356,27 @@ class Sync:
         refused = self.state.failure(debtor)
         return not (refused and result.payload is not None and refused[0] == payload_hash(result.payload))
 
-    def _items(self, records: Iterable[SourceRecord | RecordProblem]) -> Iterator[Item]:
-        listed = deduplicated(records, self.read_notes)
-        by_index = {record.index: record for record in listed}
-        for rendered in render_all(self.plan, listed):
-            found = by_index.get(rendered.index)
-            source = found if isinstance(found, SourceRecord) else None
+    def _items(
+        self, records: Iterable[SourceRecord | RecordProblem], exercised: Exercised | None, keep_records: bool
+    ) -> Iterator[Item]:
+        """Each record rendered as it is read, one at a time; with ``exercised``, the rendering is traced and noted
+        there for coverage (the one render pass of a dry run)."""
+        renderer = Renderer(self.plan)
+        if exercised is not None:
+            from relmap.render_trace import TracingRenderer
+
+            renderer = tracing = TracingRenderer(self.plan)
+        for record in deduplicated(records, self.read_notes):
+            rendered = render_record(renderer, record)
+            source = record if isinstance(record, SourceRecord) else None
+            if source is not None and exercised is not None:
+                exercised.note(source, rendered, tracing.trace)
             fields = source.fields if source else {}
-            name = str(fields.get("name") or "")
-            yield Item(source, rendered, name, stamp(fields.get("modified_at")))
+            name, modified_at = str(fields.get("name") or ""), stamp(fields.get("modified_at"))
+            if keep_records:
+                yield Item(source, rendered, name, modified_at)
+            else:
+                yield Item(None, rendered, name, modified_at, source_fingerprint(source))
 
     def _since(self, full: bool) -> str | None:
         """The lower bound of an incremental read, or None to read everything."""
