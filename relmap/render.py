@@ -29,7 +29,7 @@ _BLANK_FIELDS: dict[str, Any] = dict.fromkeys(BY_NAME, "")
 _BLANK_FREEFIELDS: dict[int | str, Any] = dict.fromkeys(range(1, FREEFIELD_MAX + 1), "")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldError:
     """Why one parameter of one record could not be rendered, and which mapping rule says so."""
 
@@ -45,7 +45,7 @@ class FieldError:
         return {"parameter": self.parameter, "message": self.message, "rule": self.rule.short() if self.rule else None}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rendered:
     """The outcome for one source record."""
 

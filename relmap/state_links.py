@@ -32,7 +32,7 @@ SELECT {COLUMNS} FROM links WHERE typeof(guid) != 'integer'
 """
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     debtor_number: str
     guid: int

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, Literal
 
 from relmap.catalog.silvasoft import UPDATABLE
@@ -20,7 +19,7 @@ from relmap.sync.identity import Directory, keyed, payload_email, payload_number
 Action = Literal["create", "update", "link", "unchanged", "skip", "error"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """What one relation needs. ``send`` is the create payload or the update parameters, as they will be sent."""
 
@@ -179,20 +178,22 @@ class Planner:
         if email and self.emails.setdefault(email, debtor) != debtor:
             other = self.emails[email]
             return make("error", message=_conflict("email", payload, other, None), involves=other)
-        return make("create", matched_by="new", send=payload, fields=Diffs(partial(created, payload)))
+        return make("create", matched_by="new", send=payload, fields=Diffs(created, payload))
 
 
 def _diffs(
     payload: dict[str, Any], synced: dict[str, Any] | None, theirs: dict[str, Any] | None, keep: frozenset[str]
 ) -> Diffs:
     """The fields of ``compare`` of these, worked out again when read: a change keeps only what it was made from."""
+    return Diffs(_compared, payload, synced, theirs, keep)
 
-    def work() -> tuple[FieldDiff, ...]:
-        last = update_params(synced) if synced is not None else None
-        now = update_params(theirs) if theirs is not None else None
-        return compare(update_params(payload), last, now, keep).fields
 
-    return Diffs(work)
+def _compared(
+    payload: dict[str, Any], synced: dict[str, Any] | None, theirs: dict[str, Any] | None, keep: frozenset[str]
+) -> tuple[FieldDiff, ...]:
+    last = update_params(synced) if synced is not None else None
+    now = update_params(theirs) if theirs is not None else None
+    return compare(update_params(payload), last, now, keep).fields
 
 
 def _conflict(by: str, payload: dict[str, Any], owner: str, guid: int | None) -> str:

@@ -22,7 +22,7 @@ _MISSING: Any = object()
 _PATH = re.compile(r"^(?P<key>[^.\[]+)\[(?P<index>\d+)\]\.(?P<child>.+)$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldDiff:
     """One parameter of one relation: what Silvasoft holds, what it will hold, and why."""
 
@@ -64,23 +64,26 @@ class Diffs(Sequence[FieldDiff]):
     """A relation's field diffs, worked out again each time they are read instead of kept: a plan holds a change per
     relation, and some twenty diffs each (2 KB) would be most of what a plan of 100,000 relations holds."""
 
-    __slots__ = ("_work",)
+    __slots__ = ("_args", "_work")
 
-    def __init__(self, work: Callable[[], tuple[FieldDiff, ...]]) -> None:
-        self._work = work
+    def __init__(self, work: Callable[..., tuple[FieldDiff, ...]], *args: Any) -> None:
+        self._work, self._args = work, args  # the diffs are work(*args)
+
+    def _diffs(self) -> tuple[FieldDiff, ...]:
+        return self._work(*self._args)
 
     def __iter__(self) -> Iterator[FieldDiff]:
-        return iter(self._work())
+        return iter(self._diffs())
 
     def __len__(self) -> int:
-        return len(self._work())
+        return len(self._diffs())
 
     @overload
     def __getitem__(self, index: int) -> FieldDiff: ...
     @overload
     def __getitem__(self, index: slice) -> tuple[FieldDiff, ...]: ...
     def __getitem__(self, index: int | slice) -> FieldDiff | tuple[FieldDiff, ...]:
-        return self._work()[index]
+        return self._diffs()[index]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and tuple(self) == tuple(other)

@@ -52,7 +52,7 @@ class RunResult:
         return Counter(o.action for o in self.outcomes)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One relation read this run, with what the mapping made of it."""
 
