@@ -8,7 +8,8 @@ What is run, per size N (``--sizes``; the default, 10,000, finishes in about a m
 ---------------------------------------------------------------------------------------------------------------
 The relations are sync.py's synthetic ones (clean, ~30 % companies, a few inactive relations and leads), the
 mapping is ``mappings/business-routing.yaml``. Each step is its own process, so its peak memory is its own:
-``os.wait4`` gives the child's ``ru_maxrss`` (one child at a time; RUSAGE_CHILDREN would keep the largest of all).
+``os.wait4`` gives the child's ``ru_maxrss`` (one child at a time; RUSAGE_CHILDREN would keep the largest of all),
+forked from a small launcher process, since Linux counts the forking process's own high-water mark into it.
 
 1. ``relmap render MAPPING --input relations.json --format jsonl``: the OutSmart GET /relations/ envelope as the
    API sends it (minified, one line), and the same relations as JSONL beside it. Goal: the envelope in flat memory,
@@ -16,7 +17,10 @@ mapping is ``mappings/business-routing.yaml``. Each step is its own process, so 
 2. ``relmap run MAPPING --sandbox --dry-run --format json``: the built-in emulators in the same process, OutSmart
    seeded with the N relations (the sandbox folder's ``outsmart.json``), Silvasoft empty. Requests are the plan's
    own ``read`` counts; floors: one OutSmart read and one Silvasoft listing page (an empty Silvasoft is still asked
-   once; ceil(present / 200) pages when it holds relations). Goal: at 100,000 relations under 300 MB.
+   once; ceil(present / 200) pages when it holds relations). Goal: at 100,000 relations under 300 MB. The emulators
+   hold their own copy of the data (some 490 MB at their peak for 100,000 relations), so the same dry run is also
+   measured against ``relmap sandbox serve --data`` in a process of its own, pointed at by the ``export`` lines it
+   prints: relmap's own share, beside the same goal.
 3. A first sync of the N relations into an empty Silvasoft, in one run: ``relmap.cli.main(["run", ...])`` with
    both emulators in the same process (``relmap.sandbox.Sandbox``, real HTTP on 127.0.0.1) and the
    ``RELMAP_SILVASOFT_PACE`` of 100000/s. The hourly budget is lifted in that process alone (the plan's
@@ -25,6 +29,13 @@ mapping is ``mappings/business-routing.yaml``. Each step is its own process, so 
    emulator's log; floors: one create per relation that must exist in Silvasoft, and one listing page. Goal:
    linear, so the time per 1,000 relations at the largest size within 1.5x of the smallest size's.
 
+4. ``--only incremental``, at ``--linked`` relations (default 1,000 and 30,000, whatever ``--sizes`` says): an
+   incremental ``relmap run`` with nothing changed in OutSmart, after a first sync that linked them all (Silvasoft
+   seeded with what the mapping renders, so the first sync lists and links without a create; the budget is lifted
+   as in 3). In one process with both emulators, ``relmap.cli.main`` timed on its own (three runs, each printed);
+   the OutSmart emulator answering the run's two filtered reads is part of that time. Goal: cost proportional to
+   what changed, not to the links kept: the run at the largest size within 1.5x of the one at the smallest.
+
 Each figure prints beside its goal (met / NOT met); goals never change the exit code, which is 1 only when a step
 fails or the sync leaves Silvasoft without the relations it should hold.
 """
@@ -32,13 +43,17 @@ fails or the sync leaves Silvasoft without the relations it should hold.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -47,8 +62,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sync import expected_endpoint, generate  # noqa: E402  (benchmarks/sync.py: the synthetic relations)
 
+from relmap.sandbox import CREDENTIALS  # noqa: E402
+
 MAPPING = ROOT / "mappings" / "business-routing.yaml"
-STEPS = ("render", "dry-run", "sync")
+STEPS = ("render", "dry-run", "sync", "incremental")
+LINKED = "1000,30000"
+NO_CHANGE_RUNS = 3
 DRY_RUN_GOAL_MB, DRY_RUN_GOAL_AT = 300, 100_000
 FLAT_MARGIN = 1.20
 LINEAR_MARGIN = 1.5
@@ -66,19 +85,42 @@ class Measured:
     stderr: str
 
 
-def measure(command: Sequence[str], cwd: Path, stdout: Path | None = None) -> Measured:
-    """Run ``command``; its wall time and its own peak resident memory (os.wait4: this one child's ru_maxrss)."""
+# A small process that forks the measured command and reports its ru_maxrss. Linux counts into a child's ru_maxrss
+# the high-water mark of the process it was forked from, taken when the child execs: a step spawned from this
+# benchmark (which holds the generated relations, 200 MB at 100,000) would never measure below that.
+LAUNCHER = """
+import json, os, sys, time
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - started
+with open(sys.argv[1], "w") as report:
+    json.dump({"maxrss": usage.ru_maxrss, "code": os.waitstatus_to_exitcode(status), "seconds": seconds}, report)
+"""
+
+
+def measure(
+    command: Sequence[str], cwd: Path, stdout: Path | None = None, extra: Mapping[str, str] | None = None
+) -> Measured:
+    """Run ``command``; its wall time and its own peak resident memory (its ru_maxrss, forked from LAUNCHER)."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))))
+    env.update(extra or {})
     with tempfile.TemporaryDirectory() as scratch:
         out_path, err_path = stdout or Path(scratch) / "out", Path(scratch) / "err"
+        report = Path(scratch) / "measured.json"
         with out_path.open("w") as out, err_path.open("w") as err:
-            started = time.perf_counter()
-            process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err)
-            _, status, usage = os.wait4(process.pid, 0)
-            seconds = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen never waits again
+            launched = [sys.executable, "-c", LAUNCHER, str(report), *command]
+            subprocess.run(launched, cwd=cwd, env=env, stdout=out, stderr=err, check=True)
+        measured = json.loads(report.read_text(encoding="utf-8"))
         captured = "" if stdout else out_path.read_text(encoding="utf-8")
-        return Measured(seconds, usage.ru_maxrss / 1024, process.returncode, captured, err_path.read_text("utf-8"))
+        return Measured(
+            measured["seconds"], measured["maxrss"] / 1024, measured["code"], captured, err_path.read_text("utf-8")
+        )
 
 
 def relmap(*args: str) -> list[str]:
@@ -135,12 +177,57 @@ def step_dry_run(folder: Path, size: int, relations: list[dict[str, Any]]) -> bo
     print(f"  run --sandbox --dry-run  {done.seconds:7.1f} s  peak {done.peak_mb:7.0f} MB  ({per:.1f} KB per relation)")
     outsmart, silvasoft = read["outsmart_requests"], read["silvasoft_requests"]
     print(f"    requests: OutSmart {outsmart} (floor 1), Silvasoft {silvasoft} (floor 1)")
-    if size == DRY_RUN_GOAL_AT:
-        verdict = "met" if done.peak_mb < DRY_RUN_GOAL_MB else "NOT met"
-        print(f"    goal: {DRY_RUN_GOAL_AT:,} relations under {DRY_RUN_GOAL_MB} MB -- {verdict}")
-    else:
-        print(f"    goal: {DRY_RUN_GOAL_AT:,} relations under {DRY_RUN_GOAL_MB} MB (measured at that size only)")
+    alone = served_dry_run(work, seeded)
+    if alone is None:
+        return False
+    per = alone.peak_mb * 1024 / size
+    print(f"  the same, emulators served  {alone.seconds:4.1f} s  peak {alone.peak_mb:7.0f} MB  "
+          f"({per:.1f} KB per relation: relmap's own share)")  # fmt: skip
+    for what, peak in (("with the emulators", done.peak_mb), ("relmap's own", alone.peak_mb)):
+        if size == DRY_RUN_GOAL_AT:
+            verdict = "met" if peak < DRY_RUN_GOAL_MB else "NOT met"
+            print(f"    goal: {DRY_RUN_GOAL_AT:,} relations under {DRY_RUN_GOAL_MB} MB, {what} -- {verdict}")
+        else:
+            print(f"    goal: {DRY_RUN_GOAL_AT:,} relations under {DRY_RUN_GOAL_MB} MB, {what} (measured at that size)")
     return True
+
+
+def served_dry_run(work: Path, seeded: Path) -> Measured | None:
+    """The dry run against ``relmap sandbox serve`` in a process of its own, its OutSmart the same ``outsmart.json``."""
+    data = work / "served"
+    data.mkdir()
+    shutil.copy(seeded, data / "outsmart.json")
+    with served(data) as exports:
+        if exports is None:
+            return None
+        extra = {**exports, "RELMAP_SILVASOFT_PACE": FAST_PACE, "RELMAP_LEDGER_DIR": str(work / "served-ledgers")}
+        run = relmap("run", MAPPING.name, "--dry-run", "--format", "json", "--state", str(work / "served.db"))
+        done = measure(run, work, work / "served-plan.json", extra)
+    if done.code not in (0, 1, 2) or not (work / "served-plan.json").stat().st_size:
+        print(f"  dry run against a served sandbox FAILED ({done.code}): {done.stderr.strip()[-400:]}")
+        return None
+    return done
+
+
+@contextlib.contextmanager
+def served(data: Path) -> Iterator[dict[str, str] | None]:
+    """``relmap sandbox serve --data DATA`` in a process of its own: the environment its ``export`` lines print (None
+    if it printed none), until it is stopped with Ctrl-C's signal."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))))
+    command = relmap("sandbox", "serve", "--data", str(data), "--requests-per-hour", str(UNLIMITED))
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert server.stdout is not None
+        lines = [server.stdout.readline() for _ in range(2 + len(CREDENTIALS))]  # then nothing until it stops
+        exports = dict(line.removeprefix("export ").strip().split("=", 1) for line in lines if "=" in line)
+        if "RELMAP_OUTSMART_URL" not in exports or "RELMAP_SILVASOFT_URL" not in exports:
+            print(f"  relmap sandbox serve FAILED: it printed {lines!r}")
+            yield None
+        else:
+            yield exports
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=60)
 
 
 def step_sync(folder: Path, size: int, seed: int) -> tuple[bool, float]:
@@ -204,6 +291,124 @@ def child_sync(size: int, seed: int, folder: Path) -> int:
     return 0
 
 
+def step_incremental(folder: Path, sizes: list[int], seed: int) -> bool:
+    """A no-change incremental run at each number of linked relations, each in a process of its own."""
+    best: dict[int, float] = {}
+    for size in sizes:
+        work = folder / f"incremental-{size}"
+        work.mkdir()
+        child_args = ["--child-incremental", str(size), "--seed", str(seed), "--folder", str(work)]
+        done = measure([sys.executable, __file__, *child_args], ROOT)
+        try:
+            child = json.loads(done.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            print(f"  no-change incremental run at {size:,} linked FAILED ({done.code}): {done.stderr.strip()[-600:]}")
+            return False
+        best[size] = min(child["cpu"]) - child["checks"]
+        wall, cpu = (", ".join(f"{seconds:.2f}" for seconds in child[key]) for key in ("wall", "cpu"))
+        print(f"  {child['linked']:>7,} linked: wall {wall} s, relmap's CPU {cpu} s, of which {child['checks']:.3f} s "
+              f"the checks on opening; exit {child['exit']}, {child['read']} relations read, {child['silvasoft']} "
+              f"Silvasoft requests (the first sync, linking them: {child['first']:.1f} s)")  # fmt: skip
+    if len(best) > 1:
+        small, large = min(best), max(best)
+        ratio = best[large] / best[small]
+        verdict = "met" if ratio <= LINEAR_MARGIN else "NOT met"
+        print(f"    goal: proportional to what changed, not to the links: relmap's CPU time beside the checks on "
+              f"opening at {large:,} linked within {LINEAR_MARGIN}x of {small:,}: {ratio:.2f}x "
+              f"-- {verdict}")  # fmt: skip
+    return True
+
+
+def child_incremental(size: int, seed: int, folder: Path) -> int:
+    """In this process, relmap; in one of their own, both emulators, OutSmart holding ``size`` linkable relations and
+    Silvasoft what the mapping renders of them. A first sync links them all, then no-change runs are timed: wall time
+    and this process's CPU time (relmap's own: the emulators answer from their own process). Prints one JSON line."""
+    import relmap.commands.run as run_command
+    from relmap.cli import main
+    from relmap.render import render_all
+    from relmap.sandbox import SilvasoftEmulator
+    from relmap.sandbox.harness import sample
+    from relmap.sandbox.silvasoft_book import SHAPE
+    from relmap.sandbox.storage import write_json_atomic
+    from relmap.sources.records import normalize_record
+
+    relations = linkable(size, seed)
+    plan_or_report = run_command.plan_or_report
+
+    def unlimited(*args: Any, **kwargs: Any) -> Any:
+        plan = plan_or_report(*args, **kwargs)
+        return plan and replace(plan, target=replace(plan.target, requests_per_hour=UNLIMITED))
+
+    run_command.plan_or_report = unlimited  # type: ignore[assignment]
+    mapping, data = folder / MAPPING.name, folder / "data"
+    mapping.write_text(MAPPING.read_text(encoding="utf-8"), encoding="utf-8")
+    write_json_atomic(data / "outsmart.json", {"relations": relations, "freefields": sample("freefields")})
+    plan = plan_or_report(str(mapping), io.StringIO(), "nothing was seeded")
+    assert plan is not None
+    silvasoft = SilvasoftEmulator(requests_per_hour=UNLIMITED)
+    silvasoft.attach(data)
+    for rendered in render_all(plan, (normalize_record(raw, n, "seed") for n, raw in enumerate(relations))):
+        if rendered.status == "ok" and rendered.payload is not None:
+            silvasoft.add({k: v for k, v in rendered.payload.items() if k in SHAPE})
+    silvasoft.close()
+    with served(data) as exports:
+        if exports is None:
+            return 1
+        os.environ.update(exports, RELMAP_LEDGER_DIR=str(folder / "ledgers"), RELMAP_SILVASOFT_PACE=FAST_PACE)
+        args = ["run", str(mapping), "--state", str(folder / "sync.db"), "-q"]
+        started = time.perf_counter()
+        with open(os.devnull, "w") as quiet:
+            main(args, quiet, quiet)
+        first = time.perf_counter() - started
+        wall, cpu, summary, code = [], [], "", 0
+        for _ in range(NO_CHANGE_RUNS):
+            out = io.StringIO()
+            started, used = time.perf_counter(), time.process_time()
+            code = main(args, out, io.StringIO())
+            wall.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - used)
+            summary = out.getvalue()
+    checks = opening_checks(folder / "sync.db")
+    counts = summary.split("Sync: ", 1)[-1].split(".", 1)[0]  # "0 created, ..., 1 unchanged, ..."
+    spent = summary.split("Silvasoft requests: ", 1)[-1].split(" ", 1)[0]
+    print(json.dumps({
+        "linked": sum(1 for r in relations if expected_endpoint(r)),
+        "first": first,
+        "wall": wall,
+        "cpu": cpu,
+        "checks": checks,
+        "exit": code,
+        "read": sum(int(part.split()[0]) for part in counts.split(", ") if part.split()[0].isdigit()),
+        "silvasoft": int(spent) if spent.isdigit() else spent,
+    }))  # fmt: skip
+    return 0
+
+
+def opening_checks(path: Path) -> float:
+    """The CPU time of the checks every run makes of the whole state when it opens it (SQLite's quick_check of every
+    page, and every link row's columns): by design a cost per link, however little the run reads (best of three)."""
+    import sqlite3
+
+    from relmap import state_open
+    from relmap.state_links import check_links
+
+    best = float("inf")
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        for _ in range(NO_CHANGE_RUNS):
+            used = time.process_time()
+            state_open.check_intact(db, path)
+            check_links(db)
+            best = min(best, time.process_time() - used)
+    return best
+
+
+def linkable(count: int, seed: int) -> list[dict[str, Any]]:
+    """The synthetic relations up to the ``count``-th one that belongs in Silvasoft (the others come with them)."""
+    relations = generate(count + count // 8 + 16, seed)
+    wanted = [index for index, r in enumerate(relations) if expected_endpoint(r)]
+    return relations[: wanted[count - 1] + 1]
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Running
 # --------------------------------------------------------------------------------------------------------------
@@ -214,16 +419,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", default="10000", help="relation counts, comma-separated (default 10000)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic relations")
     parser.add_argument("--only", default=",".join(STEPS), help=f"steps to run, of {', '.join(STEPS)}")
+    parser.add_argument("--linked", default=LINKED, help=f"linked relations of --only incremental (default {LINKED})")
     parser.add_argument("--child-sync", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-incremental", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         args.sizes = [int(size) for size in args.sizes.split(",")]
+        args.linked = [int(size) for size in args.linked.split(",")]
     except ValueError:
-        parser.error(f"--sizes: expected whole numbers separated by commas, got {args.sizes!r}")
+        parser.error("--sizes and --linked: expected whole numbers separated by commas")
     args.only = [step.strip() for step in args.only.split(",")]
-    if min(args.sizes) < 1 or not set(args.only) <= set(STEPS):
-        parser.error(f"--sizes must be at least 1 and --only a list of {', '.join(STEPS)}")
+    if min(args.sizes + args.linked) < 1 or not set(args.only) <= set(STEPS):
+        parser.error(f"--sizes and --linked must be at least 1 and --only a list of {', '.join(STEPS)}")
     return args
 
 
@@ -231,10 +439,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child_sync:
         return child_sync(args.child_sync, args.seed, Path(args.folder))
+    if args.child_incremental:
+        return child_incremental(args.child_incremental, args.seed, Path(args.folder))
     print(f"relmap at scale: {MAPPING.relative_to(ROOT)}, sizes {', '.join(f'{s:,}' for s in args.sizes)}, "
           f"seed {args.seed}; wall time and each process's own peak memory (ru_maxrss)")  # fmt: skip
     ok, per_thousand = True, {}
-    for size in args.sizes:
+    for size in args.sizes if set(args.only) - {"incremental"} else ():
         print(f"\n{size:,} relations")
         relations = generate(size, args.seed)
         with tempfile.TemporaryDirectory(prefix="relmap-scale-") as temporary:
@@ -246,6 +456,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if "sync" in args.only:
                 right, per_thousand[size] = step_sync(folder, size, args.seed)
                 ok &= right
+    if "incremental" in args.only:
+        print(f"\nincremental runs with nothing changed, at {', '.join(f'{n:,}' for n in args.linked)} linked")
+        with tempfile.TemporaryDirectory(prefix="relmap-scale-") as temporary:
+            ok &= step_incremental(Path(temporary), args.linked, args.seed)
     if len(per_thousand) > 1 and all(per_thousand.values()):
         small, large = min(per_thousand), max(per_thousand)
         ratio = per_thousand[large] / per_thousand[small]

@@ -27,6 +27,8 @@ from relmap.expressions import environment, subscripts
 from relmap.plan import ArrayRule, Condition, Group, Member, Plan, Rule
 
 if TYPE_CHECKING:
+    from relmap.render import Rendered
+    from relmap.render_trace import RenderTrace
     from relmap.sources.records import SourceRecord
 
 _DICT_METHODS = frozenset({"get", "items", "keys", "values"})
@@ -245,8 +247,9 @@ def _listed(what: str, noun: str, items: Iterable[str], none: str) -> str:
     return f"{what}: {len(names)} {noun}{'s' * (len(names) != 1)}: {', '.join(names)}"
 
 
-def measure(plan: Plan, records: Iterable[SourceRecord] | None = None) -> Coverage:
-    """The plan's coverage; with ``records``, also what rendering them exercised (lookup keys, routes, freefields)."""
+def measure(plan: Plan, records: Iterable[SourceRecord] | None = None, exercised: Exercised | None = None) -> Coverage:
+    """The plan's coverage; with ``records``, also what rendering them exercised (lookup keys, routes, freefields);
+    or with ``exercised``, what a run's own rendering of its records exercised (noted as it rendered them)."""
     fields: set[str] = set()
     numbers: set[int | str] = set()
     whole_record = whole_freefields = False
@@ -255,7 +258,7 @@ def measure(plan: Plan, records: Iterable[SourceRecord] | None = None) -> Covera
         numbers.update(reads.freefields)
         whole_record |= reads.whole_record
         whole_freefields |= reads.whole_freefields
-    data = _Data.of(plan, records) if records is not None else None
+    data = exercised if exercised is not None else (Exercised.of(plan, records) if records is not None else None)
     candidates: set[int] = set(plan.freefields.values()) | (data.freefields if data else set())
     names: dict[int, str] = {}
     for name, number in plan.freefields.items():
@@ -307,8 +310,9 @@ def _unindexed(label: str) -> str:
 
 
 @dataclass
-class _Data:
-    """What rendering the records exercised."""
+class Exercised:
+    """What rendering the records exercised, noted one record at a time as they are rendered (by ``TracingRenderer``):
+    a run that renders its records once notes them in that pass, and nothing of the records is kept."""
 
     count: int = 0
     routes: set[str] = field(default_factory=set)
@@ -317,24 +321,27 @@ class _Data:
     warnings: dict[tuple[str, str], int] = field(default_factory=dict)  # (parameter, rule) → records, in order seen
 
     @classmethod
-    def of(cls, plan: Plan, records: Iterable[SourceRecord]) -> _Data:
+    def of(cls, plan: Plan, records: Iterable[SourceRecord]) -> Exercised:
         from relmap.render_trace import TracingRenderer
 
         data = cls()
         renderer = TracingRenderer(plan)
         for record in records:
-            data.count += 1
-            data.freefields.update(n for n, v in record.freefields.items() if v is not None and v.strip())
-            for warning in renderer.render(record).warnings:
-                key = (warning.parameter, warning.rule.short() if warning.rule else "")
-                data.warnings[key] = data.warnings.get(key, 0) + 1
-            trace = renderer.trace
-            if trace.route is not None:
-                data.routes.add(trace.route.name)
-            for step in trace.values.values():
-                if step.lookup == "hit" and step.lookup_key is not None:
-                    data.hits.setdefault(id(step.rule), set()).add(step.lookup_key)
+            data.note(record, renderer.render(record), renderer.trace)
         return data
+
+    def note(self, record: SourceRecord, rendered: Rendered, trace: RenderTrace) -> None:
+        """One record, as ``trace`` (the renderer's, right after it rendered ``record`` into ``rendered``) saw it."""
+        self.count += 1
+        self.freefields.update(n for n, v in record.freefields.items() if v is not None and v.strip())
+        for warning in rendered.warnings:
+            key = (warning.parameter, warning.rule.short() if warning.rule else "")
+            self.warnings[key] = self.warnings.get(key, 0) + 1
+        if trace.route is not None:
+            self.routes.add(trace.route.name)
+        for step in trace.values.values():
+            if step.lookup == "hit" and step.lookup_key is not None:
+                self.hits.setdefault(id(step.rule), set()).add(step.lookup_key)
 
     def unseen(self, plan: Plan) -> tuple[UnseenLookup, ...]:
         found = []

@@ -30,7 +30,7 @@ _BLANK_FIELDS: dict[str, Any] = dict.fromkeys(BY_NAME, "")
 _BLANK_FREEFIELDS: dict[int | str, Any] = dict.fromkeys(range(1, FREEFIELD_MAX + 1), "")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldError:
     """Why one parameter of one record could not be rendered, and which mapping rule says so."""
 
@@ -46,7 +46,7 @@ class FieldError:
         return {"parameter": self.parameter, "message": self.message, "rule": self.rule.short() if self.rule else None}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rendered:
     """The outcome for one source record."""
 
@@ -86,11 +86,15 @@ def render_all(plan: Plan, records: Iterable[SourceRecord | RecordProblem]) -> I
     """Render every record in order; unreadable records come out as errors, the rest go on."""
     renderer = Renderer(plan)
     for record in records:
-        if isinstance(record, RecordProblem):
-            error = FieldError("record", record.message, None)
-            yield Rendered(record.index, record.origin, record.debtor_number, "error", errors=(error,))
-        else:
-            yield renderer.render(record)
+        yield render_record(renderer, record)
+
+
+def render_record(renderer: Renderer, record: SourceRecord | RecordProblem) -> Rendered:
+    """One record with ``renderer``; an unreadable one comes out as an error."""
+    if isinstance(record, RecordProblem):
+        error = FieldError("record", record.message, None)
+        return Rendered(record.index, record.origin, record.debtor_number, "error", errors=(error,))
+    return renderer.render(record)
 
 
 class Renderer:

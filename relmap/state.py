@@ -14,7 +14,6 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,8 @@ from typing import Any
 from relmap import state_open
 from relmap.errors import StateError
 from relmap.state_check import Row, guarded, translated
+from relmap.state_links import Link as Link
+from relmap.state_links import LinkTable, check_links
 from relmap.state_lock import StateLock
 from relmap.state_open import SCHEMA_VERSION as SCHEMA_VERSION
 
@@ -38,19 +39,6 @@ def default_path(mapping: str | os.PathLike[str], sandbox: bool = False) -> Path
     """``.relmap/<mapping name>.db`` beside the mapping (``.sandbox.db`` for --sandbox runs)."""
     path = Path(mapping)
     return path.parent / ".relmap" / f"{path.stem}{'.sandbox' if sandbox else ''}.db"
-
-
-@dataclass(frozen=True)
-class Link:
-    debtor_number: str
-    guid: int
-    customer_number: int | None
-    route: str | None
-    endpoint: str | None
-    payload: dict[str, Any] | None
-    payload_hash: str | None
-    matched_by: str
-    written_back: bool
 
 
 @dataclass(frozen=True)
@@ -114,6 +102,7 @@ class State:
         try:
             with translated(self.path):
                 self.db = state_open.connect(self._lock)
+                self._links = LinkTable(self.db, self.path)
                 existing = state_open.check(self.db, self.path, target)
                 if existing:
                     self._check_rows()
@@ -139,8 +128,8 @@ class State:
         self.close()
 
     def _check_rows(self) -> None:
-        """Every row a run reads is read once now, so a hand-edited one stops the run before it spends a request."""
-        self.links()
+        """Every row a run reads is checked now, so a hand-edited one stops the run before it spends a request."""
+        check_links(self.db)
         self.intents()
         self.problems()
         state_open.check_ledger(self.db)
@@ -161,26 +150,15 @@ class State:
     # links
     @guarded
     def links(self) -> dict[str, Link]:
-        return {link.debtor_number: link for link in self._links("SELECT * FROM links", ())}
+        """Every link, read now (a run asks ``link_table()`` instead, which reads what it needs)."""
+        return {link.debtor_number: link for link in self._links.each()}
 
-    @guarded
     def link(self, debtor_number: str) -> Link | None:
-        return next(iter(self._links("SELECT * FROM links WHERE debtor_number = ?", (debtor_number,))), None)
+        return self._links.link(debtor_number)
 
-    def _links(self, sql: str, args: tuple[Any, ...]) -> Iterator[Link]:
-        for row in self.db.execute(sql, args):
-            read = Row("links", "debtor_number", row[0])
-            yield Link(
-                str(row[0]),
-                read.whole("guid", row[1]) or 0,
-                read.whole("customer_number", row[2], nullable=True),
-                read.text("route", row[3], nullable=True),
-                read.text("endpoint", row[4], nullable=True),
-                read.json_object("payload", row[5], nullable=True),
-                read.text("payload_hash", row[6], nullable=True),
-                read.text("matched_by", row[7]) or "",
-                bool(read.whole("written_back", row[9])),
-            )
+    def link_table(self) -> LinkTable:
+        """The links as a run reads them: each relation's link once, when first asked for (see state_links.py)."""
+        return self._links
 
     @guarded
     def save_link(
@@ -197,6 +175,7 @@ class State:
     ) -> None:
         """Link (or re-link) a relation and remember what was synced; closes ``intent`` in the same transaction."""
         digest = payload_hash(payload) if payload is not None else None
+        self._links.changed([debtor_number])
         with self._transaction():
             self.db.execute(
                 "INSERT INTO links (debtor_number, guid, customer_number, route, endpoint, payload, payload_hash,"
@@ -228,6 +207,7 @@ class State:
 
     @guarded
     def mark_written_back(self, debtor_numbers: list[str]) -> None:
+        self._links.changed(debtor_numbers)
         with self._transaction():
             self.db.executemany(
                 "UPDATE links SET written_back = 1 WHERE debtor_number = ?", [(d,) for d in debtor_numbers]
@@ -322,6 +302,7 @@ class State:
 
         The payload stays as the last *confirmed* one (the base for drift); only its hash goes, which marks the link
         unconfirmed."""
+        self._links.changed([debtor_number])
         self.db.execute("UPDATE links SET payload_hash = NULL WHERE debtor_number = ?", (debtor_number,))
 
     # ledger: every Silvasoft request, so that back-to-back runs share the hour

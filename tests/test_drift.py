@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from conftest import SAMPLES
@@ -10,7 +11,7 @@ from relmap.compiler import compile_text
 from relmap.render import Rendered
 from relmap.state import Link, payload_hash
 from relmap.sync.changes import Planner
-from relmap.sync.drift import compare, flatten, kept_parameters, same
+from relmap.sync.drift import FieldDiff, compare, flatten, kept_parameters, same
 from relmap.sync.identity import Directory
 
 NONE: frozenset[str] = frozenset()
@@ -184,3 +185,31 @@ def test_mask_hides_ibans_and_email_addresses_in_messages():
 
     masked = Masker(()).text("not a valid IBAN: 'NL91ABNA0417164301', nor NL91 ABNA 0417 1643 01; mail a.b@c.nl")
     assert masked == "not a valid IBAN: '•••', nor •••; mail •••"
+
+
+def live_diffs() -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if isinstance(o, FieldDiff))
+
+
+def test_a_planned_change_keeps_what_its_diffs_are_made_of_not_the_diffs():
+    payload = {"Address_City": "Baarn", "Relation_Contact": [{"LastName": "Jansen", "Email": "j@example.nl"}]}
+    synced = {**payload, "Address_City": "Soest"}
+    link = Link("1", 5, None, "all", "addprivaterelation", synced, payload_hash(synced), "new", False)
+    directory = Directory({5: "1"})
+    directory.add_listing([{"RelationGUID": 5, **synced, "Address_City": "Hilversum"}])
+    planner = Planner({"1": link}, lambda d: None, directory, True)
+    before = live_diffs()
+    update = planner.change(rendered(payload))
+    new = {"Address_City": "Baarn", "Relation_Contact": [{"LastName": "Jansen", "Email": "nieuw@example.nl"}]}
+    create = planner.change(Rendered(1, "test", "2", "ok", "all", "addprivaterelation", new))
+    assert live_diffs() == before  # none kept between reads
+    assert update.fields == compare(payload, synced, directory.by_guid[5], NONE).fields
+    assert by_parameter(update.fields)["Address_City"] == ("overwrite", "Hilversum", "Baarn", True)
+    assert update.drift and len(update.fields) == 3 and update.fields[0].parameter == "Address_City"
+    assert by_parameter(create.fields) == {
+        "Address_City": ("add", None, "Baarn", False),
+        "Relation_Contact[0].LastName": ("add", None, "Jansen", False),
+        "Relation_Contact[0].Email": ("add", None, "nieuw@example.nl", False),
+    }
+    assert create.action == "create" and create.fields == create.fields and create.fields != update.fields

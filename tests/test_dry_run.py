@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections import Counter
@@ -13,6 +14,7 @@ import jsonschema
 import pytest
 from conftest import ROOT, CliResult, writes
 
+from relmap.cli import main
 from relmap.sandbox import Sandbox
 
 # The shipped mapping with the two sample relations that cannot be synced skipped, so a plan can be free of errors.
@@ -494,3 +496,53 @@ def test_golden_plans_after_a_sync(
     ):
         out = run_cli("run", "routing.yaml", "-q", "--dry-run", "--full", *args, cwd=tmp_path).out
         golden(name, normalized(out))
+
+
+class Pieces(io.StringIO):
+    """A stream that remembers the size of every write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[int] = []
+
+    def write(self, text: str) -> int:
+        self.sizes.append(len(text))
+        return super().write(text)
+
+
+def test_the_json_plan_is_written_in_pieces_as_json_dumps_would_write_it_whole(
+    sandbox: Sandbox, mapping: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    path, saved, report = mapping(), tmp_path / "plan.json", tmp_path / "report.jsonl"
+    out, err = Pieces(), io.StringIO()
+    monkeypatch.chdir(tmp_path)
+    args = ["run", str(path), "-q", "--dry-run", "--format", "json", "--out", str(saved), "--report", str(report)]
+    assert main(args, stdout=out, stderr=err) == 1, err.getvalue()
+    text = out.getvalue()
+    doc = json.loads(text)
+    assert text == json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    assert len(out.sizes) > 1 and max(out.sizes) < 2 * 2**16  # 64 KB at a time, never the whole document
+    assert saved.read_text(encoding="utf-8") == text  # without --mask-pii, the saved plan is the plan shown
+    lines = report.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == doc["relations"]
+    assert lines[0] == json.dumps(doc["relations"][0], ensure_ascii=False)
+
+
+def test_a_full_plan_renders_each_relation_once_coverage_included(
+    sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
+):
+    from relmap.render import Renderer
+
+    rendered: Counter[str] = Counter()
+    real = Renderer.render
+
+    def counting(self: Renderer, record: Any) -> Any:
+        rendered[record.debtor_number] += 1
+        return real(self, record)
+
+    monkeypatch.setattr(Renderer, "render", counting)
+    mapping()
+    doc = plan_of(relmap("--dry-run", "--full", "--format", "json"))
+    assert doc["coverage"]["records"] == len(rendered) == len(doc["relations"])  # every relation read, once
+    assert set(rendered.values()) == {1}
+    assert doc["coverage"]["routes_unmatched"] == [] and doc["coverage"]["fields_unread"]  # measured on the data

@@ -174,7 +174,7 @@ def test_a_relation_sent_twice_identically_counts_once():
     same = SourceRecord(1, "b", {"debtor_number": "1", "name": "A"}, {})
     other = SourceRecord(2, "c", {"debtor_number": "1", "name": "B"}, {})
     notes: list[str] = []
-    assert deduplicated([one, same, other], notes) == [one, other]
+    assert list(deduplicated([one, same, other], notes)) == [one, other]
     assert notes == ["b: an identical copy of the relation at a; counted once"]  # left out, but said
 
 

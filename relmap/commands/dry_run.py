@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from relmap.sync.results import Preview
 
 EXIT_CHANGES = 2  # --detailed-exitcode: the plan has changes (as terraform plan -detailed-exitcode)
+_CHUNK = 1 << 16
 
 
 def dry_run(
@@ -33,14 +35,15 @@ def dry_run(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    from relmap.commands.run import connected, write_file
+    from relmap.commands.run import connected
     from relmap.report.plan import Context, document
     from relmap.report.plan_compact import compact
 
     with connected(args, plan, environ, pace, lock, err) as wired:
         settings = wired.settings
         try:
-            preview = wired.sync.preview(full=args.full, list_silvasoft=bool(args.out))
+            # the plan reads a relation's record only to mask it: without --mask-pii the records are not kept
+            preview = wired.sync.preview(full=args.full, list_silvasoft=bool(args.out), keep_records=args.mask_pii)
         except RelmapError as exc:
             raise RelmapError(settings.redact(str(exc))) from None
         finally:
@@ -60,13 +63,12 @@ def dry_run(
     # unless --show-unchanged (the HTML report holds them all, hidden until asked for).
     doc = document(preview, context, settings.redact)
     listed = doc if args.show_unchanged else compact(doc)
-    if args.out:
-        saved = document(preview, replace(context, mask_pii=False), settings.redact)
+    if args.out:  # a saved plan is never masked: without --mask-pii it is the document shown
+        saved = document(preview, replace(context, mask_pii=False), settings.redact) if args.mask_pii else doc
         saved = saved if args.show_unchanged else compact(saved)
-        write_file(args.out, json.dumps(saved, ensure_ascii=False, indent=2) + "\n", "the plan")
+        _write(args.out, "the plan", lambda stream: _dump(saved, stream))
     if args.report:
-        lines = "".join(json.dumps(entry, ensure_ascii=False) + "\n" for entry in listed["relations"])
-        write_file(args.report, lines, "the report")
+        _write(args.report, "the report", lambda stream: _lines(listed["relations"], stream))
     _show(listed if args.format == "json" else doc, args.format, args.show_unchanged, out)
     summary = doc["summary"]
     if summary["error"]:
@@ -83,15 +85,46 @@ def _unrecorded(problem: str, requests: int) -> str:
 
 
 def _coverage(plan: Plan, preview: Preview) -> dict[str, Any] | None:
+    """The mapping's coverage; on a full read, with what the preview's own rendering exercised (no second pass)."""
     from relmap.coverage import measure
 
-    records = [item.record for item in preview.items if item.record is not None]
-    return measure(plan, records if preview.full else None).as_dict()
+    return measure(plan, exercised=preview.exercised).as_dict()
+
+
+def _dump(doc: dict[str, Any], out: TextIO) -> None:
+    """The document as indented JSON and a newline, written in pieces of about 64 KB: the plan of 100,000 relations
+    is some 400 MB of text, which ``json.dumps`` would hold whole, and in millions of pieces before joining them."""
+    pieces: list[str] = []
+    size = 0
+    for piece in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(doc):
+        pieces.append(piece)
+        size += len(piece)
+        if size >= _CHUNK:
+            out.write("".join(pieces))
+            pieces.clear()
+            size = 0
+    pieces.append("\n")
+    out.write("".join(pieces))
+
+
+def _lines(relations: list[dict[str, Any]], out: TextIO) -> None:
+    """--report: one JSON line per relation, written as it is made."""
+    for entry in relations:
+        out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def _write(path: str, what: str, write: Callable[[TextIO], None]) -> None:
+    """Write an output file the user named, as a stream; a failure is a located error, not a traceback."""
+    try:
+        with open(path, "w", encoding="utf-8") as stream:
+            write(stream)
+    except OSError as exc:
+        raise RelmapError(f"cannot write {what} {path}: {exc.strerror}") from None
 
 
 def _show(doc: dict[str, Any], format: str, show_unchanged: bool, out: TextIO) -> None:
     if format == "json":
-        out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        _dump(doc, out)
     elif format == "markdown":
         from relmap.report.plan_markdown import markdown
 

@@ -6,20 +6,20 @@ shows is exactly what a run would send.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from relmap.catalog.silvasoft import UPDATABLE
 from relmap.render import Rendered
 from relmap.state import Link, payload_hash
-from relmap.sync.drift import FieldDiff, compare, created
+from relmap.sync.drift import Diffs, FieldDiff, compare, created
 from relmap.sync.identity import Directory, keyed, payload_email, payload_number
 
 Action = Literal["create", "update", "link", "unchanged", "skip", "error"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """What one relation needs. ``send`` is the create payload or the update parameters, as they will be sent."""
 
@@ -31,7 +31,7 @@ class Change:
     send: dict[str, Any] | None = None
     message: str | None = None
     modified_at: str | None = None
-    fields: tuple[FieldDiff, ...] = ()
+    fields: Sequence[FieldDiff] = ()  # a Diffs for a planned relation: worked out again when read (drift.Diffs)
     involves: str | None = None  # a conflict's other relation: the conflict is checked again when either changes
 
     @property
@@ -61,13 +61,13 @@ class Planner:
 
     def __init__(
         self,
-        links: dict[str, Link],
+        links: Mapping[str, Link],
         failure: Callable[[str], tuple[str, str] | None],
         directory: Directory,
         match_email: bool,
         keep: dict[str, frozenset[str]] | None = None,
     ) -> None:
-        self.links = links
+        self.links = links  # as they were when planning began (a state's snapshot), whatever the run writes
         self.failure = failure
         self.directory = directory
         self.match_email = match_email
@@ -75,13 +75,20 @@ class Planner:
         self.seen: set[str] = set()
         self.numbers: dict[int, str] = {}  # CustomerNumber → debtor_number, for this run's creates
         self.emails: dict[str, str] = {}
-        # What linked relations were last synced with: where Silvasoft was not listed whole, the relation another
-        # OutSmart relation owns may be outside what was listed, and its number or e-mail still makes a conflict.
-        self.linked: dict[tuple[str, Any], Link] = {}
-        for link in links.values():
-            number, email = payload_number(link.payload or {}), payload_email(link.payload or {})
-            self.linked.update({("number", number): link} if number is not None else {})
-            self.linked.update({("email", email): link} if email and match_email else {})
+        self._held: dict[tuple[str, Any], Link] | None = None
+
+    @property
+    def linked(self) -> dict[tuple[str, Any], Link]:
+        """What linked relations were last synced with: where Silvasoft was not listed whole, the relation another
+        OutSmart relation owns may be outside what was listed, and its number or e-mail still makes a conflict.
+        Read from every link the first time an unlinked relation needs it (a run that creates nothing never does)."""
+        if self._held is None:
+            self._held = {}
+            for link in self.links.values():
+                number, email = payload_number(link.payload or {}), payload_email(link.payload or {})
+                self._held.update({("number", number): link} if number is not None else {})
+                self._held.update({("email", email): link} if email and self.match_email else {})
+        return self._held
 
     def plan(self, results: Iterable[tuple[Rendered, str, str | None]]) -> list[Change]:
         return [self.change(result, name, modified_at) for result, name, modified_at in results]
@@ -109,7 +116,7 @@ class Planner:
         return self._unlinked(make, debtor, payload, result.route)
 
     def _linked(self, make: Callable[..., Change], link: Link, payload: dict[str, Any], route: str | None) -> Change:
-        theirs = None
+        relation = theirs = None
         if self.directory.listed:
             relation = self.directory.by_guid.get(link.guid)
             if relation is None:
@@ -122,7 +129,9 @@ class Planner:
                 )
             theirs = update_params(relation)
         synced = update_params(link.payload) if link.payload is not None else None
-        found = compare(update_params(payload), synced, theirs, self.keep.get(route or "", frozenset()))
+        keep = self.keep.get(route or "", frozenset())
+        found = compare(update_params(payload), synced, theirs, keep)
+        fields = _diffs(payload, link.payload, relation, keep)
         unconfirmed = link.payload_hash is None  # the last update's outcome is unknown
         send = found.send
         if send is None and unconfirmed and theirs is None:
@@ -137,8 +146,8 @@ class Planner:
                     if any(f.change == "keep" for f in found.fields)
                     else "only parameters that updaterelation/ cannot change differ; nothing to send"
                 )
-            return make("unchanged", guid=link.guid, matched_by="linked", message=note, fields=found.fields)
-        return make("update", guid=link.guid, matched_by="linked", send=send, fields=found.fields)
+            return make("unchanged", guid=link.guid, matched_by="linked", message=note, fields=fields)
+        return make("update", guid=link.guid, matched_by="linked", send=send, fields=fields)
 
     def _unlinked(self, make: Callable[..., Change], debtor: str, payload: dict[str, Any], route: str | None) -> Change:
         if not self.directory.identifies and not self.directory.by_answer:
@@ -152,9 +161,10 @@ class Planner:
                 return make("error", message=_conflict(match.by, payload, owner, match.guid), involves=owner)
             keep = self.keep.get(route or "", frozenset())
             found = compare(update_params(payload), None, update_params(match.relation), keep)
+            fields = _diffs(payload, None, match.relation, keep)
             if found.send is not None:
-                return make("update", guid=match.guid, matched_by=match.by, send=found.send, fields=found.fields)
-            return make("link", guid=match.guid, matched_by=match.by, fields=found.fields)
+                return make("update", guid=match.guid, matched_by=match.by, send=found.send, fields=fields)
+            return make("link", guid=match.guid, matched_by=match.by, fields=fields)
         number, email = payload_number(payload), payload_email(payload) if self.match_email else None
         if not self.directory.listed:
             for by, key in (("number", number), ("email", email)):
@@ -168,7 +178,22 @@ class Planner:
         if email and self.emails.setdefault(email, debtor) != debtor:
             other = self.emails[email]
             return make("error", message=_conflict("email", payload, other, None), involves=other)
-        return make("create", matched_by="new", send=payload, fields=created(payload))
+        return make("create", matched_by="new", send=payload, fields=Diffs(created, payload))
+
+
+def _diffs(
+    payload: dict[str, Any], synced: dict[str, Any] | None, theirs: dict[str, Any] | None, keep: frozenset[str]
+) -> Diffs:
+    """The fields of ``compare`` of these, worked out again when read: a change keeps only what it was made from."""
+    return Diffs(_compared, payload, synced, theirs, keep)
+
+
+def _compared(
+    payload: dict[str, Any], synced: dict[str, Any] | None, theirs: dict[str, Any] | None, keep: frozenset[str]
+) -> tuple[FieldDiff, ...]:
+    last = update_params(synced) if synced is not None else None
+    now = update_params(theirs) if theirs is not None else None
+    return compare(update_params(payload), last, now, keep).fields
 
 
 def _conflict(by: str, payload: dict[str, Any], owner: str, guid: int | None) -> str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from relmap.plan import ArrayRule, Group, Route, Rule
 
@@ -21,7 +22,7 @@ _MISSING: Any = object()
 _PATH = re.compile(r"^(?P<key>[^.\[]+)\[(?P<index>\d+)\]\.(?P<child>.+)$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FieldDiff:
     """One parameter of one relation: what Silvasoft holds, what it will hold, and why."""
 
@@ -59,11 +60,44 @@ class Comparison:
         return any(f.drift for f in self.fields)
 
 
+class Diffs(Sequence[FieldDiff]):
+    """A relation's field diffs, worked out again each time they are read instead of kept: a plan holds a change per
+    relation, and some twenty diffs each (2 KB) would be most of what a plan of 100,000 relations holds."""
+
+    __slots__ = ("_args", "_work")
+
+    def __init__(self, work: Callable[..., tuple[FieldDiff, ...]], *args: Any) -> None:
+        self._work, self._args = work, args  # the diffs are work(*args)
+
+    def _diffs(self) -> tuple[FieldDiff, ...]:
+        return self._work(*self._args)
+
+    def __iter__(self) -> Iterator[FieldDiff]:
+        return iter(self._diffs())
+
+    def __len__(self) -> int:
+        return len(self._diffs())
+
+    @overload
+    def __getitem__(self, index: int) -> FieldDiff: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[FieldDiff, ...]: ...
+    def __getitem__(self, index: int | slice) -> FieldDiff | tuple[FieldDiff, ...]:
+        return self._diffs()[index]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __repr__(self) -> str:
+        return f"Diffs{tuple(self)!r}"
+
+
 def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"Relation_Contact": [{"Email": x}]}`` → ``{"Relation_Contact[0].Email": x}``."""
+    """``{"Relation_Contact": [{"Email": x}]}`` → ``{"Relation_Contact[0].Email": x}``. The names are interned: every
+    relation of a plan has the same few dozen, and a plan of many relations holds each once, not once per relation."""
     flat: dict[str, Any] = {}
     for key, value in params.items():
-        name = f"{prefix}.{key}" if prefix else str(key)
+        name = sys.intern(f"{prefix}.{key}" if prefix else str(key))
         if isinstance(value, dict):
             flat.update(flatten(value, name))
         elif isinstance(value, list):
@@ -71,7 +105,7 @@ def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
                 if isinstance(item, dict):
                     flat.update(flatten(item, f"{name}[{index}]"))
                 else:
-                    flat[f"{name}[{index}]"] = item
+                    flat[sys.intern(f"{name}[{index}]")] = item
         else:
             flat[name] = value
     return flat

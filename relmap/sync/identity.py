@@ -8,7 +8,7 @@ relation, so every GUID has at most one owner, checked before a link is made.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -52,11 +52,44 @@ def guid_of(relation: dict[str, Any]) -> int | None:
         return None
 
 
+class Owners(MutableMapping[int, str]):
+    """GUID → debtor_number, read from the link table the first time it is asked (a run that neither lists Silvasoft
+    nor creates never asks), then kept up to date by the run's own claims."""
+
+    def __init__(self, load: Callable[[], dict[int, str]]) -> None:
+        self._load = load
+        self._owners: dict[int, str] | None = None
+
+    @property
+    def _all(self) -> dict[int, str]:
+        if self._owners is None:
+            self._owners = self._load()
+        return self._owners
+
+    def __getitem__(self, guid: int) -> str:
+        return self._all[guid]
+
+    def __setitem__(self, guid: int, debtor_number: str) -> None:
+        self._all[guid] = debtor_number
+
+    def __delitem__(self, guid: int) -> None:
+        del self._all[guid]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._all)
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def __contains__(self, guid: object) -> bool:
+        return guid in self._all
+
+
 @dataclass
 class Directory:
     """The relations one listing of Silvasoft found, indexed for matching, plus who owns which GUID."""
 
-    owners: dict[int, str]  # GUID → debtor_number, from the link table and this run's links
+    owners: MutableMapping[int, str]  # GUID → debtor_number, from the link table and this run's links
     by_number: dict[int, dict[str, Any]] = field(default_factory=dict)
     by_email: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     by_guid: dict[int, dict[str, Any]] = field(default_factory=dict)

@@ -22,6 +22,7 @@ made. So:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +53,7 @@ class Owned:
     anchor: int | None  # that relation's GUID
     going: bool = True
 
-    def see(self, relations: list[dict[str, Any]], at: int, owners: dict[int, str]) -> None:
+    def see(self, relations: list[dict[str, Any]], at: int, owners: Mapping[int, str]) -> None:
         for position, relation in enumerate(relations, at):
             guid = guid_of(relation)
             if not self.going or guid is None or guid not in owners:
@@ -176,7 +177,7 @@ def advance_mark(state: State, directory: Directory) -> None:
     that a listing the hour ended goes on after them next run instead of reading them again."""
     if not directory.seen or state.read_only:
         return
-    owners = {link.guid: debtor for debtor, link in state.links().items()}
+    owners = state.link_table().owners()
     owned = Owned(directory.seen_at, None)
     owned.see(directory.seen, directory.seen_at, owners)
     if owned.anchor is not None and owned.to > mark(state)[0]:

@@ -9,7 +9,7 @@ two relations changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -83,7 +83,7 @@ class ProblemBook:
         ]
 
 
-def changed_since(items: Iterable[Item], links: dict[str, Link], problems: dict[str, Problem]) -> set[str]:
+def changed_since(items: Iterable[Item], links: Mapping[str, Link], problems: dict[str, Problem]) -> set[str]:
     """The relations read whose payload differs from the last one synced (or, for an open problem, tried): a
     relation read again only because the read overlaps the last one did not change (a conflict stays known)."""
     changed = set()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 from relmap.errors import ConfigError
 from relmap.plan import Plan
@@ -37,12 +39,20 @@ def reader(plan: Plan, client: OutSmartClient | None) -> Reader:
                 outsmart.relations([*filters, (stamp, "ge", since)], plan.source.include_freefields)
                 for stamp in ("modified_at", "created_at")
             )
-        for index, raw in enumerate(relations):
+        for index, raw in enumerate(_drained(relations)):
             debtor = raw.get("debtor_number") if isinstance(raw, dict) else None
             origin = f"OutSmart relation {debtor}" if debtor else f"OutSmart relation #{index + 1}"
             yield normalize_record(raw, index, origin)
 
     return read
+
+
+def _drained(relations: list[Any]) -> Iterator[Any]:
+    """The relations in order, each let go by the list as it is handed on: the answer as OutSmart sent it (100,000
+    relations) would otherwise stay whole beside the records made of it until the last is read."""
+    relations.reverse()
+    while relations:
+        yield relations.pop()
 
 
 def _merged(answers: Iterable[list[object]]) -> list[object]:
@@ -77,20 +87,25 @@ def check_freefields(plan: Plan, settings: list[object]) -> None:
 
 def deduplicated(
     records: Iterable[SourceRecord | RecordProblem], notes: list[str]
-) -> list[SourceRecord | RecordProblem]:
+) -> Iterator[SourceRecord | RecordProblem]:
     """A relation sent twice, identically, counts once (each copy left out is said in ``notes``); two different
-    ones under one debtor number are reported by the planner."""
-    seen: dict[tuple[str, str], str] = {}
-    kept: list[SourceRecord | RecordProblem] = []
+    ones under one debtor number are reported by the planner. Each record is handed on as it comes, and of those
+    before it only a digest is kept."""
+    seen: dict[tuple[str, bytes], str] = {}
     for record in records:
         if isinstance(record, SourceRecord):
-            key = (record.debtor_number, repr(sorted(record.fields.items())) + repr(sorted(record.freefields.items())))
+            key = (record.debtor_number, _digest(record))
             if key in seen:
                 notes.append(f"{record.origin}: an identical copy of the relation at {seen[key]}; counted once")
                 continue
             seen[key] = record.origin
-        kept.append(record)
-    return kept
+        yield record
+
+
+def _digest(record: SourceRecord) -> bytes:
+    """A record's fields and freefields as 16 bytes (blake2b), instead of their whole text."""
+    text = repr(sorted(record.fields.items())) + repr(sorted(record.freefields.items()))
+    return hashlib.blake2b(text.encode("utf-8", "backslashreplace"), digest_size=16).digest()
 
 
 def stamp(value: str | None) -> str | None:

@@ -7,6 +7,7 @@ marked unconfirmed and the next comparison with Silvasoft sends what still diffe
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
 from relmap.state import Intent, Link, State, payload_hash
@@ -26,19 +27,36 @@ def recoveries(state: State, directory: Directory) -> list[tuple[Intent, Match |
     return found
 
 
-def recovered_links(state: State, links: dict[str, Link], directory: Directory) -> dict[str, Link]:
+def recovered_links(state: State, links: Mapping[str, Link], directory: Directory) -> Mapping[str, Link]:
     """The links as a run would have them after settling (``settle``), for a dry run, which writes nothing."""
-    links = dict(links)
+    settled: dict[str, Link] = {}
     for intent, match in recoveries(state, directory):
-        link = links.get(intent.debtor_number)
+        link = settled.get(intent.debtor_number) or links.get(intent.debtor_number)
         if match is not None:
-            links[intent.debtor_number] = Link(
+            settled[intent.debtor_number] = Link(
                 intent.debtor_number, match.guid, None, None, intent.endpoint, intent.payload,
                 payload_hash(intent.payload), "recovered", False,
             )  # fmt: skip
         elif link is not None:
-            links[intent.debtor_number] = replace(link, payload_hash=None)
-    return links
+            settled[intent.debtor_number] = replace(link, payload_hash=None)
+    return _Settled(links, settled) if settled else links
+
+
+class _Settled(Mapping[str, Link]):
+    """The links with what settling would change in them."""
+
+    def __init__(self, links: Mapping[str, Link], settled: dict[str, Link]) -> None:
+        self.links, self.settled = links, settled
+
+    def __getitem__(self, debtor_number: str) -> Link:
+        return self.settled[debtor_number] if debtor_number in self.settled else self.links[debtor_number]
+
+    def __iter__(self) -> Iterator[str]:  # in the order of a copy of the links with the settled ones put in
+        yield from self.links
+        yield from (debtor for debtor in self.settled if debtor not in self.links)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def settle(state: State, directory: Directory) -> None:

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from relmap.coverage import Exercised
 from relmap.render import Rendered
 from relmap.sources.records import SourceRecord
 from relmap.state import Problem
@@ -51,14 +52,15 @@ class RunResult:
         return Counter(o.action for o in self.outcomes)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One relation read this run, with what the mapping made of it."""
 
-    record: SourceRecord | None
+    record: SourceRecord | None  # None for a record OutSmart sent that could not be read, or one not kept
     result: Rendered
     name: str
     modified_at: str | None
+    source: str | None = None  # where the record is not kept (a dry run's): its fingerprint (saved.py)
 
 
 @dataclass
@@ -78,6 +80,7 @@ class Preview:
     identify: str = ""  # how the unlinked relations were identified: the listing, or targeted lookups
     lookups: int = 0  # of silvasoft_requests, the targeted lookups: the run does not make them (its creates answer)
     carried: list[Outcome] = field(default_factory=list)  # open problems of relations this plan did not read
+    exercised: Exercised | None = None  # what rendering the records exercised, for coverage (a full read only)
 
     @property
     def full(self) -> bool:

@@ -8,20 +8,21 @@ visible (problems.py).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from relmap.budget import Budget
+from relmap.coverage import Exercised
 from relmap.errors import BudgetSpent, RateLimited, RelmapError
 from relmap.plan import Plan
-from relmap.render import Rendered, render_all
+from relmap.render import Rendered, Renderer, render_record
 from relmap.sources.outsmart import OutSmartClient
 from relmap.sources.records import RecordProblem, SourceRecord
 from relmap.state import Link, State, payload_hash
 from relmap.sync.apply import Applier, Outcome, outcome
 from relmap.sync.changes import Change, Planner
 from relmap.sync.drift import kept_parameters
-from relmap.sync.identity import Directory, email_identity, keyed
+from relmap.sync.identity import Directory, Owners, email_identity, keyed
 from relmap.sync.listing import advance_mark, identify_for_plan, list_for, list_whole, look_up_names
 from relmap.sync.problems import ProblemBook, changed_since, open_since
 from relmap.sync.reading import deduplicated, stamp
@@ -107,9 +108,10 @@ class Sync:
         wider = since is not None and (only is not None or retry_failed)
         items = self._selected(self._read(None if wider else since), only, limit)
         self.read_now = {i.result.debtor_number for i in items if i.result.debtor_number}
-        self.changed_now = changed_since(items, self.state.links(), self.book.open)
+        links = self.state.link_table()  # each relation's link read once, when first needed
+        self.changed_now = changed_since(items, links, self.book.open)
         result.warnings += self.read_notes
-        directory = Directory({link.guid: debtor for debtor, link in self.state.links().items()})
+        directory = Directory(Owners(links.snapshot().owners))
         need = None
         try:
             need = self._settle_and_list(items, directory, since is None, always=saved is not None)
@@ -122,7 +124,7 @@ class Sync:
         self._uncompared = asked and not saved and need == "whole" and not directory.listed
         if asked and not saved and not self.state.read_only:
             self.state.set_meta(FULL_OWED, "1" if self._uncompared else None)
-        planner = self._planner(self.state.links(), directory)
+        planner = self._planner(links.snapshot(), directory)  # the links as settled, whatever the run writes next
         self.progress.start(len(items))
         applier = Applier(self.silvasoft, self.state, directory, self.match_email, self.clock)
         for item in items:
@@ -143,15 +145,18 @@ class Sync:
             result.outcomes += unseen
         return result
 
-    def preview(self, full: bool = False, list_silvasoft: bool = False) -> Preview:
+    def preview(self, full: bool = False, list_silvasoft: bool = False, keep_records: bool = True) -> Preview:
         """Plan every relation as a run would, reading both sides and writing nothing (no link, no watermark).
 
         ``list_silvasoft`` lists Silvasoft even when the run would not (a plan saved to be applied later needs
-        Silvasoft's own copy of every relation, to tell whether it changed in between)."""
+        Silvasoft's own copy of every relation, to tell whether it changed in between). Without ``keep_records``
+        the items keep each record's fingerprint instead of the record (the plan reads a record only to mask it).
+        A full read notes what rendering exercised as it renders (``Preview.exercised``), for coverage."""
         since = self._since(full)
-        items = self._read(since)
-        links = self.state.links()
-        directory = Directory({link.guid: debtor for debtor, link in links.items()})
+        exercised = Exercised() if since is None else None
+        items = self._read(since, exercised, keep_records)
+        links: Mapping[str, Link] = self.state.link_table()  # a dry run writes no link: the table stays as it is
+        directory = Directory(Owners(self.state.link_table().owners))
         need = "whole" if list_silvasoft else self._listing_need(items, since is None)
         identify, self._lookups = "no relation to identify: Silvasoft not listed", 0
         if need is not None:
@@ -170,7 +175,8 @@ class Sync:
             change = planner.change(item.result, item.name, item.modified_at)
             changes.append(change)
             link = links.get(change.debtor_number or "")
-            prints.append((source_fingerprint(item.record), silvasoft_fingerprint(change, directory, link)))
+            source = item.source if item.source is not None else source_fingerprint(item.record)
+            prints.append((source, silvasoft_fingerprint(change, directory, link)))
         return Preview(
             items,
             changes,
@@ -185,6 +191,7 @@ class Sync:
             identify=identify,
             lookups=self._lookups,
             carried=ProblemBook(self.state, self.clock).carried({i.result.debtor_number or "" for i in items}),
+            exercised=exercised,
         )
 
     def _preview_identify(self, need: str, items: list[Item], directory: Directory) -> str:
@@ -196,11 +203,11 @@ class Sync:
         self.read_notes += [note] if note else []
         return how
 
-    def _read(self, since: str | None) -> list[Item]:
+    def _read(self, since: str | None, exercised: Exercised | None = None, keep_records: bool = True) -> list[Item]:
         self.progress.phase("reading OutSmart" + ("" if since is None else f" (changed since {since})"))
-        return list(self._items(self.read(since)))
+        return list(self._items(self.read(since), exercised, keep_records))
 
-    def _planner(self, links: dict[str, Link], directory: Directory) -> Planner:
+    def _planner(self, links: Mapping[str, Link], directory: Directory) -> Planner:
         return Planner(links, self.state.failure, directory, self.match_email, self.keep)
 
     def _one(
@@ -313,7 +320,7 @@ class Sync:
         CustomerNumber nor e-mail a lookup by name, do the rest); None for no listing."""
         if any(i.action == "create" and self.state.link(i.debtor_number) is None for i in self.state.intents()):
             return "whole"  # an interrupted create: only the listing tells whether Silvasoft carried it out
-        links = self.state.links()
+        links = self.state.link_table()
         need = None
         for item in items:
             if item.result.status != "ok" or item.result.payload is None:
@@ -353,15 +360,27 @@ class Sync:
         refused = self.state.failure(debtor)
         return not (refused and result.payload is not None and refused[0] == payload_hash(result.payload))
 
-    def _items(self, records: Iterable[SourceRecord | RecordProblem]) -> Iterator[Item]:
-        listed = deduplicated(records, self.read_notes)
-        by_index = {record.index: record for record in listed}
-        for rendered in render_all(self.plan, listed):
-            found = by_index.get(rendered.index)
-            source = found if isinstance(found, SourceRecord) else None
+    def _items(
+        self, records: Iterable[SourceRecord | RecordProblem], exercised: Exercised | None, keep_records: bool
+    ) -> Iterator[Item]:
+        """Each record rendered as it is read, one at a time; with ``exercised``, the rendering is traced and noted
+        there for coverage (the one render pass of a dry run)."""
+        renderer = Renderer(self.plan)
+        if exercised is not None:
+            from relmap.render_trace import TracingRenderer
+
+            renderer = tracing = TracingRenderer(self.plan)
+        for record in deduplicated(records, self.read_notes):
+            rendered = render_record(renderer, record)
+            source = record if isinstance(record, SourceRecord) else None
+            if source is not None and exercised is not None:
+                exercised.note(source, rendered, tracing.trace)
             fields = source.fields if source else {}
-            name = str(fields.get("name") or "")
-            yield Item(source, rendered, name, stamp(fields.get("modified_at")))
+            name, modified_at = str(fields.get("name") or ""), stamp(fields.get("modified_at"))
+            if keep_records:
+                yield Item(source, rendered, name, modified_at)
+            else:
+                yield Item(None, rendered, name, modified_at, source_fingerprint(source))
 
     def _since(self, full: bool) -> str | None:
         """The lower bound of an incremental read, or None to read everything."""

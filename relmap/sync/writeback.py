@@ -18,7 +18,7 @@ BATCH = 100
 
 def write_back(client: OutSmartClient, state: State, records: list[SourceRecord]) -> list[str]:
     """Write the GUID of every linked relation read this run whose external_id lacks it; returns warnings."""
-    links = state.links()
+    links = state.link_table()
     done: list[str] = []
     todo: list[dict[str, Any]] = []
     for record in records:
