@@ -1,4 +1,5 @@
-"""Where a run's relations come from: the OutSmart API (incrementally) or an export file named by the mapping."""
+"""Where a run's relations come from: the OutSmart API (incrementally) or an export file named by the mapping, each
+record rendered as it is read (``items``)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+from relmap.coverage import Exercised
 from relmap.errors import ConfigError
 from relmap.plan import Plan
+from relmap.render import Renderer, render_record
 from relmap.sources.outsmart import OutSmartClient
 from relmap.sources.records import RecordProblem, SourceRecord, normalize_record
+from relmap.sync.results import Item
+from relmap.sync.saved import source_fingerprint
 
 Reader = Callable[[str | None], Iterable[SourceRecord | RecordProblem]]
 STAMP = "%Y-%m-%d %H:%M:%S"  # OutSmart's modified_at / created_at
@@ -83,6 +88,35 @@ def check_freefields(plan: Plan, settings: list[object]) -> None:
             problems.append(f"'{name}' is freefield {actual} in OutSmart, the mapping says {number}")
     if problems:
         raise ConfigError(f"{plan.path}: freefields: " + "; ".join(problems) + " (GET /freefields/)")
+
+
+def items(
+    plan: Plan,
+    records: Iterable[SourceRecord | RecordProblem],
+    notes: list[str],
+    exercised: Exercised | None = None,
+    keep_records: bool = True,
+) -> Iterator[Item]:
+    """Each record rendered as it is read, one at a time (an identical copy counted once, said in ``notes``). With
+    ``exercised``, the rendering is traced and noted there for coverage: a dry run's one render pass. Without
+    ``keep_records``, an item keeps its record's fingerprint instead of the record."""
+    tracing = None
+    if exercised is not None:
+        from relmap.render_trace import TracingRenderer
+
+        tracing = TracingRenderer(plan)
+    renderer = tracing or Renderer(plan)
+    for record in deduplicated(records, notes):
+        rendered = render_record(renderer, record)
+        source = record if isinstance(record, SourceRecord) else None
+        if source is not None and exercised is not None and tracing is not None:
+            exercised.note(source, rendered, tracing.trace)
+        fields = source.fields if source else {}
+        name, modified_at = str(fields.get("name") or ""), stamp(fields.get("modified_at"))
+        if keep_records:
+            yield Item(source, rendered, name, modified_at)
+        else:
+            yield Item(None, rendered, name, modified_at, source_fingerprint(source))
 
 
 def deduplicated(

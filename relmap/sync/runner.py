@@ -8,14 +8,14 @@ visible (problems.py).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from relmap.budget import Budget
 from relmap.coverage import Exercised
 from relmap.errors import BudgetSpent, RateLimited, RelmapError
 from relmap.plan import Plan
-from relmap.render import Rendered, Renderer, render_record
+from relmap.render import Rendered
 from relmap.sources.outsmart import OutSmartClient
 from relmap.sources.records import RecordProblem, SourceRecord
 from relmap.state import Link, State, payload_hash
@@ -25,7 +25,7 @@ from relmap.sync.drift import kept_parameters
 from relmap.sync.identity import Directory, Owners, email_identity, keyed
 from relmap.sync.listing import advance_mark, identify_for_plan, list_for, list_whole, look_up_names
 from relmap.sync.problems import ProblemBook, changed_since, open_since
-from relmap.sync.reading import deduplicated, stamp
+from relmap.sync.reading import items
 from relmap.sync.recovery import recovered_links, settle
 from relmap.sync.results import Item, Preview, Progress, RunResult, Silent
 from relmap.sync.saved import SavedPlan, silvasoft_fingerprint, source_fingerprint
@@ -155,8 +155,9 @@ class Sync:
         since = self._since(full)
         exercised = Exercised() if since is None else None
         items = self._read(since, exercised, keep_records)
-        links: Mapping[str, Link] = self.state.link_table()  # a dry run writes no link: the table stays as it is
-        directory = Directory(Owners(self.state.link_table().owners))
+        table = self.state.link_table()  # a dry run writes no link: the table stays as it is
+        links: Mapping[str, Link] = table
+        directory = Directory(Owners(table.owners))
         need = "whole" if list_silvasoft else self._listing_need(items, since is None)
         identify, self._lookups = "no relation to identify: Silvasoft not listed", 0
         if need is not None:
@@ -205,7 +206,7 @@ class Sync:
 
     def _read(self, since: str | None, exercised: Exercised | None = None, keep_records: bool = True) -> list[Item]:
         self.progress.phase("reading OutSmart" + ("" if since is None else f" (changed since {since})"))
-        return list(self._items(self.read(since), exercised, keep_records))
+        return list(items(self.plan, self.read(since), self.read_notes, exercised, keep_records))
 
     def _planner(self, links: Mapping[str, Link], directory: Directory) -> Planner:
         return Planner(links, self.state.failure, directory, self.match_email, self.keep)
@@ -359,28 +360,6 @@ class Sync:
             return False
         refused = self.state.failure(debtor)
         return not (refused and result.payload is not None and refused[0] == payload_hash(result.payload))
-
-    def _items(
-        self, records: Iterable[SourceRecord | RecordProblem], exercised: Exercised | None, keep_records: bool
-    ) -> Iterator[Item]:
-        """Each record rendered as it is read, one at a time; with ``exercised``, the rendering is traced and noted
-        there for coverage (the one render pass of a dry run)."""
-        renderer = Renderer(self.plan)
-        if exercised is not None:
-            from relmap.render_trace import TracingRenderer
-
-            renderer = tracing = TracingRenderer(self.plan)
-        for record in deduplicated(records, self.read_notes):
-            rendered = render_record(renderer, record)
-            source = record if isinstance(record, SourceRecord) else None
-            if source is not None and exercised is not None:
-                exercised.note(source, rendered, tracing.trace)
-            fields = source.fields if source else {}
-            name, modified_at = str(fields.get("name") or ""), stamp(fields.get("modified_at"))
-            if keep_records:
-                yield Item(source, rendered, name, modified_at)
-            else:
-                yield Item(None, rendered, name, modified_at, source_fingerprint(source))
 
     def _since(self, full: bool) -> str | None:
         """The lower bound of an incremental read, or None to read everything."""
