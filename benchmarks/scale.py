@@ -271,6 +271,9 @@ def child_sync(size: int, seed: int, folder: Path) -> int:
             RELMAP_OUTSMART_URL=sandbox.outsmart_url,
             RELMAP_SILVASOFT_URL=sandbox.silvasoft_url,
             RELMAP_SILVASOFT_PACE=FAST_PACE,
+            # a ledger of its own: every emulator is the same loopback account, whose ledger in the user's folder
+            # holds every sandbox run's requests of the hour, and a run reads the hour's requests for each it sends
+            RELMAP_LEDGER_DIR=str(folder / "ledgers"),
         )
         (folder / MAPPING.name).write_text(MAPPING.read_text(encoding="utf-8"), encoding="utf-8")
         state = folder / "sync.db"
