@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from importlib import resources
-from pathlib import Path
 from typing import Any, TextIO
 
 from relmap.catalog import Param
@@ -88,21 +86,3 @@ def _param_rows(endpoint: str, param: Param, prefix: str, updatable: bool) -> li
         r for child in param.children for r in _param_rows(endpoint, child, prefix + param.name + suffix, updatable)
     ]
     return [row, *children]
-
-
-def init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    target = Path(args.path)
-    if target.exists() and not args.force:
-        err.write(f"relmap: error: {target} exists; use --force to overwrite it\n")
-        return EXIT_FATAL
-    schema = resources.files("relmap").joinpath("schemas/mapping.schema.json")
-    text = resources.files("relmap").joinpath("templates/starter.yaml").read_text(encoding="utf-8")
-    text = text.replace("{schema}", Path(str(schema)).resolve().as_uri())
-    target.write_text(text, encoding="utf-8")
-    out.write(f"wrote {target}: edit it, then run `relmap validate {target}`\n")
-    return EXIT_OK
-
-
-def schema(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    out.write(resources.files("relmap").joinpath("schemas/mapping.schema.json").read_text(encoding="utf-8"))
-    return EXIT_OK
