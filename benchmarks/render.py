@@ -17,14 +17,14 @@ best of ``R`` runs (``time.perf_counter``, gc enabled as normal):
 * **compiled**: the mapping compiled once, then ``Renderer(plan).render(record)``;
 * **hand-written** (``mappings/business-routing.yaml`` only): ``hand_render`` below, plain Python that does exactly
   what that mapping does (the same source filter, skip rule, route choice and payload) the way one would write it
-  for speed: each contact name is split once (``relmap.filters.names.split_name``, where the mapping's
+  for speed: each contact name is split once (``relmap.mapping.filters.names.split_name``, where the mapping's
   ``first_name``, ``last_name`` and ``salutation_sex`` split it three times) and the country is looked up once
   (where the mapping's ``country_code`` runs for the postcode and again for the country). It calls the same
-  ``relmap.filters`` functions otherwise (``valid_email`` and ``valid_phone`` guard the e-mail address and phone
-  number before ``email`` and ``phone`` read them, as the mapping's ``when`` does), and ``relmap.convert.convert``
-  where the mapping converts a type. So the difference between the two is the mapping machinery (the template context,
-  Jinja, rules, groups and arrays, conversion by declared type, collecting errors) plus the repeated splits and
-  look-ups a mapping cannot share.
+  ``relmap.mapping.filters`` functions otherwise (``valid_email`` and ``valid_phone`` guard the e-mail address and phone
+  number before ``email`` and ``phone`` read them, as the mapping's ``when`` does), and
+  ``relmap.mapping.convert.convert`` where the mapping converts a type. So the difference between the two is the mapping
+  machinery (the template context, Jinja, rules, groups and arrays, conversion by declared type, collecting errors) plus
+  the repeated splits and look-ups a mapping cannot share.
 
 The results of the timed runs are compared record by record (status, route, endpoint, skip reason, payload
 including key order, and every failing parameter with its message); the script exits 1 if they differ.
@@ -54,12 +54,12 @@ from random import Random
 from typing import Any
 
 from relmap.catalog.silvasoft import param
-from relmap.compiler import compile_file
-from relmap.convert import convert
 from relmap.errors import TransformError
-from relmap.filters import FILTERS, TESTS
-from relmap.filters.names import split_name
-from relmap.render import FieldError, Rendered, Renderer
+from relmap.mapping.compiler import compile_file
+from relmap.mapping.convert import convert
+from relmap.mapping.filters import FILTERS, TESTS
+from relmap.mapping.filters.names import split_name
+from relmap.mapping.render import FieldError, Rendered, Renderer
 from relmap.sources.records import SourceRecord, normalize_record
 
 ROOT = Path(__file__).resolve().parent.parent

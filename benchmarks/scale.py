@@ -328,7 +328,7 @@ def child_incremental(size: int, seed: int, folder: Path) -> int:
     and this process's CPU time (relmap's own: the emulators answer from their own process). Prints one JSON line."""
     import relmap.commands.run as run_command
     from relmap.cli import main
-    from relmap.render import render_all
+    from relmap.mapping.render import render_all
     from relmap.sandbox import SilvasoftEmulator
     from relmap.sandbox.harness import sample
     from relmap.sandbox.silvasoft_book import SHAPE
@@ -392,8 +392,8 @@ def opening_checks(path: Path) -> float:
     page, and every link row's columns): by design a cost per link, however little the run reads (best of three)."""
     import sqlite3
 
-    from relmap import state_open
-    from relmap.state_links import check_links
+    from relmap.state import opening as state_open
+    from relmap.state.links import check_links
 
     best = float("inf")
     with contextlib.closing(sqlite3.connect(path)) as db:

@@ -21,11 +21,11 @@ The hourly budget: resumed runs, not a raised limit
 ``requests_per_hour`` at 1200, the largest plan. So the emulator is held to 1200 per hour as well, and the first sync is
 measured the way a user on that plan lives it: the first run spends the hour and stops (exit 3, relations pending), then
 "an hour passes" and a second run finishes. The hour is passed without waiting: the benchmark empties relmap's request
-ledgers (``relmap.state.State.prune_ledger`` and ``relmap.ledger.Ledger.prune``) and resets the emulator's rate window
-(``sandbox.silvasoft.reset_rate_window()``); nothing else of the state is touched. The same is done before each later
-phase, so every phase starts with a full hour and the budget never decides a later figure. Resuming is also what makes
-the listing floor interesting: the resumed run must list Silvasoft again, by then holding ~1,200 relations. An emulator
-answer of 401 (rate limit) or 429 would mean relmap overspent; the log is checked for it.
+ledgers (``relmap.state.store.State.prune_ledger`` and ``relmap.targets.ledger.Ledger.prune``) and resets the emulator's
+rate window (``sandbox.silvasoft.reset_rate_window()``); nothing else of the state is touched. The same is done before
+each later phase, so every phase starts with a full hour and the budget never decides a later figure. Resuming is also
+what makes the listing floor interesting: the resumed run must list Silvasoft again, by then holding ~1,200 relations.
+An emulator answer of 401 (rate limit) or 429 would mean relmap overspent; the log is checked for it.
 
 Phases 1-3 run at ``RELMAP_SILVASOFT_PACE=1000/s``, so they are not held back by the pace; phase 4 uses ``--pace``.
 
@@ -41,7 +41,7 @@ relmap's summary line ("Silvasoft requests: N spent") is parsed and cross-checke
 3. 50 relations changed in OutSmart (their city, through ``sandbox.outsmart.edit``). Floor: 50 updates and no
    listing, since every relation is linked.
 4. ``W`` relations changed (default 300, their street), synced at ``--pace`` (default 50/s). Floor for the wall time:
-   the requests sent (from the log) times the pace's interval (``relmap.budget.parse_pace``). Target: the whole
+   the requests sent (from the log) times the pace's interval (``relmap.targets.budget.parse_pace``). Target: the whole
    ``relmap run`` within 10 % of that floor (ratio at most 1.10).
 
 5. The free plan with a full Silvasoft, in a sandbox of its own: 3,000 relations entered in Silvasoft before relmap, 16
@@ -83,14 +83,14 @@ from pathlib import Path
 from random import Random
 from typing import Any
 
-from relmap.budget import parse_pace
 from relmap.cli import main as relmap_main
-from relmap.compiler import compile_file
 from relmap.errors import ConfigError
-from relmap.ledger import Ledger
+from relmap.mapping.compiler import compile_file
 from relmap.sandbox import LoggedRequest, Sandbox
-from relmap.state import State
+from relmap.state.store import State
 from relmap.sync import connect
+from relmap.targets.budget import parse_pace
+from relmap.targets.ledger import Ledger
 from relmap.targets.silvasoft import PAGE_LIMIT
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -119,7 +119,7 @@ def pass_an_hour(*states: Path) -> None:
     the ``states`` given) is an hour older, and no "Ratelimit exceeded" holds it back any more."""
     import sqlite3
 
-    from relmap.budget import BLOCKED
+    from relmap.targets.budget import BLOCKED
 
     ledgers = sorted(Path(os.environ["RELMAP_LEDGER_DIR"]).glob("silvasoft-*.db"))
     for path in ledgers:

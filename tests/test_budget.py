@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from relmap.budget import HOUR, VENDOR_PACE, Budget, Pace, parse_pace
 from relmap.errors import BudgetSpent, ConfigError
-from relmap.state import State
+from relmap.state.store import State
+from relmap.targets.budget import HOUR, VENDOR_PACE, Budget, Pace, parse_pace
 
 T0 = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC
 

@@ -15,8 +15,8 @@ import pytest
 from conftest import MAPPINGS, CliResult, writes
 
 from relmap.sandbox import Sandbox
-from relmap.state import State
-from relmap.state_lock import StateLock
+from relmap.state.lock import StateLock
+from relmap.state.store import State
 
 WRONG = "wrong-secret-Kq8"
 OUTSMART_OK = "✓ OutSmart: the token and software token are accepted (GET relations/, matching nothing)\n"

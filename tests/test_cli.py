@@ -139,8 +139,8 @@ def test_an_unforeseen_exception_is_a_located_message_with_no_secret(
 
 
 def test_coverage_that_cannot_be_measured_is_a_warning_on_that_mapping(monkeypatch: pytest.MonkeyPatch) -> None:
-    from relmap import coverage
     from relmap.cli import main
+    from relmap.mapping import coverage
 
     real = coverage.measure
 
@@ -169,7 +169,7 @@ def _commands(parser: argparse.ArgumentParser, name: str = "relmap") -> Iterator
 
 
 def test_every_argument_has_help_and_every_command_two_examples() -> None:
-    from relmap.cli import build_parser
+    from relmap.commands.arguments import build_parser
 
     walked = dict(_commands(build_parser()))
     assert {"relmap export", "relmap completion", "relmap sandbox serve", "relmap validate"} <= set(walked)
@@ -185,7 +185,7 @@ def test_every_example_in_the_help_parses(run_cli) -> None:
     """Each example is a command line relmap accepts (parsed only, nothing is run)."""
     import shlex
 
-    from relmap.cli import build_parser
+    from relmap.commands.arguments import build_parser
 
     for _name, parser in _commands(build_parser()):
         for line in (parser.epilog or "").splitlines()[1:]:

@@ -12,12 +12,12 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from relmap.budget import Budget, Pace
 from relmap.errors import ApiError, BudgetSpent, CredentialsError, RateLimited, RecordRejected, Unavailable
 from relmap.http import MASK, HttpClient, Redactor, RetryPolicy
 from relmap.sandbox import Sandbox
 from relmap.sources.outsmart import OutSmartClient
-from relmap.state import State
+from relmap.state.store import State
+from relmap.targets.budget import Budget, Pace
 from relmap.targets.silvasoft import PAGE_LIMIT, SilvasoftClient
 from relmap.targets.silvasoft_answers import AmbiguousAnswer
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import MAPPINGS, ROOT, SAMPLES, CliResult
 
-from relmap.compiler import compile_file, compile_text
-from relmap.coverage import Coverage, code_reads, measure
-from relmap.plan import Plan
+from relmap.mapping.compiled import Plan
+from relmap.mapping.compiler import compile_file, compile_text
+from relmap.mapping.coverage import Coverage, code_reads, measure
 from relmap.sources.files import read_records
 from relmap.sources.records import SourceRecord
 
@@ -230,7 +230,7 @@ def test_plain_validate_does_not_load_coverage() -> None:
     code = (
         "import sys\nfrom relmap.cli import main\n"
         f"main(['validate', {str(MAPPINGS / 'freefields-custom-fields.yaml')!r}])\n"
-        "print(sorted(m for m in sys.modules if m in ('relmap.coverage', 'relmap.explain')))\n"
+        "print(sorted(m for m in sys.modules if m in ('relmap.mapping.coverage', 'relmap.mapping.explain')))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -7,9 +7,9 @@ from typing import Any
 
 from conftest import SAMPLES
 
-from relmap.compiler import compile_text
-from relmap.render import Rendered
-from relmap.state import Link, payload_hash
+from relmap.mapping.compiler import compile_text
+from relmap.mapping.render import Rendered
+from relmap.state.store import Link, payload_hash
 from relmap.sync.changes import Planner
 from relmap.sync.drift import FieldDiff, compare, flatten, kept_parameters, same
 from relmap.sync.identity import Directory

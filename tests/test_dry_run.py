@@ -531,7 +531,7 @@ def test_the_json_plan_is_written_in_pieces_as_json_dumps_would_write_it_whole(
 def test_a_full_plan_renders_each_relation_once_coverage_included(
     sandbox: Sandbox, mapping: Callable[..., Path], relmap: Callable[..., CliResult], monkeypatch: pytest.MonkeyPatch
 ):
-    from relmap.render import Renderer
+    from relmap.mapping.render import Renderer
 
     rendered: Counter[str] = Counter()
     real = Renderer.render

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from conftest import MAPPINGS, SAMPLES, CliResult
 
-from relmap.compiler import compile_file
-from relmap.explain import Explanation, Step, explain
-from relmap.plan import Plan
-from relmap.render import Renderer
+from relmap.mapping.compiled import Plan
+from relmap.mapping.compiler import compile_file
+from relmap.mapping.explain import Explanation, Step, explain
+from relmap.mapping.render import Renderer
 from relmap.sandbox import CREDENTIALS
 from relmap.sandbox.harness import Sandbox
 from relmap.sources.files import read_records

@@ -15,14 +15,14 @@ import pytest
 from conftest import CliResult
 from test_template_safety import ESCAPES, RUNTIME_BLOWUPS, RUNTIME_MUTATIONS, _text
 
-from relmap import limits
-from relmap.compiler import compile_text
-from relmap.explain import Step, explain
-from relmap.expressions import template_names
-from relmap.render import Renderer
+from relmap.mapping.compiler import compile_text
+from relmap.mapping.explain import Step, explain
+from relmap.mapping.render import Renderer
+from relmap.mapping.templates import limits
+from relmap.mapping.templates.expressions import template_names
+from relmap.mapping.templates.text import show
+from relmap.mapping.templates.trace import TRACE, Notes, traced, tracing_environment
 from relmap.sources.records import SourceRecord, normalize_record
-from relmap.template_text import show
-from relmap.template_trace import TRACE, Notes, traced, tracing_environment
 
 
 def record(**fields: Any) -> SourceRecord:
@@ -35,7 +35,7 @@ def record(**fields: Any) -> SourceRecord:
 def city_step(template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch | None = None, **fields: Any) -> Step:
     """Address_City of an explanation of a mapping whose Address_City is ``template``."""
     if monkeypatch is not None:  # validate's audit off: only the runtime sandbox stands guard
-        monkeypatch.setattr("relmap.compiler.scope.audit", lambda tree: iter(()))
+        monkeypatch.setattr("relmap.mapping.compiler.scope.audit", lambda tree: iter(()))
     (tmp_path / "input.json").write_text("[]", encoding="utf-8")
     result = compile_text(_text(template), "m.yaml", tmp_path)
     assert result.plan is not None, [d.text() for d in result.diagnostics]
@@ -192,7 +192,7 @@ def test_the_hook_is_out_of_every_template_s_reach(tmp_path: Path) -> None:
 def test_tracing_refuses_what_the_plain_renderer_refuses(
     template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("relmap.compiler.scope.audit", lambda tree: iter(()))
+    monkeypatch.setattr("relmap.mapping.compiler.scope.audit", lambda tree: iter(()))
     (tmp_path / "input.json").write_text("[]", encoding="utf-8")
     result = compile_text(_text(template), "m.yaml", tmp_path)
     if result.plan is None:

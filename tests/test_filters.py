@@ -1,4 +1,4 @@
-"""Tests for relmap.filters: the domain filters and tests of the mapping templates."""
+"""Tests for relmap.mapping.filters: the domain filters and tests of the mapping templates."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 import relmap
 from relmap.errors import TransformError
-from relmap.filters import (
+from relmap.mapping.filters import (
     FILTERS,
     TESTS,
     country_code,
@@ -499,7 +499,7 @@ def test_filters_in_sandboxed_jinja() -> None:
 
 def test_import_does_not_load_heavy_libraries() -> None:
     code = (
-        "import relmap.filters, sys; "
+        "import relmap.mapping.filters, sys; "
         "heavy = {'phonenumbers', 'stdnum', 'pycountry', 'email_validator', 'idna', 're2'}; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
     )

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from relmap.errors import TransformError
-from relmap.filters import TESTS, email, phone
+from relmap.mapping.filters import TESTS, email, phone
 
 # --- e-mail -------------------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from relmap.errors import TransformError
-from relmap.filters import FILTERS, TESTS, ArgumentError
-from relmap.filters import values as filter_values
+from relmap.mapping.filters import FILTERS, TESTS, ArgumentError
+from relmap.mapping.filters import values as filter_values
 
 # filter, a value it cannot convert, the arguments it needs, its default for `invalid`, and the error message.
 CASES: list[tuple[str, Any, dict[str, Any], str, str]] = [

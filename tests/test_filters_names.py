@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from relmap.filters import ArgumentError, first_name, last_name, salutation_sex, split_name
+from relmap.mapping.filters import ArgumentError, first_name, last_name, salutation_sex, split_name
 
 
 @pytest.mark.parametrize(

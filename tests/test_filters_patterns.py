@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relmap.errors import TransformError
-from relmap.expressions import environment
-from relmap.filters import TESTS, ArgumentError, PatternError, matching, regex_replace
-from relmap.filters.patterns import MAX_PATTERN
-from relmap.limits import bounded_call
+from relmap.mapping.filters import TESTS, ArgumentError, PatternError, matching, regex_replace
+from relmap.mapping.filters.patterns import MAX_PATTERN
+from relmap.mapping.templates.expressions import environment
+from relmap.mapping.templates.limits import bounded_call
 
 # --- numeric_id ---------------------------------------------------------------------------------
 
@@ -235,7 +235,7 @@ def test_a_single_backslash_in_a_jinja_string_is_said_not_sent(template: str, me
 
 
 def test_a_replacement_outside_ascii_is_inserted_as_written() -> None:
-    from relmap.filters.patterns import regex_replace
+    from relmap.mapping.filters.patterns import regex_replace
 
     assert regex_replace("Loosdrecht", "o", "ö") == "Löösdrecht"
     assert regex_replace("Jan Smit", r"(\w+) (\w+)", r"\2, \1 – ✓") == "Smit, Jan – ✓"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from relmap import ledger
-from relmap.budget import HOUR, Budget, Pace
 from relmap.errors import BudgetSpent, StateError
-from relmap.ledger import Ledger
-from relmap.state import State
+from relmap.state.store import State
+from relmap.targets import ledger
+from relmap.targets.budget import HOUR, Budget, Pace
+from relmap.targets.ledger import Ledger
 
 T0 = 1_767_225_600.0
 PACE = Pace(5, 1000.0, 60_000.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from relmap.errors import DiagnosticSink, Location
-from relmap.loader import load_text
+from relmap.mapping.loader import load_text
 
 
 def load(text: str) -> tuple[object, DiagnosticSink]:

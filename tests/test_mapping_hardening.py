@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-import relmap.compiler
+import relmap.mapping.compiler
 from relmap.cli import main
-from relmap.compiler.scope import Scope
+from relmap.mapping.compiler.scope import Scope
 
 HEAD = """\
 relmap: 1
@@ -311,7 +311,7 @@ def test_long_user_text_is_cut_in_messages(check) -> None:
 def test_an_unexpected_failure_is_contained_to_its_file(
     check, monkeypatch: pytest.MonkeyPatch, failure: Exception, message: str, code: str
 ) -> None:
-    routes = relmap.compiler._routes
+    routes = relmap.mapping.compiler._routes
 
     def fail(scope: Scope, raw: object) -> object:
         if scope.doc.path == "m.yaml":
@@ -319,7 +319,9 @@ def test_an_unexpected_failure_is_contained_to_its_file(
         return routes(scope, raw)
 
     monkeypatch.delenv("RELMAP_DEBUG", raising=False)
-    monkeypatch.setattr(relmap.compiler, "_routes", fail)  # after loading and the schema check: their findings stay
+    monkeypatch.setattr(
+        relmap.mapping.compiler, "_routes", fail
+    )  # after loading and the schema check: their findings stay
     result = check(HEAD + "colour: red\n")
     assert result.code == 1
     assert result.found() == [(1, 1, "error", code), (10, 1, "error", "unknown-key")]
@@ -331,7 +333,7 @@ def test_a_single_mapping_command_reports_the_failure_located(tmp_path: Path, mo
         raise KeyError("x")
 
     monkeypatch.delenv("RELMAP_DEBUG", raising=False)
-    monkeypatch.setattr(relmap.compiler, "_routes", fail)
+    monkeypatch.setattr(relmap.mapping.compiler, "_routes", fail)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "input.json").write_text("[]", encoding="utf-8")
     (tmp_path / "m.yaml").write_text(HEAD, encoding="utf-8")

@@ -116,7 +116,7 @@ def test_status_tells_what_the_state_knows_and_costs_no_request(
 
 
 def test_status_answers_while_a_run_holds_the_state(sandbox: Sandbox, sync: Callable[..., CliResult], tmp_path: Path):
-    from relmap.state_lock import StateLock
+    from relmap.state.lock import StateLock
 
     sync()
     with StateLock(tmp_path / ".relmap" / "routing.db", "relmap run routing.yaml"):

@@ -18,8 +18,8 @@ import jsonschema
 import pytest
 from conftest import ROOT, CliResult
 
-from relmap.compiler import compile_text
-from relmap.render import Renderer
+from relmap.mapping.compiler import compile_text
+from relmap.mapping.render import Renderer
 from relmap.report.plan_html import html
 from relmap.report.plan_markdown import markdown
 from relmap.report.plan_text import text as plan_text

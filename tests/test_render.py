@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from relmap.compiler import compile_text
-from relmap.plan import Plan
-from relmap.render import Renderer, render_all
+from relmap.mapping.compiled import Plan
+from relmap.mapping.compiler import compile_text
+from relmap.mapping.render import Renderer, render_all
 from relmap.sources.records import SourceRecord, normalize_record
 
 BASE = """\

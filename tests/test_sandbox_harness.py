@@ -237,7 +237,7 @@ def test_concurrent_adds_get_distinct_guids_and_numbers() -> None:
 
 
 def serve_args(folder: Path | None, port: int = 0, **more: object) -> argparse.Namespace:
-    from relmap.cli import build_parser
+    from relmap.commands.arguments import build_parser
 
     args = build_parser().parse_args(["sandbox", "serve", "--requests-per-hour", "7", "--reset"])
     args.data, args.outsmart_port = (str(folder) if folder else None), port

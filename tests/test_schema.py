@@ -9,7 +9,7 @@ from typing import Any
 from conftest import ROOT
 from jsonschema import Draft202012Validator
 
-from relmap.schemagen import SCHEMA_ID, render_schema
+from relmap.mapping.schemagen import SCHEMA_ID, render_schema
 
 PACKAGED = ROOT / "relmap" / "schemas" / "mapping.schema.json"
 PUBLISHED = ROOT / "schemas" / "mapping.schema.json"
@@ -17,7 +17,7 @@ PUBLISHED = ROOT / "schemas" / "mapping.schema.json"
 
 def test_both_copies_are_identical_and_current() -> None:
     generated = render_schema()
-    assert PACKAGED.read_text(encoding="utf-8") == generated, "run: python -m relmap.schemagen"
+    assert PACKAGED.read_text(encoding="utf-8") == generated, "run: python -m relmap.mapping.schemagen"
     assert PUBLISHED.read_text(encoding="utf-8") == generated
 
 

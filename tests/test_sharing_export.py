@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import MAPPINGS, SAMPLES, CliResult
 
-from relmap.export import write_relations
 from relmap.sandbox import Sandbox
+from relmap.sources.export import write_relations
 from relmap.sources.files import read_records
 from relmap.sources.records import RecordProblem, SourceRecord
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from relmap.errors import StateError
-from relmap.state import SCHEMA_VERSION, Intent, Link, State, canonical, default_path, payload_hash
+from relmap.state.store import SCHEMA_VERSION, Intent, Link, State, canonical, default_path, payload_hash
 
 PAYLOAD: dict[str, Any] = {
     "CustomerNumber": 10001,

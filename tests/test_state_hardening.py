@@ -28,7 +28,7 @@ from conftest import CliResult, writes
 
 from relmap.errors import StateError
 from relmap.sandbox import Sandbox
-from relmap.state import State
+from relmap.state.store import State
 
 RECOVER = "restore a backup, or move it away (keep it) and run with --full to relink from Silvasoft"
 
@@ -36,7 +36,7 @@ RECOVER = "restore a backup, or move it away (keep it) and run with --full to re
 # argument rewrites what the lock file says of its holder (an older start, another host).
 HOLD = """
 import json, sys, time
-from relmap.state_lock import StateLock
+from relmap.state.lock import StateLock
 lock = StateLock(sys.argv[1], sys.argv[2])
 if len(sys.argv) > 3:
     holder = {**json.loads(lock.file.read_text()), **json.loads(sys.argv[3])}

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from conftest import CliResult
 
-import relmap.state_links
+import relmap.state.links
 from relmap.errors import StateError
 from relmap.sandbox import Sandbox
-from relmap.state import Link, State, payload_hash
+from relmap.state.store import Link, State, payload_hash
 
 PAYLOAD: dict[str, Any] = {"CustomerNumber": 1, "Relation_Contact": [{"LastName": "Berg", "Email": "b@example.nl"}]}
 
@@ -34,13 +34,13 @@ def save(state: State, debtor: str, guid: int, payload: dict[str, Any] = PAYLOAD
 def rows_read(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     """How often each link row was turned into a Link (by debtor number)."""
     counted: Counter[str] = Counter()
-    real = relmap.state_links.link_of
+    real = relmap.state.links.link_of
 
     def counting(row: tuple[Any, ...]) -> Link:
         counted[str(row[0])] += 1
         return real(row)
 
-    monkeypatch.setattr(relmap.state_links, "link_of", counting)
+    monkeypatch.setattr(relmap.state.links, "link_of", counting)
     return counted
 
 

@@ -304,7 +304,7 @@ def test_write_back_stores_the_guid_in_outsmart(
 
 
 def test_second_run_on_the_same_state_is_refused_while_one_runs(sandbox: Sandbox, sync, tmp_path: Path):
-    from relmap.state import State
+    from relmap.state.store import State
 
     with State(tmp_path / ".relmap" / "routing.db", "any"):
         result = sync()
@@ -340,7 +340,7 @@ def test_an_interrupted_create_without_number_or_email_is_found_by_name(
     sandbox: Sandbox, mapping: Callable[..., Path], run_cli: Callable[..., CliResult], tmp_path: Path
 ):
     """A create that was sent just before a crash: the next run finds the relation instead of creating it again."""
-    from relmap.state import State
+    from relmap.state.store import State
     from relmap.sync.connect import settings
 
     path, state_path = mapping(), tmp_path / "state.db"
@@ -349,7 +349,7 @@ def test_an_interrupted_create_without_number_or_email_is_found_by_name(
         "Relation_Contact": [{"FirstName": "Piet", "LastName": "van der Berg"}],
     }
     guid = sandbox.silvasoft.add({"RelationType": "Private", "Name": "Piet van der Berg", **sent})
-    from relmap.compiler import compile_file
+    from relmap.mapping.compiler import compile_file
 
     plan = compile_file(str(path)).plan
     assert plan is not None

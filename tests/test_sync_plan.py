@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from relmap.render import Rendered
+from relmap.mapping.render import Rendered
 from relmap.sources.records import SourceRecord
-from relmap.state import Link, payload_hash
+from relmap.state.store import Link, payload_hash
 from relmap.sync.changes import Planner, update_params
 from relmap.sync.drift import compare
 from relmap.sync.identity import Directory, created_window, existed_before

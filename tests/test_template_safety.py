@@ -1,8 +1,8 @@
 """Templates are pure and bounded: they cannot change data, escape the sandbox, or run and grow without limit.
 
-Each construct is refused twice: by ``validate`` at the template's own line (relmap.template_audit), and at render
-time by the environment itself (relmap.template_env), which the runtime tests reach by switching the audit off, as a
-construct the audit does not recognise would.
+Each construct is refused twice: by ``validate`` at the template's own line (relmap.mapping.templates.audit),
+and at render time by the environment itself (relmap.mapping.templates.env), which the runtime tests reach by switching
+the audit off, as a construct the audit does not recognise would.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 from conftest import MAPPINGS, CliResult
 
-from relmap import limits
-from relmap.compiler import compile_text
-from relmap.render import Renderer, render_all
+from relmap.mapping.compiler import compile_text
+from relmap.mapping.render import Renderer, render_all
+from relmap.mapping.templates import limits
 from relmap.sources.records import SourceRecord, normalize_record
 
 BASE = """\
@@ -53,7 +53,7 @@ def diagnostics(template: str, tmp_path: Path) -> list[tuple[int, int, str, str]
 
 def renderer(template: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Renderer:
     """A renderer for the template with validate's audit switched off: only the runtime sandbox stands guard."""
-    monkeypatch.setattr("relmap.compiler.scope.audit", lambda tree: iter(()))
+    monkeypatch.setattr("relmap.mapping.compiler.scope.audit", lambda tree: iter(()))
     (tmp_path / "input.json").write_text("[]", encoding="utf-8")
     result = compile_text(_text(template), "m.yaml", tmp_path)
     assert result.plan is not None, [d.text() for d in result.diagnostics]
@@ -122,7 +122,7 @@ def test_the_sandbox_refuses_changes_the_audit_does_not_see(
 
 
 def test_frozen_values_refuse_changes_even_from_python() -> None:
-    from relmap.template_env import FrozenDict, freeze
+    from relmap.mapping.templates.env import FrozenDict, freeze
 
     frozen = freeze({"a": [1, {"b": 2}]})
     assert isinstance(frozen, FrozenDict) and frozen["a"] == (1, {"b": 2})
@@ -135,7 +135,7 @@ def test_frozen_values_refuse_changes_even_from_python() -> None:
 def test_write_back_sends_what_was_read_whatever_a_template_tries(
     sandbox: Any, run_cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("relmap.compiler.scope.audit", lambda tree: iter(()))
+    monkeypatch.setattr("relmap.mapping.compiler.scope.audit", lambda tree: iter(()))
     text = (MAPPINGS / "business-routing.yaml").read_text(encoding="utf-8")
     hostile = (
         "Address_City: \"{% set m = 'upd' ~ 'ate' %}"
@@ -191,7 +191,7 @@ def test_no_escape_reads_a_secret_at_render_time(
     template: str, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SILVASOFT_API_KEY", SECRET)
-    monkeypatch.setattr("relmap.compiler.scope.audit", lambda tree: iter(()))
+    monkeypatch.setattr("relmap.mapping.compiler.scope.audit", lambda tree: iter(()))
     (tmp_path / "input.json").write_text("[]", encoding="utf-8")
     result = compile_text(_text(template), "m.yaml", tmp_path)
     if result.plan is None:  # refused while compiling (an unknown filter, an include with no loader): fine

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from relmap.compiler import compile_file, compile_text
+from relmap.mapping.compiler import compile_file, compile_text
 
 HEAD = """\
 relmap: 1

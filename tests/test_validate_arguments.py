@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 import pytest
 
-from relmap.compiler import compile_text
-from relmap.expressions import environment
-from relmap.template_args import accepted
+from relmap.mapping.compiler import compile_text
+from relmap.mapping.templates.args import accepted
+from relmap.mapping.templates.expressions import environment
 
 HEAD = """\
 relmap: 1

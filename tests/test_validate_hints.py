@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from relmap.compiler import compile_text
+from relmap.mapping.compiler import compile_text
 
 HEAD = """\
 relmap: 1

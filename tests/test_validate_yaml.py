@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from relmap.compiler import compile_text
-from relmap.loader import MAX_REPAIRS
+from relmap.mapping.compiler import compile_text
+from relmap.mapping.loader import MAX_REPAIRS
 
 HEAD = """\
 relmap: 1

@@ -22,20 +22,20 @@ from typing import TextIO
 
 import requests
 
-from relmap.budget import Pace
-from relmap.cli import EXIT_FATAL, EXIT_OK
 from relmap.commands.environment import env_file_used, environment
 from relmap.commands.loading import plan_or_report
 from relmap.errors import BudgetSpent, ConfigError, RelmapError, StateError, Unavailable
+from relmap.exits import EXIT_FATAL, EXIT_OK
 from relmap.http import HttpClient, Redactor, RetryPolicy
-from relmap.ledger import Ledger
-from relmap.ledger import folder as ledger_folder
-from relmap.plan import Plan
+from relmap.mapping.compiled import Plan
 from relmap.report.terminal import escape
-from relmap.state import State
-from relmap.state_view import StateView, account_requests, look
+from relmap.state.store import State
+from relmap.state.view import StateView, account_requests, look
 from relmap.sync import connect
 from relmap.sync.answered import AnsweredHttp, remember
+from relmap.targets.budget import Pace
+from relmap.targets.ledger import Ledger
+from relmap.targets.ledger import folder as ledger_folder
 
 ONCE = RetryPolicy(attempts=1)  # one request per API: a check reports what happens now, it does not insist
 NO_RELATION = "relmap-check: no such relation"  # free text that no debtor number is: the answer is empty and cheap
@@ -134,7 +134,7 @@ def _outsmart(plan: Plan, environ: dict[str, str], session: requests.Session) ->
 def _silvasoft(
     http: AnsweredHttp, username: str, api_key: str, pace: Pace, state: State | None, ledger: Ledger
 ) -> Line:
-    from relmap.budget import Budget
+    from relmap.targets.budget import Budget
     from relmap.targets.silvasoft import SilvasoftClient
 
     client = SilvasoftClient(http, username, api_key, Budget(state, pace, ledger=ledger), ONCE)
@@ -223,7 +223,7 @@ def _ledger(path: Path, target: str, command: str) -> Iterator[tuple[State | Non
     """The state, locked, to count the check's request in; None (and why) when there is none or it cannot be had.
 
     A missing state is not made: the first run makes it for the account it is run for."""
-    from relmap.state_lock import StateLock
+    from relmap.state.lock import StateLock
 
     if not path.exists():
         yield None, None

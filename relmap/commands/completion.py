@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import TextIO
 
-from relmap.cli import EXIT_OK, build_parser
+from relmap.commands.arguments import build_parser
+from relmap.exits import EXIT_OK
 
 FILE_METAVARS = frozenset({"MAPPING", "FILE", "PATH", "PLAN"})
 DIR_METAVARS = frozenset({"DIR"})

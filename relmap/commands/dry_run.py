@@ -13,16 +13,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
 
-from relmap.cli import EXIT_FAILED, EXIT_OK
 from relmap.errors import RelmapError
-from relmap.plan import Plan
+from relmap.exits import EXIT_CHANGES, EXIT_FAILED, EXIT_OK
+from relmap.mapping.compiled import Plan
 
 if TYPE_CHECKING:
-    from relmap.budget import Pace
-    from relmap.state_lock import StateLock
+    from relmap.state.lock import StateLock
     from relmap.sync.results import Preview
+    from relmap.targets.budget import Pace
 
-EXIT_CHANGES = 2  # --detailed-exitcode: the plan has changes (as terraform plan -detailed-exitcode)
 _CHUNK = 1 << 16
 
 
@@ -86,7 +85,7 @@ def _unrecorded(problem: str, requests: int) -> str:
 
 def _coverage(plan: Plan, preview: Preview) -> dict[str, Any] | None:
     """The mapping's coverage; on a full read, with what the preview's own rendering exercised (no second pass)."""
-    from relmap.coverage import measure
+    from relmap.mapping.coverage import measure
 
     return measure(plan, exercised=preview.exercised).as_dict()
 

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from relmap.errors import StateError
-from relmap.plan import Plan
+from relmap.mapping.compiled import Plan
 
 if TYPE_CHECKING:
-    from relmap.budget import Pace
-    from relmap.state_lock import StateLock
+    from relmap.state.lock import StateLock
+    from relmap.targets.budget import Pace
 
 SANDBOX_PACE = (20.0, 1200.0)  # per second, per minute: the emulators do not need Silvasoft's 2/s
 Warn = Callable[[str], None]
@@ -45,7 +45,7 @@ def locked_environment(
 ) -> Iterator[tuple[dict[str, str], Pace | None, StateLock]]:
     """As environment(), holding the state's lock throughout; --sandbox-reset starts over under it. A dry run may
     hold the lock of a state it cannot write (``lock.read_only``)."""
-    from relmap.state_lock import StateLock
+    from relmap.state.lock import StateLock
 
     state_path = _state_path(args)
     reset = getattr(args, "sandbox", False) and getattr(args, "sandbox_reset", False)
@@ -88,7 +88,7 @@ def env_file_used(args: argparse.Namespace) -> str | None:
 
 
 def _state_path(args: argparse.Namespace) -> Path:
-    from relmap.state import default_path
+    from relmap.state.store import default_path
 
     state = getattr(args, "state", None)
     return Path(state) if state else default_path(args.mapping, sandbox=getattr(args, "sandbox", False))
@@ -98,8 +98,8 @@ def _state_path(args: argparse.Namespace) -> Path:
 def _apis(
     args: argparse.Namespace, plan: Plan, err: TextIO, folder: Path, warn: Warn | None
 ) -> Iterator[tuple[dict[str, str], Pace | None]]:
-    from relmap.budget import Pace
     from relmap.report.terminal import escape
+    from relmap.targets.budget import Pace
 
     # With --sandbox the file is read (and its permissions checked) all the same; the emulators' settings win.
     def to_stderr(text: str) -> None:

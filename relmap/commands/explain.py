@@ -16,12 +16,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.commands.loading import plan_or_report
-from relmap.plan import Plan
+from relmap.exits import EXIT_FAILED, EXIT_FATAL, EXIT_OK
+from relmap.mapping.compiled import Plan
 from relmap.report.terminal import escape
 from relmap.sources.records import RecordProblem, SourceRecord
-from relmap.state_view import Identity, identity
+from relmap.state.view import Identity, identity
 
 Item = SourceRecord | RecordProblem
 CLOSE = 5  # close debtor numbers named when none matches
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         message = f"no relation with debtor_number {wanted!r} in {where}{_close(items, wanted)}"
         err.write(f"relmap: error: {escape(message)}\n")
         return EXIT_FATAL
-    from relmap.explain import explain
+    from relmap.mapping.explain import explain
     from relmap.report import explain as report
 
     explanation = explain(plan, found[0], notes)
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _identity(args: argparse.Namespace, payload: dict[str, Any] | None, debtor: str) -> Identity:
-    from relmap.state import default_path, payload_hash
+    from relmap.state.store import default_path, payload_hash
 
     path = Path(args.state) if getattr(args, "state", None) else default_path(args.mapping, bool(args.sandbox))
     return identity(path, debtor, payload_hash(payload) if payload is not None else None)

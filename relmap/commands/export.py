@@ -20,12 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.commands.loading import plan_or_report
 from relmap.errors import ConfigError
-from relmap.export import Exported, passes_filters, write_relations
-from relmap.plan import Plan
+from relmap.exits import EXIT_FAILED, EXIT_FATAL, EXIT_OK
+from relmap.mapping.compiled import Plan
 from relmap.report.terminal import escape
+from relmap.sources.export import Exported, passes_filters, write_relations
 from relmap.sources.records import RecordProblem, SourceRecord
 
 if TYPE_CHECKING:

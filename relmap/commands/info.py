@@ -7,7 +7,7 @@ import json
 from typing import Any, TextIO
 
 from relmap.catalog import Param
-from relmap.cli import EXIT_FATAL, EXIT_OK
+from relmap.exits import EXIT_FATAL, EXIT_OK
 
 _UPDATABLE_NOTE = (
     "updatable: updaterelation/ can change it once the relation exists (of Relation_Contact, the main contact "

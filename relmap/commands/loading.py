@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from relmap.compiler import CompileResult, compile_file
 from relmap.errors import DiagnosticSink, Location
-from relmap.plan import Plan
+from relmap.mapping.compiled import Plan
+from relmap.mapping.compiler import CompileResult, compile_file
 from relmap.report import diagnostics as diagnostics_report
 
 

@@ -15,10 +15,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import TextIO
 
-from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.commands.loading import plan_or_report
-from relmap.plan import Plan
-from relmap.render import FieldError, Rendered, render_all
+from relmap.exits import EXIT_FAILED, EXIT_FATAL, EXIT_OK
+from relmap.mapping.compiled import Plan
+from relmap.mapping.render import FieldError, Rendered, render_all
 from relmap.report import rendered as report
 from relmap.sources.records import RecordProblem, SourceRecord
 

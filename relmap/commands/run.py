@@ -19,27 +19,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from relmap import __version__
-from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.commands.environment import locked_environment
 from relmap.commands.loading import plan_or_report
 from relmap.commands.runlog import LoggedProgress, RunLog, log_of, mode_of
 from relmap.errors import RelmapError
-from relmap.plan import Plan
+from relmap.exits import EXIT_FAILED, EXIT_FATAL, EXIT_OK, EXIT_PENDING
+from relmap.mapping.compiled import Plan
 from relmap.report.terminal import escape
 from relmap.secrets import secret_values
 
 if TYPE_CHECKING:
-    from relmap.budget import Budget, Pace
     from relmap.commands.progress import ClosingProgress
-    from relmap.state import State
-    from relmap.state_lock import StateLock
+    from relmap.state.lock import StateLock
+    from relmap.state.store import State
     from relmap.sync.answered import AnsweredHttp
     from relmap.sync.apply import Outcome
     from relmap.sync.connect import Settings
     from relmap.sync.results import RunResult
     from relmap.sync.runner import Sync
-
-EXIT_PENDING = 3
+    from relmap.targets.budget import Budget, Pace
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -172,12 +170,12 @@ def connected(
     """Settings, the state (under the caller's lock), one HTTP session, both clients, the budget and the Sync. The
     caller closes the progress display before it prints; it is closed again (harmlessly) on the way out. When
     Silvasoft answered, the state keeps the time (sync.answered), on the way out of an error too."""
-    from relmap.budget import Budget
-    from relmap.ledger import Ledger
-    from relmap.state import State
+    from relmap.state.store import State
     from relmap.sync import answered, connect
     from relmap.sync.reading import reader
     from relmap.sync.runner import Sync
+    from relmap.targets.budget import Budget
+    from relmap.targets.ledger import Ledger
     from relmap.targets.silvasoft import SilvasoftClient
 
     settings = connect.settings(plan, environ, pace)

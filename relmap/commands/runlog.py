@@ -100,7 +100,8 @@ class RunLog:
 
     def exception(self, exc: BaseException, args: argparse.Namespace) -> int:
         """Log an exception on its way out of the run; the exit code relmap.cli will give it."""
-        from relmap.cli import EXIT_FATAL, EXIT_OK, unexpected
+        from relmap.commands.crash import unexpected
+        from relmap.exits import EXIT_FATAL, EXIT_OK
 
         if isinstance(exc, RelmapError):
             self.error(str(exc))

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from relmap.cli import EXIT_FATAL, EXIT_OK
+from relmap.exits import EXIT_FATAL, EXIT_OK
 from relmap.sandbox import Faults, Sandbox
 
 

@@ -13,7 +13,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
-from relmap.cli import EXIT_FATAL, EXIT_OK, SCHEMA_NAMES, STARTERS
+from relmap.commands.arguments import SCHEMA_NAMES, STARTERS
+from relmap.exits import EXIT_FATAL, EXIT_OK
 
 SCHEMAS = {name: f"{name}.schema.json" for name in SCHEMA_NAMES}
 TEMPLATES = STARTERS
@@ -26,7 +27,7 @@ def schema_text(name: str) -> str:
 
 def starter_text(template: str) -> str:
     """The starter mapping ``template`` (one of TEMPLATES), its placeholders not yet filled in."""
-    return resources.files("relmap").joinpath(f"templates/{template}.yaml").read_text(encoding="utf-8")
+    return resources.files("relmap").joinpath(f"starters/{template}.yaml").read_text(encoding="utf-8")
 
 
 def write_schemas(folder: Path, replace: bool) -> tuple[list[Path], list[Path]]:

@@ -14,17 +14,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from relmap import ledger
-from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.commands.loading import plan_or_report
+from relmap.exits import EXIT_FAILED, EXIT_FATAL, EXIT_OK, EXIT_PENDING
 from relmap.report.terminal import escape
-from relmap.state_view import StateView, look
-
-EXIT_PENDING = 3  # as relmap run: the last run left relations for the next
+from relmap.state.view import StateView, look
+from relmap.targets import ledger
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from relmap.state import default_path
+    from relmap.state.store import default_path
 
     plan = plan_or_report(args.mapping, err, "no status")
     if plan is None:

@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Sequence
 from typing import TextIO
 
-from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
+from relmap.exits import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.mapping_tests import FileResult, report, run_tests
 from relmap.report.terminal import text_block
 

@@ -1,9 +1,9 @@
 """``relmap validate PATH...``: every problem in every file, at once; ``--verbose`` adds each mapping's coverage.
 
 A PATH is a mapping, a test file (checked against the test schema) or a folder, whose mappings and test files are
-all checked (relmap.mapping_files). Exit codes: 0 no errors, 1 errors, 2 a usage error or a PATH that cannot be read.
+all checked (relmap.mapping.files). Exit codes: 0 no errors, 1 errors, 2 a usage error or a PATH that cannot be read.
 
-Coverage (relmap.coverage) is imported only with ``--verbose``: plain validation stays light and fast.
+Coverage (relmap.mapping.coverage) is imported only with ``--verbose``: plain validation stays light and fast.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any, TextIO
 
-from relmap.cli import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.commands.loading import compile_contained
 from relmap.errors import Diagnostic
-from relmap.mapping_files import Target, check_test_file, targets, unreadable
-from relmap.plan import Plan
+from relmap.exits import EXIT_FAILED, EXIT_FATAL, EXIT_OK
+from relmap.mapping.compiled import Plan
+from relmap.mapping.files import Target, check_test_file, targets, unreadable
 from relmap.report import diagnostics as report
 from relmap.report.terminal import text_block
 
 if TYPE_CHECKING:
-    from relmap.coverage import Coverage
+    from relmap.mapping.coverage import Coverage
     from relmap.sources.records import SourceRecord
 
 
@@ -89,8 +89,8 @@ def _coverages(
     """Each mapping's coverage; one that cannot be measured is a warning on that mapping, and the others go on."""
     import os
 
-    from relmap.coverage import measure
     from relmap.errors import Location
+    from relmap.mapping.coverage import measure
 
     coverages: dict[str, Coverage | None] = {}
     for name, plan in plans.items():

@@ -12,9 +12,9 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from relmap.mapping.render import FieldError, Rendered
+from relmap.mapping.schema import did_you_mean
 from relmap.mapping_tests.model import Case, Difference, Expectation, Failure
-from relmap.render import FieldError, Rendered
-from relmap.schema import did_you_mean
 from relmap.sources.records import json_type
 
 _SHOWN = 100  # characters of a value shown in a difference

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from relmap.errors import Diagnostic, Location
-from relmap.loader import PathKey
-from relmap.render import Rendered
+from relmap.mapping.loader import PathKey
+from relmap.mapping.render import Rendered
 
 CaseStatus = Literal["passed", "failed", "not run"]
 EXPECTATIONS = ("route", "endpoint", "payload", "payload_includes", "skipped", "error", "warnings")

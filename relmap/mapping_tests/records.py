@@ -10,10 +10,10 @@ import os
 from typing import Any
 
 from relmap.errors import DiagnosticSink, SourceError
-from relmap.loader import Document
+from relmap.mapping.compiled import Plan
+from relmap.mapping.loader import Document
+from relmap.mapping.schema import did_you_mean
 from relmap.mapping_tests.model import Case, SampleRef
-from relmap.plan import Plan
-from relmap.schema import did_you_mean
 from relmap.sources.records import FREEFIELD_CONTAINERS, FREEFIELD_PREFIX, RecordProblem, SourceRecord, normalize_record
 
 Item = SourceRecord | RecordProblem

@@ -10,17 +10,17 @@ import os
 from collections.abc import Sequence
 from dataclasses import replace
 
-from relmap.compiler import CompileResult, compile_file
 from relmap.errors import DiagnosticSink
-from relmap.loader import Document
+from relmap.mapping.compiled import Plan
+from relmap.mapping.compiler import CompileResult, compile_file
+from relmap.mapping.loader import Document
+from relmap.mapping.render import render_all
+from relmap.mapping.schema import did_you_mean
 from relmap.mapping_tests.compare import compare
 from relmap.mapping_tests.discover import discover
 from relmap.mapping_tests.model import Case, CaseResult, FileResult
 from relmap.mapping_tests.records import Samples, case_record
 from relmap.mapping_tests.spec import NOT_RUN_CASE, read_test_file
-from relmap.plan import Plan
-from relmap.render import render_all
-from relmap.schema import did_you_mean
 
 NOT_RUN_MAPPING = "the mapping has errors"
 NO_MAPPING = "there is no mapping to test"

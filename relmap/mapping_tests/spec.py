@@ -12,10 +12,10 @@ from typing import Any
 
 from relmap.catalog.outsmart import BY_NAME
 from relmap.errors import DiagnosticSink, Location
-from relmap.loader import Document, PathKey, load_file
+from relmap.mapping.loader import Document, PathKey, load_file
+from relmap.mapping.schema import did_you_mean, packaged_schema, validate_schema
 from relmap.mapping_tests.discover import default_mapping
 from relmap.mapping_tests.model import EXPECTATIONS, Case, CaseResult, Expectation, SampleRef
-from relmap.schema import did_you_mean, packaged_schema, validate_schema
 from relmap.sources.records import FREEFIELD_CONTAINERS, FREEFIELD_PREFIX
 
 SCHEMA = "mapping-tests.schema.json"

@@ -27,7 +27,7 @@ def _name(keyed: Keyed, value: str, record: SourceRecord) -> str:
 
 
 def _phone(keyed: Keyed, value: str, record: SourceRecord) -> str:
-    from relmap.filters.countries import region
+    from relmap.mapping.filters.countries import region
 
     return fakes.phone(keyed, value, region(record.fields.get("country") or "", default="NL"))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from relmap.explain import Decision, Explanation, Read, Step, Test
+from relmap.mapping.explain import Decision, Explanation, Read, Step, Test
 from relmap.report.terminal import text_lines
 
 INDENT = "  "

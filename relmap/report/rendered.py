@@ -10,7 +10,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
-from relmap.render import Rendered
+from relmap.mapping.render import Rendered
 from relmap.report.terminal import text_lines
 
 FORMAT_VERSION = 1

@@ -16,7 +16,7 @@ import requests
 
 from relmap.errors import StateError
 from relmap.http import HttpClient
-from relmap.state import State
+from relmap.state.store import State
 
 META_KEY = "silvasoft_answered_at"
 DAY = 24 * 3600.0

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from relmap.errors import ApiError, BudgetSpent, CredentialsError, RateLimited, RecordRejected, Unavailable
-from relmap.render import FieldError
-from relmap.state import State
+from relmap.mapping.render import FieldError
+from relmap.state.store import State
 from relmap.sync.changes import Change, update_params
 from relmap.sync.drift import compare
 from relmap.sync.identity import Directory, existed_before, guid_of, payload_email, payload_number

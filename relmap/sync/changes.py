@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from relmap.catalog.silvasoft import UPDATABLE
-from relmap.render import Rendered
-from relmap.state import Link, payload_hash
+from relmap.mapping.render import Rendered
+from relmap.state.store import Link, payload_hash
 from relmap.sync.drift import Diffs, FieldDiff, compare, created
 from relmap.sync.identity import Directory, keyed, payload_email, payload_number
 

@@ -13,12 +13,12 @@ from urllib.parse import urlsplit
 import requests
 
 from relmap import __version__
-from relmap.budget import VENDOR_PACE, Pace, parse_pace
 from relmap.errors import ConfigError
 from relmap.http import HttpClient, Redactor, checked_base_url, is_loopback
-from relmap.plan import Plan
+from relmap.mapping.compiled import Plan
 from relmap.secrets import resolve
 from relmap.sources.outsmart import OutSmartClient
+from relmap.targets.budget import VENDOR_PACE, Pace, parse_pace
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
-from relmap.plan import ArrayRule, Group, Route, Rule
+from relmap.mapping.compiled import ArrayRule, Group, Route, Rule
 
 Kind = Literal["add", "update", "same", "overwrite", "keep", "unset"]
 _MISSING: Any = object()

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from relmap.plan import Plan, Rule
+from relmap.mapping.compiled import Plan, Rule
 
 # A relation Silvasoft returns from a create counts as "already there" when it is this much older than the request.
 CREATED_SKEW = 600.0

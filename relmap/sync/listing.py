@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from relmap.errors import BudgetSpent
-from relmap.state import State
+from relmap.state.store import State
 from relmap.sync.identity import Directory, guid_of, keyed, payload_email, payload_name, payload_number
 from relmap.sync.listing_kept import KeptListing
 from relmap.targets.silvasoft import PAGE_LIMIT, SilvasoftClient

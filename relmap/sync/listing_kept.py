@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from relmap.state import State
+from relmap.state.store import State
 from relmap.sync.identity import guid_of
 
 STARTED = "silvasoft_listing_started_at"  # state meta: when the kept listing's first page was read

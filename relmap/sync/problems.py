@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from relmap.render import Rendered
-from relmap.state import Link, Problem, State, payload_hash
+from relmap.mapping.render import Rendered
+from relmap.state.store import Link, Problem, State, payload_hash
 from relmap.sync.apply import Outcome
 from relmap.sync.changes import Change
 

@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from relmap.coverage import Exercised
 from relmap.errors import ConfigError
-from relmap.plan import Plan
-from relmap.render import Renderer, render_record
+from relmap.mapping.compiled import Plan
+from relmap.mapping.coverage import Exercised
+from relmap.mapping.render import Renderer, render_record
 from relmap.sources.outsmart import OutSmartClient
 from relmap.sources.records import RecordProblem, SourceRecord, normalize_record
 from relmap.sync.results import Item
@@ -102,7 +102,7 @@ def items(
     ``keep_records``, an item keeps its record's fingerprint instead of the record."""
     tracing = None
     if exercised is not None:
-        from relmap.render_trace import TracingRenderer
+        from relmap.mapping.render_trace import TracingRenderer
 
         tracing = TracingRenderer(plan)
     renderer = tracing or Renderer(plan)

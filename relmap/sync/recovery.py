@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
-from relmap.state import Intent, Link, State, payload_hash
+from relmap.state.store import Intent, Link, State, payload_hash
 from relmap.sync.identity import Directory, Match
 
 

@@ -7,10 +7,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from relmap.coverage import Exercised
-from relmap.render import Rendered
+from relmap.mapping.coverage import Exercised
+from relmap.mapping.render import Rendered
 from relmap.sources.records import SourceRecord
-from relmap.state import Problem
+from relmap.state.store import Problem
 from relmap.sync.apply import Outcome
 from relmap.sync.changes import Change
 

@@ -11,14 +11,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from relmap.budget import Budget
-from relmap.coverage import Exercised
 from relmap.errors import BudgetSpent, RateLimited, RelmapError
-from relmap.plan import Plan
-from relmap.render import Rendered
+from relmap.mapping.compiled import Plan
+from relmap.mapping.coverage import Exercised
+from relmap.mapping.render import Rendered
 from relmap.sources.outsmart import OutSmartClient
 from relmap.sources.records import RecordProblem, SourceRecord
-from relmap.state import Link, State, payload_hash
+from relmap.state.store import Link, State, payload_hash
 from relmap.sync.apply import Applier, Outcome, outcome
 from relmap.sync.changes import Change, Planner
 from relmap.sync.drift import kept_parameters
@@ -31,6 +30,7 @@ from relmap.sync.results import Item, Preview, Progress, RunResult, Silent
 from relmap.sync.saved import SavedPlan, silvasoft_fingerprint, source_fingerprint
 from relmap.sync.watermark import FULL_OWED, next_mark, read_from
 from relmap.sync.writeback import write_back
+from relmap.targets.budget import Budget
 from relmap.targets.silvasoft import SilvasoftClient
 
 _UNSET = "unset"

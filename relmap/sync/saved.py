@@ -17,7 +17,7 @@ from typing import Any
 
 from relmap.errors import ConfigError
 from relmap.sources.records import SourceRecord
-from relmap.state import Link, canonical
+from relmap.state.store import Link, canonical
 from relmap.sync.apply import Outcome
 from relmap.sync.changes import Change
 from relmap.sync.identity import Directory
@@ -104,7 +104,7 @@ def _invalid(doc: dict[str, Any]) -> str | None:
     """The first way ``doc`` breaks schemas/plan.schema.json, or None."""
     import jsonschema
 
-    from relmap.schema import packaged_schema
+    from relmap.mapping.schema import packaged_schema
 
     validator = jsonschema.Draft202012Validator(packaged_schema("plan.schema.json"))
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))

@@ -11,7 +11,7 @@ from typing import Any
 from relmap.errors import ApiError
 from relmap.sources.outsmart import OutSmartClient
 from relmap.sources.records import SourceRecord
-from relmap.state import State
+from relmap.state.store import State
 
 BATCH = 100
 

@@ -1,0 +1,1 @@
+"""YAML text → plain data with positions, and YAML syntax errors → their likely cause (for the loader)."""
