@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import MAPPINGS, ROOT, SAMPLES, CliResult
 
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 from relmap.mapping.compiler import compile_file, compile_text
 from relmap.mapping.coverage import Coverage, code_reads, measure
 from relmap.sources.files import read_records
@@ -33,7 +33,7 @@ KEYS = [
 ]
 
 
-def plan_of(name: str) -> Plan:
+def plan_of(name: str) -> CompiledMapping:
     compiled = compile_file(MAPPINGS / name, display=f"mappings/{name}")
     assert compiled.plan is not None
     return compiled.plan
@@ -43,7 +43,7 @@ def samples(name: str = "relations.json") -> list[SourceRecord]:
     return [r for r in read_records(SAMPLES / name) if isinstance(r, SourceRecord)]
 
 
-def plan_from(text: str, tmp_path: Path) -> Plan:
+def plan_from(text: str, tmp_path: Path) -> CompiledMapping:
     (tmp_path / "in.json").write_text("[]", encoding="utf-8")
     compiled = compile_text(text, "m.yaml", tmp_path)
     assert compiled.plan is not None, [d.text() for d in compiled.diagnostics]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import MAPPINGS, SAMPLES, CliResult
 
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 from relmap.mapping.compiler import compile_file
 from relmap.mapping.explain import Explanation, Step, explain
 from relmap.mapping.render import Renderer
@@ -31,7 +31,7 @@ GOLDEN = {  # one relation of each shipped mapping, chosen to show what that map
 INPUT = ("--input", "mappings/samples/relations.json")
 
 
-def plan_of(name: str) -> Plan:
+def plan_of(name: str) -> CompiledMapping:
     compiled = compile_file(MAPPINGS / name, display=f"mappings/{name}")
     assert compiled.plan is not None
     return compiled.plan

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 from relmap.mapping.compiler import compile_text
 from relmap.mapping.render import Renderer, render_all
 from relmap.sources.records import SourceRecord, normalize_record
@@ -30,7 +30,7 @@ routes:
 """
 
 
-def plan_for(fields: str, tmp_path: Path, base: str = BASE) -> Plan:
+def plan_for(fields: str, tmp_path: Path, base: str = BASE) -> CompiledMapping:
     (tmp_path / "input.json").write_text("[]", encoding="utf-8")
     text = base + textwrap.indent(textwrap.dedent(fields), " " * 6)
     result = compile_text(text, "m.yaml", tmp_path)

@@ -27,7 +27,7 @@ from relmap.commands.loading import plan_or_report
 from relmap.errors import BudgetSpent, ConfigError, RelmapError, StateError, Unavailable
 from relmap.exits import EXIT_FATAL, EXIT_OK
 from relmap.http import HttpClient, Redactor, RetryPolicy
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 from relmap.report.terminal import escape
 from relmap.state.store import State
 from relmap.state.view import StateView, account_requests, look
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _checks(
     args: argparse.Namespace,
-    plan: Plan,
+    plan: CompiledMapping,
     environ: dict[str, str],
     pace: Pace | None,
     state_path: Path,
@@ -98,7 +98,7 @@ def _checks(
     yield from _state(plan, state_path, busy, ledger_folder(environ), target)
 
 
-def _outsmart(plan: Plan, environ: dict[str, str], session: requests.Session) -> Line:
+def _outsmart(plan: CompiledMapping, environ: dict[str, str], session: requests.Session) -> Line:
     from relmap.sources.outsmart import OutSmartClient
     from relmap.sync.reading import check_freefields
 
@@ -151,7 +151,9 @@ def _silvasoft(
     return Line(True, "Silvasoft", f"the user name and API key are accepted (GET listrelations/, Limit=1){counted}")
 
 
-def _state(plan: Plan, path: Path, busy: StateError | None, ledgers: Path, account: str | None) -> Iterator[Line]:
+def _state(
+    plan: CompiledMapping, path: Path, busy: StateError | None, ledgers: Path, account: str | None
+) -> Iterator[Line]:
     now = time.time()
     view, problem = None, None
     if path.exists():

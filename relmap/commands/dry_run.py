@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from relmap.errors import RelmapError
 from relmap.exits import EXIT_CHANGES, EXIT_FAILED, EXIT_OK
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 
 if TYPE_CHECKING:
     from relmap.state.lock import StateLock
@@ -27,7 +27,7 @@ _CHUNK = 1 << 16
 
 def dry_run(
     args: argparse.Namespace,
-    plan: Plan,
+    plan: CompiledMapping,
     environ: dict[str, str],
     pace: Pace | None,
     lock: StateLock,
@@ -83,7 +83,7 @@ def _unrecorded(problem: str, requests: int) -> str:
     return f"{problem}: this dry run's {counted}, so a run within the hour may find fewer requests left than it expects"
 
 
-def _coverage(plan: Plan, preview: Preview) -> dict[str, Any] | None:
+def _coverage(plan: CompiledMapping, preview: Preview) -> dict[str, Any] | None:
     """The mapping's coverage; on a full read, with what the preview's own rendering exercised (no second pass)."""
     from relmap.mapping.coverage import measure
 

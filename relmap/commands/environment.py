@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from relmap.errors import StateError
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 
 if TYPE_CHECKING:
     from relmap.state.lock import StateLock
@@ -29,7 +29,7 @@ Warn = Callable[[str], None]
 
 @contextlib.contextmanager
 def environment(
-    args: argparse.Namespace, plan: Plan, err: TextIO, warn: Warn | None = None
+    args: argparse.Namespace, plan: CompiledMapping, err: TextIO, warn: Warn | None = None
 ) -> Iterator[tuple[dict[str, str], Pace | None, Path]]:
     """The settings' environment; with --sandbox, both emulators running and the sandbox's own state (unlocked:
     for a command that only reads, such as explain or check). ``warn`` is told the env file's warnings (default:
@@ -41,7 +41,7 @@ def environment(
 
 @contextlib.contextmanager
 def locked_environment(
-    args: argparse.Namespace, plan: Plan, err: TextIO, command: str, warn: Warn | None = None
+    args: argparse.Namespace, plan: CompiledMapping, err: TextIO, command: str, warn: Warn | None = None
 ) -> Iterator[tuple[dict[str, str], Pace | None, StateLock]]:
     """As environment(), holding the state's lock throughout; --sandbox-reset starts over under it. A dry run may
     hold the lock of a state it cannot write (``lock.read_only``)."""
@@ -96,7 +96,7 @@ def _state_path(args: argparse.Namespace) -> Path:
 
 @contextlib.contextmanager
 def _apis(
-    args: argparse.Namespace, plan: Plan, err: TextIO, folder: Path, warn: Warn | None
+    args: argparse.Namespace, plan: CompiledMapping, err: TextIO, folder: Path, warn: Warn | None
 ) -> Iterator[tuple[dict[str, str], Pace | None]]:
     from relmap.report.terminal import escape
     from relmap.targets.budget import Pace

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from relmap.commands.loading import plan_or_report
 from relmap.exits import EXIT_FAILED, EXIT_FATAL, EXIT_OK
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 from relmap.report.terminal import escape
 from relmap.sources.records import RecordProblem, SourceRecord
 from relmap.state.view import Identity, identity
@@ -138,13 +138,13 @@ def _close(items: list[Item], wanted: str) -> str:
     return f" (close: {', '.join(close)})" if close else ""
 
 
-def _from_file(plan: Plan, path: str, format: str | None) -> tuple[list[Item], str]:
+def _from_file(plan: CompiledMapping, path: str, format: str | None) -> tuple[list[Item], str]:
     from relmap.sources.files import STDIN, STDIN_NAME, read_records
 
     return list(read_records(path, format)), STDIN_NAME if path == STDIN else path
 
 
-def _from_api(plan: Plan, environ: Mapping[str, str], wanted: str) -> tuple[list[Item], str]:
+def _from_api(plan: CompiledMapping, environ: Mapping[str, str], wanted: str) -> tuple[list[Item], str]:
     """Ask OutSmart for that one relation (and, when the mapping names freefields, check their numbers)."""
     from relmap.http import HttpClient, Redactor
     from relmap.sources.outsmart import OutSmartClient

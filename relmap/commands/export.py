@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 from relmap.commands.loading import plan_or_report
 from relmap.errors import ConfigError
 from relmap.exits import EXIT_FAILED, EXIT_FATAL, EXIT_OK
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 from relmap.report.terminal import escape
 from relmap.sources.export import Exported, passes_filters, write_relations
 from relmap.sources.records import RecordProblem, SourceRecord
@@ -80,7 +80,7 @@ def _misuse(args: argparse.Namespace) -> str | None:
 
 
 @contextlib.contextmanager
-def _reading(args: argparse.Namespace, plan: Plan, err: TextIO) -> Iterator[tuple[Records, str | None, str]]:
+def _reading(args: argparse.Namespace, plan: CompiledMapping, err: TextIO) -> Iterator[tuple[Records, str | None, str]]:
     """The records, the pseudonymisation key the environment gives (if any), and where they come from."""
     from relmap.commands.environment import environment
     from relmap.pseudonym import KEY_VARIABLE

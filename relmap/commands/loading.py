@@ -11,7 +11,7 @@ import os
 from typing import TextIO
 
 from relmap.errors import DiagnosticSink, Location
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 from relmap.mapping.compiler import CompileResult, compile_file
 from relmap.report import diagnostics as diagnostics_report
 
@@ -38,7 +38,7 @@ def compile_contained(mapping: str) -> CompileResult:
     return CompileResult(None, sink.sorted())
 
 
-def plan_or_report(mapping: str, err: TextIO, nothing_done: str) -> Plan | None:
+def plan_or_report(mapping: str, err: TextIO, nothing_done: str) -> CompiledMapping | None:
     """The compiled mapping; None after writing its diagnostics and ``relmap: error: ...; <nothing_done>``."""
     compiled = compile_contained(mapping)
     if compiled.plan is None:

@@ -17,7 +17,7 @@ from typing import TextIO
 
 from relmap.commands.loading import plan_or_report
 from relmap.exits import EXIT_FAILED, EXIT_FATAL, EXIT_OK
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 from relmap.mapping.render import FieldError, Rendered, render_all
 from relmap.report import rendered as report
 from relmap.sources.records import RecordProblem, SourceRecord
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_FAILED if counts["error"] else EXIT_OK
 
 
-def _input(args: argparse.Namespace, plan: Plan) -> str | None:
+def _input(args: argparse.Namespace, plan: CompiledMapping) -> str | None:
     if args.input:
         return str(args.input)
     return plan.source.path if plan.source.kind == "file" else None
@@ -57,7 +57,7 @@ def _records(path: str, format: str | None) -> Iterator[Item]:
     return read_records(path, format)
 
 
-def _checked(plan: Plan, records: Iterable[Item]) -> Iterator[Rendered]:
+def _checked(plan: CompiledMapping, records: Iterable[Item]) -> Iterator[Rendered]:
     """render_all, streaming, with each result checked against the debtor numbers that came before it."""
     held: deque[Item] = deque()  # render_all yields one result per record, in order: the record of each result
 

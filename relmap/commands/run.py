@@ -24,7 +24,7 @@ from relmap.commands.loading import plan_or_report
 from relmap.commands.runlog import LoggedProgress, RunLog, log_of, mode_of
 from relmap.errors import RelmapError
 from relmap.exits import EXIT_FAILED, EXIT_FATAL, EXIT_OK, EXIT_PENDING
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 from relmap.report.terminal import escape
 from relmap.secrets import secret_values
 
@@ -160,7 +160,7 @@ class Connected:
 @contextlib.contextmanager
 def connected(
     args: argparse.Namespace,
-    plan: Plan,
+    plan: CompiledMapping,
     environ: dict[str, str],
     pace: Pace | None,
     lock: StateLock,
@@ -205,7 +205,7 @@ def connected(
 
 def _sync(
     args: argparse.Namespace,
-    plan: Plan,
+    plan: CompiledMapping,
     environ: dict[str, str],
     pace: Pace | None,
     lock: StateLock,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from relmap.commands.loading import compile_contained
 from relmap.errors import Diagnostic
 from relmap.exits import EXIT_FAILED, EXIT_FATAL, EXIT_OK
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 from relmap.mapping.files import Target, check_test_file, targets, unreadable
 from relmap.report import diagnostics as report
 from relmap.report.terminal import text_block
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write("relmap validate: error: --input measures coverage on data, which only --verbose shows\n")
         return EXIT_FATAL
     results: dict[str, list[Diagnostic]] = {}
-    plans: dict[str, Plan | None] = {}
+    plans: dict[str, CompiledMapping | None] = {}
     fatal = False
     for target in targets(args.mappings):
         found, plan = _check(target)
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _check(target: Target) -> tuple[list[Diagnostic], Plan | None]:
+def _check(target: Target) -> tuple[list[Diagnostic], CompiledMapping | None]:
     """The diagnostics of one file to check, and the compiled mapping when it is one without errors."""
     if target.problem is not None:
         return [target.problem], None
@@ -84,7 +84,7 @@ def _records(args: argparse.Namespace, err: TextIO) -> list[SourceRecord]:
 
 
 def _coverages(
-    plans: dict[str, Plan | None], records: list[SourceRecord] | None, results: dict[str, list[Diagnostic]]
+    plans: dict[str, CompiledMapping | None], records: list[SourceRecord] | None, results: dict[str, list[Diagnostic]]
 ) -> dict[str, Coverage | None]:
     """Each mapping's coverage; one that cannot be measured is a warning on that mapping, and the others go on."""
     import os

@@ -115,7 +115,7 @@ class TargetSpec:
 
 
 @dataclass(frozen=True)
-class Plan:
+class CompiledMapping:
     """Everything ``render`` needs; built once per mapping, every template compiled once."""
 
     path: str

@@ -1,8 +1,8 @@
 """Coverage of a mapping: what it never reads and never sets, and (given records) what the data never exercised.
 
-Static, from the Plan alone: the OutSmart fields and freefields that no rule, template, ``when``, skip or source
-filter reads, and per endpoint the Silvasoft parameters that no rule sets. With records, rendered through the same
-``TracingRenderer`` as ``relmap explain``: the ``map:`` keys no record hit, the routes no record was routed to, the
+Static, from the compiled mapping alone: the OutSmart fields and freefields that no rule, template, ``when``, skip or
+source filter reads, and per endpoint the Silvasoft parameters that no rule sets. With records, rendered through the
+same ``TracingRenderer`` as ``relmap explain``: the ``map:`` keys no record hit, the routes no record was routed to, the
 freefields the data holds that nothing reads, and per rule how many records it gave a record warning.
 
 What a template reads comes from its Jinja AST: every OutSmart field it names; ``ff[3]``, ``ff["Klant sinds"]``
@@ -23,7 +23,7 @@ from jinja2 import meta, nodes
 from relmap.catalog import Param
 from relmap.catalog.outsmart import BY_NAME
 from relmap.catalog.silvasoft import ENDPOINTS, FIELD_TYPES
-from relmap.mapping.compiled import ArrayRule, Condition, Group, Member, Plan, Rule
+from relmap.mapping.compiled import ArrayRule, CompiledMapping, Condition, Group, Member, Rule
 from relmap.mapping.templates.expressions import environment, subscripts
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ def walk(members: Iterable[Member], prefix: str = "") -> Iterator[tuple[str, Mem
                 yield from walk(item.members, label + ".")
 
 
-def _plan_reads(plan: Plan) -> Iterator[Reads]:
+def _plan_reads(plan: CompiledMapping) -> Iterator[Reads]:
     names = plan.freefields
     yield Reads(fields=tuple(f.field for f in plan.source.filters))
     conditions: list[Condition] = [s.condition for s in plan.skips]
@@ -247,7 +247,9 @@ def _listed(what: str, noun: str, items: Iterable[str], none: str) -> str:
     return f"{what}: {len(names)} {noun}{'s' * (len(names) != 1)}: {', '.join(names)}"
 
 
-def measure(plan: Plan, records: Iterable[SourceRecord] | None = None, exercised: Exercised | None = None) -> Coverage:
+def measure(
+    plan: CompiledMapping, records: Iterable[SourceRecord] | None = None, exercised: Exercised | None = None
+) -> Coverage:
     """The plan's coverage; with ``records``, also what rendering them exercised (lookup keys, routes, freefields);
     or with ``exercised``, what a run's own rendering of its records exercised (noted as it rendered them)."""
     fields: set[str] = set()
@@ -276,7 +278,7 @@ def measure(plan: Plan, records: Iterable[SourceRecord] | None = None, exercised
     )
 
 
-def _unset(plan: Plan) -> dict[str, tuple[str, ...]]:
+def _unset(plan: CompiledMapping) -> dict[str, tuple[str, ...]]:
     found: dict[str, set[str]] = {}
     for route in plan.routes:
         names = found.setdefault(route.endpoint, set())
@@ -321,7 +323,7 @@ class Exercised:
     warnings: dict[tuple[str, str], int] = field(default_factory=dict)  # (parameter, rule) → records, in order seen
 
     @classmethod
-    def of(cls, plan: Plan, records: Iterable[SourceRecord]) -> Exercised:
+    def of(cls, plan: CompiledMapping, records: Iterable[SourceRecord]) -> Exercised:
         from relmap.mapping.render_trace import TracingRenderer
 
         data = cls()
@@ -343,7 +345,7 @@ class Exercised:
             if step.lookup == "hit" and step.lookup_key is not None:
                 self.hits.setdefault(id(step.rule), set()).add(step.lookup_key)
 
-    def unseen(self, plan: Plan) -> tuple[UnseenLookup, ...]:
+    def unseen(self, plan: CompiledMapping) -> tuple[UnseenLookup, ...]:
         found = []
         for route in plan.routes:
             for label, member in walk(route.fields):

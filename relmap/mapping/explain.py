@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from relmap.catalog import Param
-from relmap.mapping.compiled import ArrayRule, Condition, Group, Member, Plan, Route, Rule, Skip
+from relmap.mapping.compiled import ArrayRule, CompiledMapping, Condition, Group, Member, Route, Rule, Skip
 from relmap.mapping.coverage import Reads, condition_reads, freefield_number, rule_reads
 from relmap.mapping.explain_steps import CodeStep, code_steps
 from relmap.mapping.render import FieldError, Rendered
@@ -169,7 +169,7 @@ class Explanation:
         }
 
 
-def explain(plan: Plan, record: SourceRecord | RecordProblem, notes: Iterable[str] = ()) -> Explanation:
+def explain(plan: CompiledMapping, record: SourceRecord | RecordProblem, notes: Iterable[str] = ()) -> Explanation:
     """Render ``record`` with notes and explain it; a record that cannot be read at all is explained as such."""
     if isinstance(record, RecordProblem):
         error = FieldError("record", record.message, None)
@@ -180,7 +180,7 @@ def explain(plan: Plan, record: SourceRecord | RecordProblem, notes: Iterable[st
 
 
 class _Explainer:
-    def __init__(self, plan: Plan, trace: RenderTrace, rendered: Rendered) -> None:
+    def __init__(self, plan: CompiledMapping, trace: RenderTrace, rendered: Rendered) -> None:
         self.plan = plan
         self.trace = trace
         self.rendered = rendered

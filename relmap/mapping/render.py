@@ -1,4 +1,4 @@
-"""Pure rendering: (Plan, source record) → the Silvasoft payload it becomes, or every reason it cannot.
+"""Pure rendering: (CompiledMapping, source record) → the Silvasoft payload it becomes, or every reason it cannot.
 
 One bad record never stops the others: each problem becomes a FieldError on that record's result. A rule with
 ``on_invalid: warn`` leaves a value it cannot make out instead: a record warning, and the record goes on.
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from relmap.catalog.outsmart import BY_NAME, FREEFIELD_MAX
 from relmap.errors import Location, TransformError
-from relmap.mapping.compiled import ArrayRule, Condition, Getter, Group, Member, Plan, Route, Rule
+from relmap.mapping.compiled import ArrayRule, CompiledMapping, Condition, Getter, Group, Member, Route, Rule
 from relmap.mapping.convert import convert, describe, is_empty
 from relmap.mapping.filters.values import ArgumentError
 from relmap.mapping.templates.env import FrozenDict, freeze
@@ -82,7 +82,7 @@ class _Omit:
 _OMIT = _Omit()
 
 
-def render_all(plan: Plan, records: Iterable[SourceRecord | RecordProblem]) -> Iterator[Rendered]:
+def render_all(plan: CompiledMapping, records: Iterable[SourceRecord | RecordProblem]) -> Iterator[Rendered]:
     """Render every record in order; unreadable records come out as errors, the rest go on."""
     renderer = Renderer(plan)
     for record in records:
@@ -98,9 +98,9 @@ def render_record(renderer: Renderer, record: SourceRecord | RecordProblem) -> R
 
 
 class Renderer:
-    """Renders records with one Plan; keeps the per-plan constants that every record shares."""
+    """Renders records with one CompiledMapping; keeps the per-plan constants that every record shares."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: CompiledMapping) -> None:
         from relmap.mapping.filters import warm
 
         warm()  # outside every template's time limit

@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from relmap.mapping.compiled import Condition, Group, Plan, Route, Rule, SourceFilter
+from relmap.mapping.compiled import CompiledMapping, Condition, Group, Route, Rule, SourceFilter
 from relmap.mapping.render import FieldError, Rendered, Renderer, _ConditionError, _evaluate
 from relmap.mapping.templates.trace import Notes, TracedCode, traced
 from relmap.sources.query import matches
@@ -68,7 +68,7 @@ class TracingRenderer(Renderer):
     the steps it notes. Subclassing keeps the plain Renderer free of any tracing cost.
     """
 
-    def __init__(self, plan: Plan, code: bool = False) -> None:
+    def __init__(self, plan: CompiledMapping, code: bool = False) -> None:
         super().__init__(plan)
         self.trace = RenderTrace()
         self.code = code

@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 from relmap.errors import DiagnosticSink, SourceError
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 from relmap.mapping.loader import Document
 from relmap.mapping.schema import did_you_mean
 from relmap.mapping_tests.model import Case, SampleRef
@@ -66,7 +66,9 @@ def _index(path: str) -> dict[str, Item] | str:
     return records
 
 
-def case_record(case: Case, plan: Plan, samples: Samples, doc: Document, sink: DiagnosticSink) -> Item | None:
+def case_record(
+    case: Case, plan: CompiledMapping, samples: Samples, doc: Document, sink: DiagnosticSink
+) -> Item | None:
     """The relation ``case`` renders; None (with the reason in ``sink``) when there is none."""
     base = samples.find(case.sample, sink) if case.sample else None
     raw = _named_freefields(case, plan, doc, sink) if case.input is not None else None
@@ -87,7 +89,7 @@ def case_record(case: Case, plan: Plan, samples: Samples, doc: Document, sink: D
     )
 
 
-def _named_freefields(case: Case, plan: Plan, doc: Document, sink: DiagnosticSink) -> dict[str, Any] | None:
+def _named_freefields(case: Case, plan: CompiledMapping, doc: Document, sink: DiagnosticSink) -> dict[str, Any] | None:
     """The case's input with freefield names turned into numbers; None when a name is unknown (reported)."""
     assert case.input is not None
     raw = dict(case.input)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from relmap.errors import DiagnosticSink
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 from relmap.mapping.compiler import CompileResult, compile_file
 from relmap.mapping.loader import Document
 from relmap.mapping.render import render_all
@@ -63,7 +63,7 @@ class Runner:
             self.compiled[key] = compile_file(mapping, display=mapping)
         return self.compiled[key]
 
-    def _run_case(self, case: Case, plan: Plan, doc: Document, sink: DiagnosticSink) -> CaseResult:
+    def _run_case(self, case: Case, plan: CompiledMapping, doc: Document, sink: DiagnosticSink) -> CaseResult:
         errors_before = _errors(sink)
         record = case_record(case, plan, self.samples, doc, sink)
         case_plan = _with_vars(case, plan, doc, sink)
@@ -79,7 +79,7 @@ def _errors(sink: DiagnosticSink) -> int:
     return sum(d.severity == "error" for d in sink.items)
 
 
-def _check_route(case: Case, plan: Plan, doc: Document, sink: DiagnosticSink) -> None:
+def _check_route(case: Case, plan: CompiledMapping, doc: Document, sink: DiagnosticSink) -> None:
     """An expected route the mapping does not have can never pass: a mistake in the test, said at once."""
     expected = case.expects("route")
     names = [route.name for route in plan.routes]
@@ -89,7 +89,7 @@ def _check_route(case: Case, plan: Plan, doc: Document, sink: DiagnosticSink) ->
         sink.error(where, f"the mapping has no route '{expected.value}'", "unknown-route", hint)
 
 
-def _with_vars(case: Case, plan: Plan, doc: Document, sink: DiagnosticSink) -> Plan | None:
+def _with_vars(case: Case, plan: CompiledMapping, doc: Document, sink: DiagnosticSink) -> CompiledMapping | None:
     """The plan with the case's ``vars:`` in place of the mapping's; None when it names one the mapping lacks."""
     if not case.vars:
         return plan

@@ -16,7 +16,7 @@ from relmap.sources.query import matches
 from relmap.sources.records import FREEFIELD_PREFIX, RecordProblem, SourceRecord
 
 if TYPE_CHECKING:
-    from relmap.mapping.compiled import Plan
+    from relmap.mapping.compiled import CompiledMapping
     from relmap.pseudonym import Pseudonymiser
 
 
@@ -37,7 +37,7 @@ def as_outsmart(record: SourceRecord) -> dict[str, Any]:
     return line
 
 
-def passes_filters(plan: Plan, record: SourceRecord) -> bool:
+def passes_filters(plan: CompiledMapping, record: SourceRecord) -> bool:
     """Whether the mapping's source filters keep ``record``, as OutSmart decides (for a mapping over a file)."""
     return all(matches(record.fields.get(rule.field), rule.operator, rule.value) for rule in plan.source.filters)
 

@@ -15,7 +15,7 @@ import requests
 from relmap import __version__
 from relmap.errors import ConfigError
 from relmap.http import HttpClient, Redactor, checked_base_url, is_loopback
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 from relmap.secrets import resolve
 from relmap.sources.outsmart import OutSmartClient
 from relmap.targets.budget import VENDOR_PACE, Pace, parse_pace
@@ -48,7 +48,7 @@ def target_of(silvasoft_url: str, username: str) -> str:
     return hashlib.sha256(f"{where}\n{username}".encode()).hexdigest()[:16]
 
 
-def settings(plan: Plan, environ: Mapping[str, str], pace: Pace | None = None) -> Settings:
+def settings(plan: CompiledMapping, environ: Mapping[str, str], pace: Pace | None = None) -> Settings:
     """Resolve every setting of a run, or raise one ConfigError naming the first missing one."""
     outsmart_url = token = software_token = None
     if plan.source.kind == "outsmart":
@@ -66,7 +66,7 @@ def settings(plan: Plan, environ: Mapping[str, str], pace: Pace | None = None) -
     )
 
 
-def outsmart_access(plan: Plan, environ: Mapping[str, str]) -> tuple[str, str, str]:
+def outsmart_access(plan: CompiledMapping, environ: Mapping[str, str]) -> tuple[str, str, str]:
     """OutSmart's base URL and both tokens, for a command that reads OutSmart only (ConfigError if one is missing)."""
     url = checked_base_url(environ.get("RELMAP_OUTSMART_URL") or plan.source.base_url or "", "source.outsmart.base_url")
     token = resolve(plan.source.token, "source.outsmart.token", environ, plan.path)
@@ -74,7 +74,7 @@ def outsmart_access(plan: Plan, environ: Mapping[str, str]) -> tuple[str, str, s
     return url, token, software_token
 
 
-def silvasoft_access(plan: Plan, environ: Mapping[str, str]) -> tuple[str, str, str]:
+def silvasoft_access(plan: CompiledMapping, environ: Mapping[str, str]) -> tuple[str, str, str]:
     """Silvasoft's base URL, user name and API key (ConfigError if one is missing or unsafe)."""
     url = checked_base_url(environ.get("RELMAP_SILVASOFT_URL") or plan.target.base_url, "target.silvasoft.base_url")
     username = _header(resolve(plan.target.username, "target.silvasoft.username", environ, plan.path), "username")
@@ -93,7 +93,7 @@ def _header(value: str, setting: str) -> str:
     return value
 
 
-def pace_of(plan: Plan, environ: Mapping[str, str], silvasoft_url: str) -> Pace:
+def pace_of(plan: CompiledMapping, environ: Mapping[str, str], silvasoft_url: str) -> Pace:
     """The plan's hourly budget at the vendor's pace, or RELMAP_SILVASOFT_PACE's against a local emulator."""
     per_hour = plan.target.requests_per_hour
     text = environ.get("RELMAP_SILVASOFT_PACE", "").strip()

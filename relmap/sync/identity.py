@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from relmap.mapping.compiled import Plan, Rule
+from relmap.mapping.compiled import CompiledMapping, Rule
 
 # A relation Silvasoft returns from a create counts as "already there" when it is this much older than the request.
 CREATED_SKEW = 600.0
@@ -241,7 +241,7 @@ def _same(relation: dict[str, Any], payload: dict[str, Any], key: str) -> bool:
     return norm(relation.get(key)) == norm(payload.get(key))
 
 
-def email_identity(plan: Plan) -> bool:
+def email_identity(plan: CompiledMapping) -> bool:
     """E-mail identifies a relation unless the mapping creates relations with OnExistingRelationEmail: CONTINUE."""
     return not any(
         isinstance(member, Rule)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from relmap.errors import ConfigError
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 from relmap.mapping.coverage import Exercised
 from relmap.mapping.render import Renderer, render_record
 from relmap.sources.outsmart import OutSmartClient
@@ -21,7 +21,7 @@ Reader = Callable[[str | None], Iterable[SourceRecord | RecordProblem]]
 STAMP = "%Y-%m-%d %H:%M:%S"  # OutSmart's modified_at / created_at
 
 
-def reader(plan: Plan, client: OutSmartClient | None) -> Reader:
+def reader(plan: CompiledMapping, client: OutSmartClient | None) -> Reader:
     """A function that reads the relations changed since a ``modified_at`` value (None: all of them)."""
     if plan.source.kind == "file":
         from relmap.sources.files import read_records
@@ -73,7 +73,7 @@ def _merged(answers: Iterable[list[object]]) -> list[object]:
     return merged
 
 
-def check_freefields(plan: Plan, settings: list[object]) -> None:
+def check_freefields(plan: CompiledMapping, settings: list[object]) -> None:
     """The freefields the mapping names must exist in OutSmart under the number the mapping gives them."""
     numbers: dict[str, int] = {}
     for item in settings:
@@ -91,7 +91,7 @@ def check_freefields(plan: Plan, settings: list[object]) -> None:
 
 
 def items(
-    plan: Plan,
+    plan: CompiledMapping,
     records: Iterable[SourceRecord | RecordProblem],
     notes: list[str],
     exercised: Exercised | None = None,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from relmap.errors import BudgetSpent, RateLimited, RelmapError
-from relmap.mapping.compiled import Plan
+from relmap.mapping.compiled import CompiledMapping
 from relmap.mapping.coverage import Exercised
 from relmap.mapping.render import Rendered
 from relmap.sources.outsmart import OutSmartClient
@@ -39,7 +39,7 @@ _UNSET = "unset"
 class Sync:
     def __init__(
         self,
-        plan: Plan,
+        plan: CompiledMapping,
         state: State,
         silvasoft: SilvasoftClient,
         budget: Budget,

@@ -1,6 +1,6 @@
-"""Mapping file → Plan: load, check against the schema, then check meaning against the API catalogs.
+"""Mapping file → CompiledMapping: load, check against the schema, then check meaning against the API catalogs.
 
-Every problem is collected as a located Diagnostic; the Plan exists only when there is no error.
+Every problem is collected as a located Diagnostic; the CompiledMapping exists only when there is no error.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from relmap.catalog.outsmart import FILTER_KEYS
 from relmap.catalog.silvasoft import ENDPOINTS
 from relmap.errors import Diagnostic, DiagnosticSink
-from relmap.mapping.compiled import Plan, Route, Skip, SourceFilter, SourceSpec, TargetSpec
+from relmap.mapping.compiled import CompiledMapping, Route, Skip, SourceFilter, SourceSpec, TargetSpec
 from relmap.mapping.compiler.rules import compile_members
 from relmap.mapping.compiler.scope import Scope
 from relmap.mapping.loader import Document, PathKey, load_file, load_text
@@ -23,7 +23,7 @@ from relmap.mapping.yamlfile.text import shown
 
 @dataclass(frozen=True)
 class CompileResult:
-    plan: Plan | None
+    plan: CompiledMapping | None
     diagnostics: list[Diagnostic]
 
     @property
@@ -49,7 +49,7 @@ def compile_text(text: str, name: str = "<mapping>", base: Path | None = None) -
     return CompileResult(plan if not sink.has_errors else None, sink.sorted())
 
 
-def compile_document(doc: Document, sink: DiagnosticSink, base: Path) -> Plan | None:
+def compile_document(doc: Document, sink: DiagnosticSink, base: Path) -> CompiledMapping | None:
     if doc.data is None:
         return None
     if not isinstance(doc.data, dict):
@@ -68,7 +68,7 @@ def compile_document(doc: Document, sink: DiagnosticSink, base: Path) -> Plan | 
     routes = _routes(scope, data.get("routes"))
     if sink.has_errors or source is None:
         return None
-    return Plan(
+    return CompiledMapping(
         doc.path,
         source,
         target,

@@ -5,7 +5,7 @@ the mistake. The usual mistakes are few: a tab, a key at the wrong depth, a miss
 colon inside a value, an unclosed quote or bracket, a value that starts with a character YAML reserves. Each is told
 from the text around the error. Where the fix is clear enough to guess, ``repaired`` holds the text with it applied,
 so that the loader can read on and report the rest of the file too (never to run it: a file with a syntax error
-has an error, so it never becomes a Plan).
+has an error, so it never becomes a CompiledMapping).
 """
 
 from __future__ import annotations
