@@ -9,12 +9,10 @@ read-only state can still be opened by a dry run, whose ledger entries then stay
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sqlite3
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,58 +23,17 @@ from relmap.state.links import Link as Link
 from relmap.state.links import LinkTable, check_links
 from relmap.state.lock import StateLock
 from relmap.state.opening import SCHEMA_VERSION as SCHEMA_VERSION
-
-
-def payload_hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical(payload).encode()).hexdigest()
-
-
-def canonical(payload: Any) -> str:
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+from relmap.state.rows import Intent as Intent
+from relmap.state.rows import Problem as Problem
+from relmap.state.rows import canonical as canonical
+from relmap.state.rows import payload_hash as payload_hash
+from relmap.state.rows import problem_from_row
 
 
 def default_path(mapping: str | os.PathLike[str], sandbox: bool = False) -> Path:
     """``.relmap/<mapping name>.db`` beside the mapping (``.sandbox.db`` for --sandbox runs)."""
     path = Path(mapping)
     return path.parent / ".relmap" / f"{path.stem}{'.sandbox' if sandbox else ''}.db"
-
-
-@dataclass(frozen=True)
-class Intent:
-    id: int
-    debtor_number: str
-    action: str  # create | update
-    endpoint: str
-    guid: int | None
-    payload: dict[str, Any]
-    started_at: float
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A relation that is not in step with OutSmart, kept until it is: every run and ``relmap status`` say so.
-
-    ``kind``: render (the mapping cannot make its payload), conflict (it shares an identity with another relation),
-    refused (Silvasoft refused its data), missing (its linked Silvasoft relation is gone), failed (anything else)."""
-
-    debtor_number: str
-    kind: str
-    message: str
-    name: str
-    payload_hash: str | None  # the payload it had when it failed: a conflict is checked again only once it changes
-    involves: str | None  # the other relation of a conflict
-    first_seen: float
-    last_tried: float
-
-
-def problem_from_row(row: tuple[Any, ...]) -> Problem:
-    """A row of the problems table; a hand-edited one that does not fit is a BadRow naming it."""
-    read = Row("problems", "debtor_number", row[0])
-    return Problem(
-        str(row[0]), read.text("kind", row[1]) or "failed", read.text("message", row[2]) or "",
-        read.text("name", row[3]) or "", read.text("payload_hash", row[4], True),
-        read.text("involves", row[5], True), read.number("first_seen", row[6]), read.number("last_tried", row[7]),
-    )  # fmt: skip
 
 
 class State:
