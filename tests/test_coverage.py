@@ -13,7 +13,8 @@ from conftest import MAPPINGS, ROOT, SAMPLES, CliResult
 
 from relmap.mapping.compiled import CompiledMapping
 from relmap.mapping.compiler import compile_file, compile_text
-from relmap.mapping.coverage import Coverage, code_reads, measure
+from relmap.mapping.coverage import Coverage, measure
+from relmap.mapping.reads import code_reads
 from relmap.sources.files import read_records
 from relmap.sources.records import SourceRecord
 

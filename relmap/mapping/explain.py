@@ -14,9 +14,9 @@ from typing import Any, Literal
 
 from relmap.catalog import Param
 from relmap.mapping.compiled import ArrayRule, CompiledMapping, Condition, Group, Member, Route, Rule, Skip
-from relmap.mapping.coverage import Reads, condition_reads, freefield_number, rule_reads
 from relmap.mapping.explain_steps import code_steps
 from relmap.mapping.explanation import Decision, Explanation, Lookup, Read, Status, Step, Test, plain
+from relmap.mapping.reads import Reads, condition_reads, freefield_number, rule_reads
 from relmap.mapping.render import FieldError, Rendered
 from relmap.mapping.render_trace import RenderTrace, TracingRenderer, ValueStep
 from relmap.sources.records import RecordProblem, SourceRecord
