@@ -64,7 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "drop_after_write":
             self._drop()
         else:
-            self._send(reply)
+            self._send(reply, fault)
 
     def _read(self) -> Request:
         split = urlsplit(self.path)
@@ -88,12 +88,20 @@ class _Handler(BaseHTTPRequestHandler):
             emulator.failures.append(traceback.format_exc())
             return Reply(500, {"errorCode": 500, "errorMessage": "sandbox internal error"})
 
-    def _send(self, reply: Reply) -> None:
+    def _send(self, reply: Reply, fault: str | None = None) -> None:
         data = reply.body()
+        if fault == "garble":  # at an ASCII byte, so that the text around it stays UTF-8
+            middle = next((i for i in range(len(data) // 2, len(data)) if data[i] < 0x80), len(data))
+            data = data[:middle] + b"\x00" + data[middle:]
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        if fault == "cut":
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self._drop()
+            return
         self.wfile.write(data)
 
     def _drop(self) -> None:
