@@ -20,6 +20,7 @@ from relmap.sandbox.requestlog import LoggedRequest
 
 HOST = "127.0.0.1"
 _ANSWERED_FAULTS = ("error", "throttle", "ratelimit", "bad_request")
+_PIECE = 1 << 16  # bytes of an answer sent at a time
 
 
 class _Server(ThreadingHTTPServer):
@@ -102,7 +103,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self._drop()
             return
-        self.wfile.write(data)
+        # In pieces: one sendall's timeout is for all of it, and a client that reads as it goes (relmap's
+        # OutSmart reader renders each relation as it arrives) takes longer than that for 100,000 relations.
+        view = memoryview(data)
+        for start in range(0, len(data), _PIECE):
+            self.wfile.write(view[start : start + _PIECE])
 
     def _drop(self) -> None:
         """Close the connection without a byte of answer: the client sees the connection end (ConnectionError)."""
