@@ -16,7 +16,7 @@ import os
 import random
 import re
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -28,6 +28,7 @@ from relmap.errors import ConfigError
 
 T = TypeVar("T")
 MASK = "***"
+BODY_CHUNK = 1 << 16  # bytes of a streamed answer read at a time
 _SECRET_PARAMS = re.compile(r"(?i)\b(token|software_token|apikey|api_key)=([^&\s\"']+)")
 
 
@@ -171,7 +172,9 @@ class HttpClient:
         params: Iterable[tuple[str, str]] | Mapping[str, Any] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        stream: bool = False,
     ) -> requests.Response:
+        """The answer to one request; with ``stream``, only its head is read: read the body with :meth:`body`."""
         url = f"{self.base_url}/{path}"
         try:
             response = self.session.request(
@@ -182,6 +185,7 @@ class HttpClient:
                 headers=dict(headers or {}),
                 timeout=self.timeout,
                 allow_redirects=False,  # a redirect would carry the token (URL) or the ApiKey (header) elsewhere
+                stream=stream,
             )
         except requests.exceptions.ConnectTimeout:
             raise self._failure("timeout", f"{method} {path}: could not connect in time", sent=False) from None
@@ -209,6 +213,19 @@ class HttpClient:
                 )
             )
         return response
+
+    def body(self, response: requests.Response, method: str, path: str, size: int = BODY_CHUNK) -> Iterator[bytes]:
+        """The body of a ``stream`` answer in pieces of up to ``size`` bytes, as they arrive; an answer that breaks
+        off (the connection closes or stalls before the last byte) is a TransportFailure, as a request that got no
+        answer is."""
+        try:
+            yield from response.iter_content(size)
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            timed_out = isinstance(exc, requests.exceptions.ConnectionError) and "timed out" in str(exc).lower()
+            detail = f"no more of the answer in {self.timeout[1]:g} s" if timed_out else "the answer broke off"
+            raise self._failure("timeout" if timed_out else "connection", f"{method} {path}: {detail}", True) from None
+        except requests.exceptions.RequestException as exc:
+            raise self._failure("connection", f"{method} {path}: {type(exc).__name__}", sent=True) from None
 
     def _failure(self, kind: str, message: str, sent: bool) -> TransportFailure:
         return TransportFailure(kind, self.redact(f"{message} ({self.base_url})"), sent)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from relmap.targets.budget import Pace
 
 _CHUNK = 1 << 16
+_MARK = "\x00relations\x00"  # stands in the document's frame for the relations written in between
 
 
 def dry_run(
@@ -59,13 +60,16 @@ def dry_run(
         warnings=tuple(wired.sync.read_notes),
     )
     # The whole plan for the reports, which fold unchanged relations themselves; the JSON forms leave them out
-    # unless --show-unchanged (the HTML report holds them all, hidden until asked for).
-    doc = document(preview, context, settings.redact)
+    # unless --show-unchanged (the HTML report holds them all, hidden until asked for). Its relations are made one
+    # at a time as each output is written, never held all at once.
+    doc = document(preview, context, settings.redact, whole=False)
     listed = doc if args.show_unchanged else compact(doc)
     if args.out:  # a saved plan is never masked: without --mask-pii it is the document shown
-        saved = document(preview, replace(context, mask_pii=False), settings.redact) if args.mask_pii else doc
+        saved = (
+            document(preview, replace(context, mask_pii=False), settings.redact, whole=False) if args.mask_pii else doc
+        )
         saved = saved if args.show_unchanged else compact(saved)
-        _write(args.out, "the plan", lambda stream: _dump(saved, stream))
+        _write(args.out, "the plan", lambda stream: write_json(saved, stream))
     if args.report:
         _write(args.report, "the report", lambda stream: _lines(listed["relations"], stream))
     _show(listed if args.format == "json" else doc, args.format, args.show_unchanged, out)
@@ -90,20 +94,45 @@ def _coverage(plan: CompiledMapping, preview: Preview) -> dict[str, Any] | None:
     return measure(plan, exercised=preview.exercised).as_dict()
 
 
-def _dump(doc: dict[str, Any], out: TextIO) -> None:
-    """The document as indented JSON and a newline, written in pieces of about 64 KB: the plan of 100,000 relations
-    is some 400 MB of text, which ``json.dumps`` would hold whole, and in millions of pieces before joining them."""
-    pieces: list[str] = []
-    size = 0
-    for piece in json.JSONEncoder(ensure_ascii=False, indent=2).iterencode(doc):
-        pieces.append(piece)
-        size += len(piece)
-        if size >= _CHUNK:
-            out.write("".join(pieces))
-            pieces.clear()
-            size = 0
-    pieces.append("\n")
-    out.write("".join(pieces))
+def write_json(doc: dict[str, Any], out: TextIO) -> None:
+    """The document as indented JSON and a newline, exactly as ``json.dumps(doc, indent=2)`` would write it, in
+    pieces of about 64 KB: the head, then the relations as they are made (``doc["relations"]`` may be a
+    report.plan.Relations), then the rest. The plan of 100,000 relations is some 400 MB of text."""
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=2)
+    # Every quote inside a JSON string is escaped, so this key and value are found only where the frame has them.
+    mark = f'"relations": {encoder.encode(_MARK)}'
+    head, tail = encoder.encode({**doc, "relations": _MARK}).split(mark, 1)
+    pieces = _Pieces(out)
+    pieces.add(head + '"relations": ')
+    opening = "[\n    "
+    for entry in doc["relations"]:
+        pieces.add(
+            opening + encoder.encode(entry).replace("\n", "\n    ")
+        )  # one level deeper: no string holds a newline
+        opening = ",\n    "
+    pieces.add("[]" if opening == "[\n    " else "\n  ]")
+    pieces.add(tail + "\n")
+    pieces.flush()
+
+
+class _Pieces:
+    """Text gathered into writes of about 64 KB (one write per piece would be millions of calls)."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.pieces: list[str] = []
+        self.size = 0
+
+    def add(self, piece: str) -> None:
+        self.pieces.append(piece)
+        self.size += len(piece)
+        if self.size >= _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        self.out.write("".join(self.pieces))
+        self.pieces.clear()
+        self.size = 0
 
 
 def _lines(relations: list[dict[str, Any]], out: TextIO) -> None:
@@ -122,16 +151,17 @@ def _write(path: str, what: str, write: Callable[[TextIO], None]) -> None:
 
 
 def _show(doc: dict[str, Any], format: str, show_unchanged: bool, out: TextIO) -> None:
+    """The plan on standard output, written as it is made (Markdown, cut to a comment's size, is made whole)."""
     if format == "json":
-        _dump(doc, out)
+        write_json(doc, out)
     elif format == "markdown":
         from relmap.report.plan_markdown import markdown
 
         out.write(markdown(doc, show_unchanged=show_unchanged))
     elif format == "html":
-        from relmap.report.plan_html import html
+        from relmap.report.plan_html import lines
 
-        out.write(html(doc))
+        write_lines(lines(doc), out)
     elif out.isatty():
         from rich.console import Console
 
@@ -139,6 +169,13 @@ def _show(doc: dict[str, Any], format: str, show_unchanged: bool, out: TextIO) -
 
         show(doc, Console(file=out), show_unchanged)
     else:
-        from relmap.report.plan_text import text
+        from relmap.report.plan_text import lines as text_lines
 
-        out.write(text(doc, show_unchanged))
+        write_lines(text_lines(doc, show_unchanged), out)
+
+
+def write_lines(lines: Iterable[str], out: TextIO) -> None:
+    pieces = _Pieces(out)
+    for line in lines:
+        pieces.add(line)
+    pieces.flush()

@@ -10,13 +10,14 @@ replaced by ``•••`` after the changes are worked out, so the report still 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from relmap import __version__
 from relmap.report.mask import Masker
+from relmap.report.plan_compact import compact_entry
 from relmap.report.plan_values import ACTIONS, SYMBOLS
 from relmap.sync.apply import Outcome
 from relmap.sync.changes import Change
@@ -37,19 +38,18 @@ class Context:
     created_at: float | None = None
 
 
-def document(preview: Preview, context: Context, redact: Callable[[str], str] = str) -> dict[str, Any]:
-    """The whole plan as a dict of plain JSON values."""
-    relations = [
-        _relation(item, change, prints, context.mask_pii, redact)
-        for item, change, prints in zip(preview.items, preview.changes, preview.fingerprints, strict=True)
-    ]
-    relations += [_carried(outcome, context.mask_pii, redact) for outcome in preview.carried]
+def document(
+    preview: Preview, context: Context, redact: Callable[[str], str] = str, whole: bool = True
+) -> dict[str, Any]:
+    """The whole plan as a dict of plain JSON values; without ``whole``, its ``relations`` are a :class:`Relations`
+    that makes them one at a time, each time it is read (the plan of 100,000 relations is some 400 MB whole)."""
     counts: Counter[str] = Counter(change.action for change in preview.changes)
     counts["error"] += len(preview.carried)
     summary = {action: counts[action] for action in ACTIONS}
     summary["drift"] = sum(1 for change in preview.changes if change.drift)
     summary["record_warnings"] = sum(len(change.result.warnings) for change in preview.changes)
     created = datetime.fromtimestamp(context.created_at, UTC) if context.created_at else datetime.now(UTC)
+    entries = Relations(preview, context, redact)
     return {
         "format_version": FORMAT_VERSION,
         "kind": KIND,
@@ -68,10 +68,43 @@ def document(preview: Preview, context: Context, redact: Callable[[str], str] = 
         "show_unchanged": True,
         "summary": summary,
         "cost": cost(preview),
-        "relations": relations,
+        "relations": list(entries) if whole else entries,
         "coverage": context.coverage,
         "warnings": [redact(w) for w in context.warnings],
     }
+
+
+def relations(
+    preview: Preview, context: Context, redact: Callable[[str], str] = str, show_unchanged: bool = True
+) -> Iterator[dict[str, Any]]:
+    """The plan's relation entries one at a time, in the document's order; without ``show_unchanged``, each in the
+    compact form (plan_compact.compact_entry)."""
+    for item, change, prints in zip(preview.items, preview.changes, preview.fingerprints, strict=True):
+        entry = _relation(item, change, prints, context.mask_pii, redact)
+        yield entry if show_unchanged else compact_entry(entry)
+    for outcome in preview.carried:
+        entry = _carried(outcome, context.mask_pii, redact)
+        yield entry if show_unchanged else compact_entry(entry)
+
+
+class Relations:
+    """A plan's relation entries, made afresh from the preview each time they are read: a report that needs two
+    passes (counts first) reads them twice, and none of them holds them all."""
+
+    def __init__(
+        self, preview: Preview, context: Context, redact: Callable[[str], str] = str, show_unchanged: bool = True
+    ) -> None:
+        self.preview, self.context, self.redact, self.show_unchanged = preview, context, redact, show_unchanged
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return relations(self.preview, self.context, self.redact, self.show_unchanged)
+
+    def __len__(self) -> int:
+        return len(self.preview.changes) + len(self.preview.carried)
+
+    def compact(self) -> Relations:
+        """The same entries in the compact form."""
+        return Relations(self.preview, self.context, self.redact, show_unchanged=False)
 
 
 def _relation(

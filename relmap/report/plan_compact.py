@@ -20,10 +20,14 @@ COMPACT = ("debtor_number", "name", "action", "symbol", "route", "endpoint", "gu
 
 def compact(doc: dict[str, Any]) -> dict[str, Any]:
     """``doc`` without unchanged relations' details and unchanged parameters; ``doc`` itself is not changed."""
-    return {**doc, "show_unchanged": False, "relations": [_relation(entry) for entry in doc["relations"]]}
+    entries = doc["relations"]
+    if hasattr(entries, "compact"):  # report.plan.Relations, made one at a time: compact each as it is made
+        return {**doc, "show_unchanged": False, "relations": entries.compact()}
+    return {**doc, "show_unchanged": False, "relations": [compact_entry(entry) for entry in entries]}
 
 
-def _relation(entry: dict[str, Any]) -> dict[str, Any]:
+def compact_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """One relation's entry in the compact form."""
     if folds(entry):
         return {key: entry[key] for key in COMPACT}
     kept, same = notable(entry)

@@ -10,6 +10,8 @@ updates and of relations with drift start open. Every piece of relation data goe
 from __future__ import annotations
 
 import html as _html
+from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from relmap.report import plan_values as pv
@@ -37,8 +39,18 @@ def _code(item: Any) -> str:
 
 def html(doc: dict[str, Any]) -> str:
     """The plan as a self-contained HTML page."""
+    return "".join(lines(doc))
+
+
+def lines(doc: dict[str, Any]) -> Iterator[str]:
+    """The lines of :func:`html`, each with its newline, made as they are read. ``doc["relations"]`` is read twice
+    (the filters above the table count them), so it is a list or a report.plan.Relations, which makes them afresh."""
+    return (part + "\n" for part in _parts(doc))
+
+
+def _parts(doc: dict[str, Any]) -> Iterator[str]:
     path = escape(doc["mapping"]["path"])
-    parts = [
+    yield from [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
@@ -57,7 +69,9 @@ def html(doc: dict[str, Any]) -> str:
         "</header>",
         "<main>",
         *_summary(doc),
-        *_relations(doc),
+    ]
+    yield from _relations(doc)
+    yield from [
         *_coverage(doc["coverage"]),
         *_warnings(doc["warnings"]),
         "</main>",
@@ -67,7 +81,6 @@ def html(doc: dict[str, Any]) -> str:
         "</body>",
         "</html>",
     ]
-    return "\n".join(parts) + "\n"
 
 
 def _summary(doc: dict[str, Any]) -> list[str]:
@@ -106,12 +119,17 @@ def _summary(doc: dict[str, Any]) -> list[str]:
     return out
 
 
-def _relations(doc: dict[str, Any]) -> list[str]:
+def _relations(doc: dict[str, Any]) -> Iterator[str]:
     relations = doc["relations"]
     out = ["<section>", "<h2>Relations</h2>"]
-    if not relations:
-        return [*out, '<p class="muted">No relations.</p>', "</section>"]
-    counts = {a: sum(1 for r in relations if r["action"] == a) for a in pv.ACTIONS}
+    counts: Counter[str] = Counter()
+    quiet = 0
+    for relation in relations:  # the first pass: only counts are kept
+        counts[relation["action"]] += 1
+        quiet += pv.folds(relation)
+    if not counts:
+        yield from [*out, '<p class="muted">No relations.</p>', "</section>"]
+        return
     out.append('<div class="filters" id="filters" hidden>')
     out.append('<input type="search" placeholder="Filter: number, name, value…" aria-label="Filter relations">')
     for action in pv.ACTIONS:
@@ -119,7 +137,6 @@ def _relations(doc: dict[str, Any]) -> list[str]:
             f'<label class="{action}"><input type="checkbox" data-action="{action}" checked> '
             f"{pv.SYMBOLS[action]} {action} ({pv.count(counts[action])})</label>"
         )
-    quiet = sum(1 for r in relations if pv.folds(r))
     if quiet:
         out.append(
             f'<label class="unchanged"><input type="checkbox" id="show-unchanged"> '
@@ -136,8 +153,9 @@ def _relations(doc: dict[str, Any]) -> list[str]:
         '<th data-sort scope="col">Route → endpoint</th><th data-sort scope="col">Why</th>'
         "</tr></thead>",
     ]
-    out += [_relation(r) for r in relations]
-    return [*out, "</table>", "</section>"]
+    yield from out
+    yield from (_relation(r) for r in relations)
+    yield from ["</table>", "</section>"]
 
 
 def _relation(relation: dict[str, Any]) -> str:

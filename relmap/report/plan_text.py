@@ -9,6 +9,7 @@ data. Segments reach rich as Text, never as markup, so ``[bold]`` in a name is p
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from rich.console import Console
@@ -28,7 +29,13 @@ WARNING = "yellow"
 def text(doc: dict[str, Any], show_unchanged: bool = False) -> str:
     """The plan as plain text, no colour codes; unchanged relations folded into one counted line unless
     ``show_unchanged``."""
-    return "".join("".join(part for part, _ in line) + "\n" for line in _lines(doc, show_unchanged))
+    return "".join(lines(doc, show_unchanged))
+
+
+def lines(doc: dict[str, Any], show_unchanged: bool = False) -> Iterator[str]:
+    """The lines of :func:`text`, each with its newline, made as they are read: ``doc["relations"]`` is read once,
+    and may be made one at a time (report.plan.Relations)."""
+    return ("".join(part for part, _ in line) + "\n" for line in _lines(doc, show_unchanged))
 
 
 def show(doc: dict[str, Any], console: Console, show_unchanged: bool = False) -> None:
@@ -37,26 +44,26 @@ def show(doc: dict[str, Any], console: Console, show_unchanged: bool = False) ->
         console.print(Text.assemble(*line), soft_wrap=True, highlight=False)
 
 
-def _lines(doc: dict[str, Any], show_unchanged: bool) -> list[Line]:
-    return [[(escape(part), style) for part, style in line] for line in _plain_lines(doc, show_unchanged)]
+def _lines(doc: dict[str, Any], show_unchanged: bool) -> Iterator[Line]:
+    return ([(escape(part), style) for part, style in line] for line in _plain_lines(doc, show_unchanged))
 
 
-def _plain_lines(doc: dict[str, Any], show_unchanged: bool) -> list[Line]:
-    lines: list[Line] = [
-        [(f"relmap plan for {pv.visible(doc['mapping']['path'])}", "bold"), (f" ({pv.read_text(doc)})", "")],
-        [(pv.provenance(doc), "dim")],
-        [],
-    ]
-    folded = 0
+def _plain_lines(doc: dict[str, Any], show_unchanged: bool) -> Iterator[Line]:
+    yield [(f"relmap plan for {pv.visible(doc['mapping']['path'])}", "bold"), (f" ({pv.read_text(doc)})", "")]
+    yield [(pv.provenance(doc), "dim")]
+    yield []
+    folded = seen = 0
     for relation in doc["relations"]:
+        seen += 1
         if not show_unchanged and pv.folds(relation):
             folded += 1
         else:
-            lines += _relation(relation)
+            yield from _relation(relation)
+    lines: list[Line] = []
     if folded:
         others = folded < doc["summary"]["unchanged"]
         lines.append([(f"{pv.SYMBOLS['unchanged']} {pv.folded_text(folded, others)}", STYLES["unchanged"])])
-    if not doc["relations"]:
+    if not seen:
         lines.append([("(no relations)", "dim")])
     lines += [
         [],
@@ -70,7 +77,7 @@ def _plain_lines(doc: dict[str, Any], show_unchanged: bool) -> list[Line]:
     if doc["warnings"]:
         lines += [[], [("Warnings:", "bold yellow")]]
         lines += [[("  - ", "yellow"), (pv.visible(w), "")] for w in doc["warnings"]]
-    return lines
+    yield from lines
 
 
 def _relation(relation: dict[str, Any]) -> list[Line]:

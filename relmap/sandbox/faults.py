@@ -6,7 +6,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-KINDS = ("error", "throttle", "drop", "drop_after_write", "ratelimit", "bad_request")
+KINDS = ("error", "throttle", "drop", "drop_after_write", "ratelimit", "bad_request", "cut", "garble")
 _LATER_RATES = ("ratelimit_rate", "bad_request_rate")
 
 
@@ -24,7 +24,10 @@ class Faults:
     ``drop_after_write_rate`` applies to writes only: the write is processed and kept, and then the connection
     closes without an answer, so the client cannot know it succeeded. ``ratelimit_rate`` answers Silvasoft's
     401 "Ratelimit exceeded" (as when another tool spent the hour), ``bad_request_rate`` a 400 with no body at all
-    (what a proxy in front of the API may answer); neither request reaches the emulator.
+    (what a proxy in front of the API may answer); neither request reaches the emulator. ``cut`` and ``garble``
+    are scripted only (``inject``): the emulator's answer is sent with its full Content-Length but only its first
+    half, then the connection closes (``cut``), or with a NUL byte put in its middle, which no JSON text holds
+    (``garble``).
     """
 
     error_rate: float = 0.0

@@ -63,7 +63,7 @@ def _normalize(raw: object, index: int) -> SourceRecord:
 
 class OutSmartEmulator(Emulator):
     file_name = "outsmart.json"
-    fault_kinds = frozenset({"error", "drop", "drop_after_write"})
+    fault_kinds = frozenset({"error", "drop", "drop_after_write", "cut", "garble"})
 
     def __init__(
         self,

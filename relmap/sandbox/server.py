@@ -20,6 +20,7 @@ from relmap.sandbox.requestlog import LoggedRequest
 
 HOST = "127.0.0.1"
 _ANSWERED_FAULTS = ("error", "throttle", "ratelimit", "bad_request")
+_PIECE = 1 << 16  # bytes of an answer sent at a time
 
 
 class _Server(ThreadingHTTPServer):
@@ -64,7 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "drop_after_write":
             self._drop()
         else:
-            self._send(reply)
+            self._send(reply, fault)
 
     def _read(self) -> Request:
         split = urlsplit(self.path)
@@ -88,13 +89,25 @@ class _Handler(BaseHTTPRequestHandler):
             emulator.failures.append(traceback.format_exc())
             return Reply(500, {"errorCode": 500, "errorMessage": "sandbox internal error"})
 
-    def _send(self, reply: Reply) -> None:
+    def _send(self, reply: Reply, fault: str | None = None) -> None:
         data = reply.body()
+        if fault == "garble":  # at an ASCII byte, so that the text around it stays UTF-8
+            middle = next((i for i in range(len(data) // 2, len(data)) if data[i] < 0x80), len(data))
+            data = data[:middle] + b"\x00" + data[middle:]
         self.send_response(reply.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(data)
+        if fault == "cut":
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self._drop()
+            return
+        # In pieces: one sendall's timeout is for all of it, and a client that reads as it goes (relmap's
+        # OutSmart reader renders each relation as it arrives) takes longer than that for 100,000 relations.
+        view = memoryview(data)
+        for start in range(0, len(data), _PIECE):
+            self.wfile.write(view[start : start + _PIECE])
 
     def _drop(self) -> None:
         """Close the connection without a byte of answer: the client sees the connection end (ConnectionError)."""

@@ -46,7 +46,7 @@ def stream_records(source: Input, lines: Iterator[Line] | None = None) -> Iterat
     standard input), else the file is read in chunks."""
     chunks = line_texts(lines, source.name) if lines is not None else file_texts(source)
     try:
-        yield from located_records(_Scanner(_Window(chunks), source.name).document(), source.name)
+        yield from located_records(StreamScanner(Window(chunks), source.name).document(), source.name)
     except SourceError:
         # A document that is not UTF-8 is said to be so first (RFC 8259), wherever the bytes are: the rest is
         # read through (and let go) for them before the error that stopped the reading is raised.
@@ -85,7 +85,7 @@ def _item(raw: object, index: int, name: str, line: int, shared: bool) -> Item:
 # ---- the window and the scanner ------------------------------------------------------------------------------
 
 
-class _Window:
+class Window:
     """The text not decoded yet (``text``), with the line and column of its first character."""
 
     def __init__(self, chunks: Iterator[str]) -> None:
@@ -121,8 +121,8 @@ class _Window:
         return line, column + 1
 
 
-class _Scanner:
-    def __init__(self, window: _Window, name: str) -> None:
+class StreamScanner:
+    def __init__(self, window: Window, name: str) -> None:
         self.window = window
         self.name = name
         self.pos = 0
@@ -149,7 +149,7 @@ class _Scanner:
         self.expect("{", "'{'")
         more = not self.take("}")
         while more:
-            key, at = self._key()
+            key, at = self.key()
             if key == "response" and "response" in members:
                 raise SourceError("the OutSmart envelope has two 'response' members; keep one", at)
             if key != "response" or self.peek() != "[":
@@ -170,7 +170,7 @@ class _Scanner:
         envelope_records(members, [] if array else None, self.name)  # raises for a code or shape it refuses
         yield from held
 
-    def _key(self) -> tuple[str, Location]:
+    def key(self) -> tuple[str, Location]:
         if self.peek() != '"':
             raise self._error("Expecting property name enclosed in double quotes", self.pos)
         at = Location(self.name, *self.window.locate(self.pos))

@@ -1,20 +1,25 @@
 """The OutSmart API client: GET /relations/ (declared filters, freefields), GET /freefields/, POST /relations/.
 
 OutSmart answers errors with HTTP 200 and a non-200 ``code`` in its envelope, so the envelope is always checked.
-Tokens travel in the query string; the HttpClient's redactor keeps them out of every message.
+Tokens travel in the query string; the HttpClient's redactor keeps them out of every message. GET /relations/ is
+read as it arrives (outsmart_answer): a request is retried until its first relation is handed on, and an answer
+that breaks off after that is an error, never a shorter list.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import requests
 
-from relmap.errors import ApiError, CredentialsError, Unavailable
+from relmap.errors import ApiError, CredentialsError, SourceError, Unavailable
 from relmap.http import HttpClient, Retry, RetryPolicy, TransportFailure, with_retries
+from relmap.sources import outsmart_answer as answer
+from relmap.sources.text_chunks import decoded
 
 API = "OutSmart"
 CODES: dict[int, str] = {
@@ -35,6 +40,7 @@ CODES: dict[int, str] = {
 CREDENTIAL_CODES = frozenset({1002, 1003, 1004, 1005})
 RETRY_CODES = frozenset({1007})
 Filter = tuple[str, str, str]  # key, operator, value
+_END = object()
 
 
 class OutSmartClient:
@@ -57,10 +63,62 @@ class OutSmartClient:
 
     def relations(self, filters: Sequence[Filter] = (), include_freefields: bool = True) -> list[Any]:
         """Every relation that passes the filters (ANDed), as OutSmart sends them."""
+        return list(self.each_relation(filters, include_freefields))
+
+    def each_relation(self, filters: Sequence[Filter] = (), include_freefields: bool = True) -> Iterator[Any]:
+        """The relations of :meth:`relations` one at a time, as the answer arrives; the request is sent when the
+        first is asked for. A relation nested too deeply to decode comes as a json_document.TooDeep."""
         params = [*self.auth, *_filter_params(filters)]
         if include_freefields:
             params.append(("includeFreefields", "true"))
-        return _as_list(self._call("GET", "relations/", params), "relations/")
+        return self._listing("relations/", params)
+
+    def _listing(self, path: str, params: list[tuple[str, str]]) -> Iterator[Any]:
+        # Retried as a whole until the first relation is out (or the answer ended); after that, not: the relations
+        # handed on cannot be taken back, so a break is the error it is.
+        values = with_retries(lambda: self._opened(path, params), self.retry, self.sleep, self.rng)
+        count = 0
+        try:
+            for value in values:
+                yield value
+                count += 1
+        except Retry as retry:
+            final = retry.final
+            if not isinstance(final, ApiError):
+                raise final from None
+            detail = f"{final.detail}, after {count:,} relation{'s' * (count != 1)} (not retried: they were read)"
+            raise Unavailable(API, detail, final.status) from None
+
+    def _opened(self, path: str, params: list[tuple[str, str]]) -> Iterator[Any]:
+        """The answer's relations, its first one (if any) read already, so that what goes wrong before it is
+        retried."""
+        self.requests += 1
+        try:
+            response = self.http.send("GET", path, params=params, stream=True)
+        except TransportFailure as exc:
+            raise Retry(Unavailable(API, str(exc), ambiguous=exc.sent)) from None
+        values = self._streamed(path, response)
+        first = next(values, _END)
+        return iter(()) if first is _END else itertools.chain([first], values)
+
+    def _streamed(self, path: str, response: requests.Response) -> Iterator[Any]:
+        where = f"GET {path}"
+        with response:
+            if response.status_code >= 500 or response.status_code == 429:
+                raise Retry(Unavailable(API, f"{where}: HTTP {response.status_code}", response.status_code))
+            status = f"HTTP {response.status_code}"
+            try:
+                yield from answer.relations(decoded(self.http.body(response, "GET", path), answer.NAME))
+            except TransportFailure as exc:
+                raise Retry(Unavailable(API, str(exc), ambiguous=False)) from None
+            except SourceError as exc:
+                raise ApiError(API, f"{where}: {status} with a body that is not JSON ({answer.where(exc)})") from None
+            except answer.NoEnvelope:
+                raise ApiError(API, f"{where}: {status} without OutSmart's envelope") from None
+            except answer.BadShape as exc:
+                raise ApiError(API, self.http.redact(f"{where}: {exc}")) from None
+            except answer.Refused as refused:
+                raise self._refusal(where, answer.code_of(refused.code), refused.messages) from None
 
     def freefields(self) -> list[Any]:
         """The freefield settings of relations (fld_name, fld_order, fld_type, ...)."""
@@ -95,15 +153,19 @@ class OutSmartClient:
             raise ApiError(API, f"{where}: HTTP {response.status_code} with a body that is not JSON") from None
         if not isinstance(envelope, dict) or "code" not in envelope:
             raise ApiError(API, f"{where}: HTTP {response.status_code} without OutSmart's envelope")
-        code = _code(envelope.get("code"))
+        code = answer.code_of(envelope.get("code"))
         if code == 200:
             return envelope.get("response")
-        message = self._message(where, code, envelope.get("messages"))
+        raise self._refusal(where, code, envelope.get("messages"))
+
+    def _refusal(self, where: str, code: int | None, messages: Any) -> Exception:
+        """An envelope's code that is not 200, as what to raise: fatal, retried (1007) or an API error."""
+        message = self._message(where, code, messages)
         if code in CREDENTIAL_CODES:
-            raise CredentialsError(API, message, code)
+            return CredentialsError(API, message, code)
         if code in RETRY_CODES:
-            raise Retry(Unavailable(API, message, code))
-        raise ApiError(API, message, code)
+            return Retry(Unavailable(API, message, code))
+        return ApiError(API, message, code)
 
     def _message(self, where: str, code: int | None, messages: Any) -> str:
         text = CODES.get(code or 0, "unexpected answer")
@@ -117,13 +179,6 @@ def _filter_params(filters: Sequence[Filter]) -> list[tuple[str, str]]:
     for key, operator, value in filters:
         params += [("key[]", key), ("value[]", value), ("operator[]", operator)]
     return params
-
-
-def _code(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _as_list(answer: Any, path: str) -> list[Any]:

@@ -18,28 +18,34 @@ CHUNK = 1 << 16  # bytes read at a time
 
 def file_texts(source: Input) -> Iterator[str]:
     """A file's (or standard input's) text in chunks; bytes that are not UTF-8 stop it with a located error."""
-    line, column = 1, 0  # where the next character stands: its line, and the characters before it on that line
-    pending = b""  # the start of a character cut in two by the chunk
     try:
-        for block in _blocks(source):
-            data = pending + block if pending else block
-            try:
-                text, pending = data.decode("utf-8"), b""
-            except UnicodeDecodeError as error:
-                if error.reason != "unexpected end of data" or error.end != len(data):
-                    good = data[: error.start].decode("utf-8")
-                    if good:
-                        yield good  # read up to the bad byte, whatever the size of the chunks
-                    line, column = advance(good, line, column)
-                    raise Undecodable(data[error.start], column + 1).source_error(source.name, line) from None
-                text, pending = data[: error.start].decode("utf-8"), data[error.start :]
-            if text:
-                line, column = advance(text, line, column)
-                yield text
+        yield from decoded(_blocks(source), source.name)
     except OSError as error:
         raise SourceError(f"cannot read: {error.strerror or error}", Location(source.name)) from None
+
+
+def decoded(blocks: Iterable[bytes], name: str) -> Iterator[str]:
+    """The UTF-8 text of ``blocks`` (a file's, an HTTP answer's) in chunks; bytes that are not UTF-8 stop it with
+    an error located in ``name``."""
+    line, column = 1, 0  # where the next character stands: its line, and the characters before it on that line
+    pending = b""  # the start of a character cut in two by the chunk
+    for block in blocks:
+        data = pending + block if pending else block
+        try:
+            text, pending = data.decode("utf-8"), b""
+        except UnicodeDecodeError as error:
+            if error.reason != "unexpected end of data" or error.end != len(data):
+                good = data[: error.start].decode("utf-8")
+                if good:
+                    yield good  # read up to the bad byte, whatever the size of the chunks
+                line, column = advance(good, line, column)
+                raise Undecodable(data[error.start], column + 1).source_error(name, line) from None
+            text, pending = data[: error.start].decode("utf-8"), data[error.start :]
+        if text:
+            line, column = advance(text, line, column)
+            yield text
     if pending:  # the input ends inside a character
-        raise Undecodable(pending[0], column + 1).source_error(source.name, line)
+        raise Undecodable(pending[0], column + 1).source_error(name, line)
 
 
 def _blocks(source: Input) -> Iterator[bytes]:

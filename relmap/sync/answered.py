@@ -35,8 +35,9 @@ class AnsweredHttp(HttpClient):
         params: Iterable[tuple[str, str]] | Mapping[str, Any] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        stream: bool = False,
     ) -> requests.Response:
-        response = super().send(method, path, params=params, json=json, headers=headers)
+        response = super().send(method, path, params=params, json=json, headers=headers, stream=stream)
         if response.status_code == 200:
             self.answered_at = time.time()
         return response

@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from functools import partial
 
 from relmap.errors import ConfigError
 from relmap.mapping.compiled import CompiledMapping
 from relmap.mapping.coverage import Exercised
 from relmap.mapping.render import Renderer, render_record
+from relmap.sources.json_document import TOO_DEEP, TooDeep
 from relmap.sources.outsmart import OutSmartClient
 from relmap.sources.records import RecordProblem, SourceRecord, normalize_record
 from relmap.sync.results import Item
@@ -36,41 +37,38 @@ def reader(plan: CompiledMapping, client: OutSmartClient | None) -> Reader:
         if plan.freefields:
             check_freefields(plan, outsmart.freefields())
         filters = [(f.key, f.operator, f.value) for f in plan.source.filters]
+        # Each relation is made a record as it arrives: the answer is never held whole (outsmart_answer).
         if since is None:
-            relations = outsmart.relations(filters, plan.source.include_freefields)
+            relations = outsmart.each_relation(filters, plan.source.include_freefields)
         else:
             # A new relation may carry a zero modified_at; reading by created_at too keeps it from being missed.
+            include = plan.source.include_freefields
             relations = _merged(
-                outsmart.relations([*filters, (stamp, "ge", since)], plan.source.include_freefields)
+                partial(outsmart.each_relation, [*filters, (stamp, "ge", since)], include)
                 for stamp in ("modified_at", "created_at")
             )
-        for index, raw in enumerate(_drained(relations)):
+        for index, raw in enumerate(relations):
             debtor = raw.get("debtor_number") if isinstance(raw, dict) else None
             origin = f"OutSmart relation {debtor}" if debtor else f"OutSmart relation #{index + 1}"
-            yield normalize_record(raw, index, origin)
+            if isinstance(raw, TooDeep):
+                yield RecordProblem(index, origin, TOO_DEEP, None)
+            else:
+                yield normalize_record(raw, index, origin)
 
     return read
 
 
-def _drained(relations: list[Any]) -> Iterator[Any]:
-    """The relations in order, each let go by the list as it is handed on: the answer as OutSmart sent it (100,000
-    relations) would otherwise stay whole beside the records made of it until the last is read."""
-    relations.reverse()
-    while relations:
-        yield relations.pop()
-
-
-def _merged(answers: Iterable[list[object]]) -> list[object]:
-    """Relations of several reads, each debtor_number once (the first read's copy)."""
+def _merged(reads: Iterable[Callable[[], Iterable[object]]]) -> Iterator[object]:
+    """Relations of several reads, one read after the other, each debtor_number once (the first read's copy); of
+    those handed on, only their debtor numbers are kept."""
     seen: set[object] = set()
-    merged: list[object] = []
-    for answer in answers:
-        for raw in answer:
-            key = raw.get("debtor_number") if isinstance(raw, dict) else id(raw)
+    for read in reads:
+        for raw in read():
+            key = raw.get("debtor_number") if isinstance(raw, dict) else None
             if key is None or key not in seen:
-                seen.add(key)
-                merged.append(raw)
-    return merged
+                if key is not None:
+                    seen.add(key)
+                yield raw
 
 
 def check_freefields(plan: CompiledMapping, settings: list[object]) -> None:

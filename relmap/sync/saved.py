@@ -10,12 +10,10 @@ Format 2 gives unchanged relations in a compact form (no ``fields`` or ``send``)
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from relmap.errors import ConfigError
+from relmap.errors import ConfigError, SourceError
 from relmap.sources.records import SourceRecord
 from relmap.state.store import Link, canonical
 from relmap.sync.apply import Outcome
@@ -100,29 +98,100 @@ class SavedPlan:
         ]
 
 
-def _invalid(doc: dict[str, Any]) -> str | None:
-    """The first way ``doc`` breaks schemas/plan.schema.json, or None."""
+def _validators() -> tuple[Any, Any]:
+    """Validators of schemas/plan.schema.json: of the document (its relations an empty array), and of one entry."""
     import jsonschema
 
     from relmap.mapping.schema import packaged_schema
 
-    validator = jsonschema.Draft202012Validator(packaged_schema("plan.schema.json"))
-    error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+    schema = packaged_schema("plan.schema.json")
+    entry = {"$defs": schema["$defs"], **schema["properties"]["relations"]["items"]}
+    return jsonschema.Draft202012Validator(schema), jsonschema.Draft202012Validator(entry)
+
+
+def _invalid(validator: Any, value: Any, prefix: str = "") -> str | None:
+    """The first way ``value`` breaks ``validator``'s schema, or None."""
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
     if error is None:
         return None
-    where = "/".join(str(part) for part in error.absolute_path) or "the top level"
-    return f"{where}: {error.message[:200]}"
+    where = prefix + "/".join(str(part) for part in error.absolute_path)
+    return f"{where.rstrip('/') or 'the top level'}: {error.message[:200]}"
+
+
+@dataclass
+class _Read:
+    """What reading a saved plan kept: its members but the relations, and of these only what applying needs."""
+
+    members: dict[str, Any] = field(default_factory=dict)
+    problem: str | None = None  # the first relation entry that breaks the schema
+    planned: dict[str, Planned] = field(default_factory=dict)
+    unchanged: dict[str, Planned] = field(default_factory=dict)
+
+
+def _read(path: str) -> _Read:
+    """The plan file read as a stream: each relation entry is checked against the schema and kept as a Planned (or
+    not at all), never held as parsed JSON with the others: a plan of 100,000 relations is some 400 MB of text."""
+    from relmap.sources.json_stream import StreamScanner, Window
+    from relmap.sources.lines import Input
+    from relmap.sources.text_chunks import file_texts
+
+    try:
+        open(path, "rb").close()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the plan {path}: {exc.strerror}") from None
+    read = _Read()
+    whole, entry = _validators()
+    scanner = StreamScanner(Window(file_texts(Input(path, path))), path)
+    try:
+        if scanner.peek() != "{":
+            scanner.value()
+            scanner.end()
+            return read  # JSON, but not an object: no kind
+        scanner.expect("{", "'{'")
+        more = not scanner.take("}")
+        while more:
+            key, at = scanner.key()
+            if key in read.members:
+                raise ConfigError(f"{at}: the plan has two '{key}' members; make a new plan")
+            if key == "relations" and scanner.peek() == "[":
+                read.members[key] = []
+                for index, (value, _line) in enumerate(scanner.elements()):
+                    read.problem = read.problem or _invalid(entry, value, f"relations/{index}/")
+                    _keep(value, read)
+            else:
+                read.members[key] = scanner.value()
+            more = not scanner.take("}")
+            if more:
+                scanner.expect(",", "',' delimiter")
+        scanner.end()
+    except SourceError as exc:
+        raise ConfigError(f"{path} is not a plan relmap saved: {exc}") from None
+    read.problem = _invalid(whole, read.members) or read.problem
+    return read
+
+
+def _keep(entry: Any, read: _Read) -> None:
+    """A relation entry as what applying the plan needs of it; skipped and failed relations are not kept (the run
+    reports them and touches nothing)."""
+    if not isinstance(entry, dict) or not entry.get("debtor_number"):
+        return
+    action = str(entry.get("action"))
+    into = read.planned if action in APPLIED else read.unchanged if action == "unchanged" else None
+    if into is None:
+        return
+    prints = entry.get("fingerprint") or {}
+    debtor = str(entry["debtor_number"])
+    source, silvasoft = prints.get("source", ""), prints.get("silvasoft")
+    into[debtor] = Planned(debtor, action, entry.get("guid"), entry.get("send"), source, silvasoft)
 
 
 def load(path: str, mapping_digest: str, account: str) -> SavedPlan:
     """Read a saved plan; refuse one made for another mapping text or another Silvasoft account."""
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read the plan {path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"{path} is not a plan relmap saved: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("kind") != KIND:
+    read = _read(path)
+    doc = read.members
+    if doc.get("kind") != KIND:
         raise ConfigError(f"{path} is not a plan relmap saved (make one with `relmap run MAPPING --dry-run --out`)")
     version = doc.get("format_version")
     if version != FORMAT_VERSION:
@@ -132,28 +201,14 @@ def load(path: str, mapping_digest: str, account: str) -> SavedPlan:
         raise ConfigError(
             f"{path} has plan format {version!r}{made}; this relmap applies format {FORMAT_VERSION}: make a new plan"
         )
-    problem = _invalid(doc)
-    if problem:
-        raise ConfigError(f"{path} is not a valid relmap plan ({problem}); make a new plan")
+    if read.problem:
+        raise ConfigError(f"{path} is not a valid relmap plan ({read.problem}); make a new plan")
     if doc.get("masked"):
         raise ConfigError(f"{path} was made with --mask-pii and cannot be applied; make a plan without it")
     if (doc.get("mapping") or {}).get("digest") != mapping_digest:
         raise ConfigError(f"the mapping changed since {path} was made (or relmap was upgraded); make a new plan")
     if (doc.get("target") or {}).get("account") != account:
         raise ConfigError(f"{path} was made for another Silvasoft account; make a new plan")
-    read = doc.get("read") or {}
-    planned: dict[str, Planned] = {}
-    unchanged: dict[str, Planned] = {}
-    for entry in doc.get("relations") or []:
-        if not isinstance(entry, dict) or not entry.get("debtor_number"):
-            continue
-        action = str(entry.get("action"))
-        into = planned if action in APPLIED else unchanged if action == "unchanged" else None
-        if into is None:  # skipped and failed relations: the run reports them and touches nothing
-            continue
-        prints = entry.get("fingerprint") or {}
-        debtor = str(entry["debtor_number"])
-        source, silvasoft = prints.get("source", ""), prints.get("silvasoft")
-        into[debtor] = Planned(debtor, action, entry.get("guid"), entry.get("send"), source, silvasoft)
-    full, since = bool(read.get("full")), read.get("since")
-    return SavedPlan(path, mapping_digest, account, full, since, planned, unchanged)
+    read_doc = doc.get("read") or {}
+    full, since = bool(read_doc.get("full")), read_doc.get("since")
+    return SavedPlan(path, mapping_digest, account, full, since, read.planned, read.unchanged)
