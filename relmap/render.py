@@ -131,8 +131,9 @@ class Renderer:
         if not record.freefields and self._blank_ff is not None:
             return self._blank_ff
         freefields = FrozenDict(_BLANK_FREEFIELDS)
-        own = {number: "" if value is None else freeze(value) for number, value in record.freefields.items()}
+        own = freeze(record.freefields)
         dict.update(freefields, own)  # FrozenDict refuses its own update: this is the one fill, before any template
+        dict.update(freefields, {number: "" for number, value in own.items() if value is None})
         dict.update(freefields, {name: freefields.get(number) for name, number in self.plan.freefields.items()})
         return freefields
 
