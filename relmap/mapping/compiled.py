@@ -40,6 +40,7 @@ class Rule:
     required: bool = False
     on_invalid: str = "error"  # error: an invalid value fails the record | warn: it is left out, with a warning
     drift: str | None = None  # overwrite | keep: a value edited in Silvasoft since the last sync; None: the target's
+    converted: tuple[Any] | None = None  # a constant rule's value as sent, converted once when compiling: (value,)
 
 
 @dataclass(frozen=True)

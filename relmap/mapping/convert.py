@@ -28,9 +28,14 @@ def is_empty(value: Any) -> bool:
 
 def convert(value: Any, param: Param, date_format: str = "%d-%m-%Y") -> Any:
     """The value as ``param`` needs it, or None when empty; raises TransformError when it cannot be."""
+    kind = param.type
+    if type(value) is str and kind == "string":  # nearly every value: text for a text parameter
+        text = value.strip()
+        if not text or not (param.enum or param.country):
+            return text or None
+        return _text(text, param)
     if is_empty(value):
         return None
-    kind = param.type
     if kind == "string":
         return _text(value, param)
     if kind == "integer":
@@ -55,6 +60,8 @@ def _text(value: Any, param: Param) -> str:
         raise TransformError(f"expected text, got the boolean {value}")
     if isinstance(value, dt.date):
         text = value.isoformat()
+    elif type(value) is str:
+        text = value.strip()
     elif isinstance(value, int | float | str):
         text = str(value).strip()
     else:

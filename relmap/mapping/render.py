@@ -7,7 +7,7 @@ One bad record never stops the others: each problem becomes a FieldError on that
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from relmap.catalog.outsmart import BY_NAME, FREEFIELD_MAX
@@ -109,6 +109,8 @@ class Renderer:
         self.variables = freeze(plan.variables)  # one object for every record: no template may change it
         self.base = {**template_names(), **_BLANK_FIELDS}
         self.warnings: list[FieldError] = []  # the record being rendered's; render() starts each record afresh
+        # ff of a record without freefields, when the mapping names none: frozen, so every such record may share it
+        self._blank_ff = FrozenDict(_BLANK_FREEFIELDS) if not plan.freefields else None
 
     def context(self, record: SourceRecord) -> dict[str, Any]:
         """The names a template sees: every OutSmart field (missing or null ones as ""), ff, vars and record.
@@ -116,22 +118,26 @@ class Renderer:
         Each is a frozen copy: templates are pure functions of the record, and what a later step (the planner,
         write-back to OutSmart) reads of the record is the record as read, whatever a template tried.
         """
-        context = dict(self.base)
+        context = self.base.copy()
         fields = freeze(record.fields)
-        for name, value in fields.items():
-            context[name] = "" if value is None else value
-        freefields: dict[int | str, Any] = dict(_BLANK_FREEFIELDS)
-        for number, value in record.freefields.items():
-            freefields[number] = "" if value is None else freeze(value)
-        for name, number in self.plan.freefields.items():
-            freefields[name] = freefields.get(number)
-        context["ff"] = FrozenDict(freefields)
+        context.update(fields)
+        context.update({name: "" for name, value in fields.items() if value is None})
+        context["ff"] = self._freefields(record)
         context["vars"] = self.variables
         context["record"] = fields
         return context
 
+    def _freefields(self, record: SourceRecord) -> FrozenDict:
+        if not record.freefields and self._blank_ff is not None:
+            return self._blank_ff
+        freefields = FrozenDict(_BLANK_FREEFIELDS)
+        own = freeze(record.freefields)
+        dict.update(freefields, own)  # FrozenDict refuses its own update: this is the one fill, before any template
+        dict.update(freefields, {number: "" for number, value in own.items() if value is None})
+        dict.update(freefields, {name: freefields.get(number) for name, number in self.plan.freefields.items()})
+        return freefields
+
     def render(self, record: SourceRecord) -> Rendered:
-        base = Rendered(record.index, record.origin, record.debtor_number, "ok")
         self.warnings = []
         context = self.context(record)
         try:
@@ -142,14 +148,20 @@ class Renderer:
             if route is not None:
                 reason = self._skip_reason(route.skips, context)
         except _ConditionError as exc:
-            return _with(base, status="error", errors=(exc.error,))
+            return Rendered(record.index, record.origin, record.debtor_number, "error", errors=(exc.error,))
         if reason or route is None:
-            return _with(base, status="skipped", reason=reason)
+            return Rendered(record.index, record.origin, record.debtor_number, "skipped", reason=reason)
         payload, errors = self.payload(route, context)
-        base = _with(base, route=route.name, endpoint=route.endpoint, warnings=tuple(self.warnings))
+        warnings = tuple(self.warnings)
         if errors:
-            return _with(base, status="error", errors=tuple(errors))
-        return _with(base, payload=payload)
+            return Rendered(
+                record.index, record.origin, record.debtor_number, "error", route.name, route.endpoint,
+                errors=tuple(errors), warnings=warnings,
+            )  # fmt: skip
+        return Rendered(
+            record.index, record.origin, record.debtor_number, "ok", route.name, route.endpoint, payload,
+            warnings=warnings,
+        )  # fmt: skip
 
     def _filtered_out(self, record: SourceRecord) -> str | None:
         for rule in self.plan.source.filters:
@@ -207,11 +219,13 @@ class Renderer:
             return None
         found: list[FieldError] = []
         body: dict[str, Any] = {}
+        own_data = False  # a value of the record's own, not only constants
         for rule in group.members:
             value = self._rule(rule, context, found, f"{label}.{rule.name}", check_required=False)
             if value is not None:
                 body[rule.name] = value
-        if not any(r.kind != "value" and r.name in body for r in group.members) and not found:
+                own_data = own_data or rule.kind != "value"
+        if not own_data and not found:
             return None  # nothing of the record's own data: leave the item out instead of sending only constants
         for rule in group.members:
             if rule.name not in body and (rule.required or rule.param.required) and not _failed(found, label, rule):
@@ -243,6 +257,8 @@ class Renderer:
         return value
 
     def _value(self, rule: Rule, context: dict[str, Any]) -> Any:
+        if rule.converted is not None:  # a constant, converted when the mapping was compiled
+            return rule.converted[0]
         return _evaluate(rule, context, self.date_format, None)
 
     def _test(self, condition: Condition, context: dict[str, Any], label: str) -> bool:
@@ -257,22 +273,22 @@ def _evaluate(
 ) -> Any:
     """A rule's value: read (with ``get``, else the rule's own getter), look up, fall back, convert; ``step``
     (explain's trace) notes each stage."""
+    if step is None:  # the plain render: the same stages, without a note
+        raw = rule.get(context) if get is None else get(context)
+        if rule.lookup is not None:
+            raw = _look_up(rule, lookup_key(raw), raw)[0]
+        if rule.fallback is not None and is_empty(raw):
+            raw = rule.fallback
+        return convert(raw, rule.param, date_format)
     raw = (get or rule.get)(context)
-    if step is not None:
-        step.raw, step.stage = raw, "lookup"
+    step.raw, step.stage = raw, "lookup"
     if rule.lookup is not None:
         key = lookup_key(raw)
-        if step is not None:
-            step.lookup_key = key  # before the lookup: a miss raises, and explain shows the key it missed
-        raw, how = _look_up(rule, key, raw)
-        if step is not None:
-            step.lookup = how
+        step.lookup_key = key  # before the lookup: a miss raises, and explain shows the key it missed
+        raw, step.lookup = _look_up(rule, key, raw)
     if is_empty(raw) and rule.fallback is not None:
         raw = rule.fallback
-        if step is not None:
-            step.fallback = True
-    if step is None:
-        return convert(raw, rule.param, date_format)
+        step.fallback = True
     step.looked_up, step.stage = raw, "convert"
     step.value = convert(raw, rule.param, date_format)
     step.stage = "done"
@@ -318,7 +334,3 @@ def _template_error(exc: Exception) -> str:
 
 def _failed(found: list[FieldError], label: str, rule: Rule) -> bool:
     return any(e.parameter == f"{label}.{rule.name}" for e in found)
-
-
-def _with(base: Rendered, **changes: Any) -> Rendered:
-    return replace(base, **changes)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from relmap.catalog import Param
 from relmap.catalog.outsmart import FREEFIELD_MAX, FREEFIELD_MIN
 from relmap.catalog.silvasoft import FIELD_TYPES, UPDATABLE
+from relmap.errors import TransformError
 from relmap.mapping.compiled import ArrayRule, Getter, Group, Member, Rule
 from relmap.mapping.compiler.constants import check_constant, constant_hint
 from relmap.mapping.compiler.scope import Scope
+from relmap.mapping.convert import convert, is_empty
 from relmap.mapping.hints import field_hint
 from relmap.mapping.loader import PathKey
 from relmap.mapping.schema import did_you_mean
@@ -209,7 +212,14 @@ def _constant(
 ) -> Rule | None:
     if not check_constant(scope, at or path, param, value, bare=at is None):
         return None
-    return _finish(scope, path, param, body, "value", repr(value), lambda ctx: value)
+    rule = _finish(scope, path, param, body, "value", repr(value), lambda ctx: value)
+    if rule is None or rule.lookup is not None or param.type == "date":  # a date is written by the target's format
+        return rule
+    raw = rule.fallback if is_empty(value) and rule.fallback is not None else value
+    try:
+        return replace(rule, converted=(convert(raw, param),))  # the renderer sends it as it is, record after record
+    except TransformError:
+        return rule  # each record says so, as before
 
 
 def _finish(

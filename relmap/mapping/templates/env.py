@@ -63,6 +63,8 @@ def freeze(value: Any) -> Any:
     if type(value) in _IMMUTABLE:  # nearly every field value: checked first, for speed
         return value
     if isinstance(value, Mapping):
+        if _IMMUTABLE.issuperset(map(type, value.values())):  # a record's fields: text and None, copied in C
+            return FrozenDict(value)
         return FrozenDict({key: item if type(item) in _IMMUTABLE else freeze(item) for key, item in value.items()})
     if isinstance(value, list | tuple | set | frozenset):
         return tuple(freeze(item) for item in value)

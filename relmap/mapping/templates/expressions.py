@@ -13,6 +13,7 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.exceptions import TemplateAssertionError
 
 from relmap.catalog.outsmart import FREEFIELD_MAX, FREEFIELD_MIN
+from relmap.mapping.templates.context import fresh_context
 from relmap.mapping.templates.env import DROPPED_FILTERS, BoundedEnvironment
 from relmap.mapping.templates.limits import MAX_SIZE, TemplateLimit, bounded_call, charge
 
@@ -106,6 +107,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def _encodable(text: str) -> str:
     """A template's text as UTF-8 can carry it: a lone surrogate (made with decode('surrogateescape'), or written
     as "\\ud800") cannot be sent, printed or stored, so it is this record's error, not the run's crash."""
+    if text.isascii():  # nearly every value: no surrogate in it, and no need to search
+        return text
     found = _SURROGATE.search(text)
     if found:
         raise TemplateLimit(f"template made text with an invalid character (lone surrogate \\u{ord(found[0]):04x})")
@@ -149,11 +152,11 @@ def template_names() -> dict[str, Any]:
 def template_function(env: BoundedEnvironment, tree: nodes.Template) -> Compiled:
     """A parsed template as one bounded evaluation: its output is measured as it is made."""
     template = env.from_string(tree)
-    root, new_context = template.root_render_func, template.new_context
+    root, new_context = template.root_render_func, fresh_context(env, template)
 
     def render(names: dict[str, Any]) -> str:
         parts, total = [], 0
-        for part in root(new_context(names, shared=True)):
+        for part in root(new_context(names)):
             total += len(part)
             if total > MAX_SIZE:
                 raise TemplateLimit(f"template output is longer than {MAX_SIZE:,} characters")
@@ -176,10 +179,10 @@ def expression_text(source: str) -> str:
 def expression_function(env: BoundedEnvironment, tree: nodes.Template) -> Compiled:
     """A parsed ``expression_text`` as one bounded evaluation: the value of ``result``, measured."""
     template = env.from_string(tree)
-    root, new_context = template.root_render_func, template.new_context
+    root, new_context = template.root_render_func, fresh_context(env, template)
 
     def evaluate(names: dict[str, Any]) -> Any:
-        context = new_context(names, shared=True)
+        context = new_context(names)
         for _ in root(context):
             pass
         result = charge(context.vars["result"])

@@ -60,7 +60,7 @@ class _Local(threading.local):
 
 def charge(value: Any) -> Any:
     """Count a value an evaluation made against its bounds; return it unchanged."""
-    amount = size(value, MAX_SIZE)
+    amount = len(value) if type(value) is str else size(value, MAX_SIZE)  # text, nearly always: no walk
     if amount > MAX_SIZE:
         raise TemplateLimit(f"a template value would hold more than {MAX_SIZE:,} characters or items")
     slot = _local.slot
@@ -178,6 +178,14 @@ class _Watchdog:
         return slot
 
     def disarm(self, slot: _Slot) -> None:
+        # The common case, without the lock: the deadline is cleared first, so a watchdog that reads the slot after
+        # this line passes it by; one that read the old deadline did so at a time before the clock read below, so it
+        # can have fired only if that clock is past the deadline too, and then the locked path clears its stop.
+        deadline = slot.deadline
+        slot.deadline = math.inf
+        if not slot.fired and time.monotonic() < deadline:
+            slot.active = False
+            return
         with self._lock:
             slot.active, slot.deadline = False, math.inf
             if slot.fired:
