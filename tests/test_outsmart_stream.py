@@ -1,5 +1,5 @@
-"""GET /relations/ read as it arrives: through the OutSmart emulator over real HTTP (answers cut off or garbled
-mid-stream), and the envelope's every shape through the answer reader itself."""
+"""GET /relations/ downloaded, checked and then read: through the OutSmart emulator over real HTTP (answers cut off,
+garbled or refused after their relations), and the envelope's every shape through the answer reader itself."""
 
 from __future__ import annotations
 
@@ -11,15 +11,16 @@ from typing import Any
 import pytest
 import requests
 
-from relmap.errors import ApiError, SourceError, Unavailable
+from relmap.errors import ApiError, CredentialsError, SourceError, Unavailable
 from relmap.http import HttpClient, Redactor, RetryPolicy
 from relmap.sandbox import Sandbox
+from relmap.sandbox.emulator import Reply
 from relmap.sources import outsmart_answer
 from relmap.sources.json_document import TooDeep
 from relmap.sources.outsmart import OutSmartClient
 
 FAST = RetryPolicy(attempts=3, base=0.001, cap=0.001)
-MANY = 3000  # some 1 MB of answer: many 64 KB pieces, so relations are handed on before a fault half-way
+MANY = 3000  # some 1 MB of answer: many 64 KB pieces, so a fault half-way comes well after the first relation
 
 
 def relation(number: int) -> dict[str, Any]:
@@ -66,44 +67,43 @@ def test_the_relations_arrive_one_at_a_time_in_the_order_sent(client: OutSmartCl
     relations = client.each_relation()
     first = next(relations)
     assert first == {**relation(0), **{k: v for k, v in first.items() if k not in relation(0)}}
-    assert sandbox.outsmart.count("relations", "GET") == 1  # asked once, not yet read to the end
+    assert sandbox.outsmart.count("relations", "GET") == 1  # asked once
     rest = list(relations)
     assert [r["debtor_number"] for r in [first, *rest]] == [str(30000 + n) for n in range(MANY)]
     assert rest[-1]["name"] == f"Relatie {MANY - 1} — Ærø"  # a character cut in two by a piece is whole again
     assert client.requests == 1
 
 
-def test_an_answer_cut_off_before_its_first_relation_is_asked_again(client: OutSmartClient, sandbox: Sandbox) -> None:
+def test_an_answer_cut_off_during_its_download_is_asked_again_and_read_whole(
+    client: OutSmartClient, sandbox: Sandbox
+) -> None:
     sandbox.outsmart.faults.inject("cut", 1, "relations")
-    got = client.relations([("debtor_number", "eq", "30007")])
-    assert [r["debtor_number"] for r in got] == ["30007"]
+    got = list(client.each_relation())
+    assert [r["debtor_number"] for r in got] == [str(30000 + n) for n in range(MANY)]  # none twice, none lost
     assert [e.fault for e in sandbox.outsmart.log] == ["cut", None]
     assert client.requests == 2
 
 
-def test_an_answer_cut_off_mid_stream_is_an_error_saying_how_far_it_came(
+def test_an_answer_cut_off_on_every_attempt_is_an_error_after_the_retries_handing_none_on(
     client: OutSmartClient, sandbox: Sandbox
 ) -> None:
-    sandbox.outsmart.faults.inject("cut", 1, "relations")
+    sandbox.outsmart.faults.inject("cut", FAST.attempts, "relations")
     read: list[Any] = []
     with pytest.raises(Unavailable) as caught:
         read.extend(client.each_relation())
-    assert 0 < len(read) < MANY
+    assert read == []
     message = str(caught.value)
     assert message.startswith("OutSmart: GET relations/: the answer broke off (http://127.0.0.1:")
-    assert message.endswith(f", after {len(read):,} relations (not retried: they were read)")
-    assert sandbox.outsmart.count("relations", "GET") == 1  # never a second, shorter list
+    assert sandbox.outsmart.count("relations", "GET") == FAST.attempts
     secret_free(caught.value, sandbox)
 
 
-def test_a_garbled_answer_is_a_located_error_after_the_relations_before_it(
-    client: OutSmartClient, sandbox: Sandbox
-) -> None:
+def test_a_garbled_answer_is_a_located_error_handing_none_on(client: OutSmartClient, sandbox: Sandbox) -> None:
     sandbox.outsmart.faults.inject("garble", 1, "relations")
     read: list[Any] = []
     with pytest.raises(ApiError) as caught:
         read.extend(client.each_relation())
-    assert 0 < len(read) < MANY
+    assert read == []
     message = str(caught.value)
     assert message.startswith("OutSmart: GET relations/: HTTP 200 with a body that is not JSON (line 1, column ")
     column = int(message.split("column ")[1].split(":")[0])
@@ -112,10 +112,46 @@ def test_a_garbled_answer_is_a_located_error_after_the_relations_before_it(
     secret_free(caught.value, sandbox)
 
 
+def test_an_error_envelope_after_the_relations_hands_none_on(
+    client: OutSmartClient, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relations = [relation(n) for n in range(MANY)]
+    answer = {"response": relations, "messages": ["Client token unauthorized"], "code": 1004}  # this order, sent
+    monkeypatch.setattr(sandbox.outsmart, "_get_relations", lambda request: Reply(200, answer, code=1004))
+    read: list[Any] = []
+    with pytest.raises(CredentialsError) as caught:
+        read.extend(client.each_relation())
+    assert read == []
+    assert str(caught.value) == (
+        "OutSmart: GET relations/: error 1004: the client token is not authorised "
+        "(check the variable behind source.outsmart.token) (Client token unauthorized)"
+    )
+    assert sandbox.outsmart.count("relations", "GET") == 1
+    secret_free(caught.value, sandbox)
+
+
+def test_a_1007_after_the_relations_is_asked_again(
+    client: OutSmartClient, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relations = [relation(n) for n in range(MANY)]
+    answers = [
+        Reply(200, {"response": relations[:10], "messages": ["General error"], "code": 1007}, code=1007),
+        Reply(200, {"response": relations, "messages": [], "code": 200}, code=200),
+    ]
+    monkeypatch.setattr(sandbox.outsmart, "_get_relations", lambda request: answers.pop(0))
+    assert [r["debtor_number"] for r in client.each_relation()] == [r["debtor_number"] for r in relations]
+    assert client.requests == 2 and answers == []
+
+
 # -- the envelope's shapes, through the answer reader --------------------------------------------------------------
 def read(text: str, size: int = 7) -> list[object]:
-    """The relations of ``text``, given in pieces of ``size`` characters (a token cut in two at every turn)."""
-    return list(outsmart_answer.relations(iter([text[i : i + size] for i in range(0, len(text), size)])))
+    """The relations of ``text``, checked and then read, given in pieces of ``size`` characters (a token cut in two
+    at every turn) each time."""
+    pieces = [text[i : i + size] for i in range(0, len(text), size)]
+    count = outsmart_answer.check(iter(pieces))
+    got = list(outsmart_answer.relations(iter(pieces)))
+    assert count == len(got)
+    return got
 
 
 RELATIONS = [{"debtor_number": "1", "name": "A"}, {"debtor_number": "2", "name": "B"}]
@@ -125,7 +161,7 @@ RELATIONS = [{"debtor_number": "1", "name": "A"}, {"debtor_number": "2", "name":
     "text",
     [
         json.dumps({"code": 200, "messages": [], "response": RELATIONS}),
-        json.dumps({"response": RELATIONS, "messages": [], "code": "200"}),  # the code after them: held, then given
+        json.dumps({"response": RELATIONS, "messages": [], "code": "200"}),  # the code after them, checked first
         json.dumps({"code": 200, "messages": [], "response": RELATIONS}, indent=2),
     ],
 )
@@ -137,6 +173,14 @@ def test_an_envelope_gives_its_relations_whatever_its_order(text: str) -> None:
 def test_an_envelope_without_relations_gives_none(response: str) -> None:
     assert read(f'{{"code": 200, "messages": [], "response": {response}}}') == []
     assert read('{"code": 200, "messages": []}') == []
+
+
+def test_a_checked_envelope_gives_each_relation_before_reading_on_whatever_its_order() -> None:
+    text = json.dumps({"response": RELATIONS, "messages": [], "code": 200})
+    pieces = iter([text[i : i + 7] for i in range(0, len(text), 7)])
+    relations = outsmart_answer.relations(pieces)
+    assert next(relations) == RELATIONS[0]
+    assert "".join(pieces).endswith('"code": 200}')  # the code not read yet: nothing is held for it
 
 
 def test_a_refused_envelope_gives_its_code_and_the_messages_after_the_relations() -> None:

@@ -1,24 +1,26 @@
 """The OutSmart API client: GET /relations/ (declared filters, freefields), GET /freefields/, POST /relations/.
 
 OutSmart answers errors with HTTP 200 and a non-200 ``code`` in its envelope, so the envelope is always checked.
-Tokens travel in the query string; the HttpClient's redactor keeps them out of every message. GET /relations/ is
-read as it arrives (outsmart_answer): a request is retried until its first relation is handed on, and an answer
-that breaks off after that is an error, never a shorter list.
+Tokens travel in the query string; the HttpClient's redactor keeps them out of every message. The answer to GET
+/relations/ is downloaded whole into a temporary file first (sources/spool), so the connection is open for the
+download only and an answer that breaks off is asked for again; then the envelope is checked in one pass over the
+file and only then are its relations handed on, one at a time, in a second (outsmart_answer).
 """
 
 from __future__ import annotations
 
-import itertools
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from contextlib import contextmanager
+from typing import IO, Any
 
 import requests
 
 from relmap.errors import ApiError, CredentialsError, SourceError, Unavailable
 from relmap.http import HttpClient, Retry, RetryPolicy, TransportFailure, with_retries
 from relmap.sources import outsmart_answer as answer
+from relmap.sources.spool import Spool
 from relmap.sources.text_chunks import decoded
 
 API = "OutSmart"
@@ -40,7 +42,7 @@ CODES: dict[int, str] = {
 CREDENTIAL_CODES = frozenset({1002, 1003, 1004, 1005})
 RETRY_CODES = frozenset({1007})
 Filter = tuple[str, str, str]  # key, operator, value
-_END = object()
+SPOOLED = "OutSmart's answer"  # what the spool's messages call what it holds
 
 
 class OutSmartClient:
@@ -53,8 +55,10 @@ class OutSmartClient:
         software_token: str,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        spool: Spool | None = None,
     ) -> None:
         self.http = http
+        self.spool = spool or Spool()
         self.auth = (("token", token), ("software_token", software_token))
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
@@ -66,59 +70,59 @@ class OutSmartClient:
         return list(self.each_relation(filters, include_freefields))
 
     def each_relation(self, filters: Sequence[Filter] = (), include_freefields: bool = True) -> Iterator[Any]:
-        """The relations of :meth:`relations` one at a time, as the answer arrives; the request is sent when the
-        first is asked for. A relation nested too deeply to decode comes as a json_document.TooDeep."""
+        """The relations of :meth:`relations` one at a time, read back from the downloaded and checked answer; the
+        request is sent when the first is asked for. A relation nested too deeply to decode comes as a
+        json_document.TooDeep."""
         params = [*self.auth, *_filter_params(filters)]
         if include_freefields:
             params.append(("includeFreefields", "true"))
         return self._listing("relations/", params)
 
     def _listing(self, path: str, params: list[tuple[str, str]]) -> Iterator[Any]:
-        # Retried as a whole until the first relation is out (or the answer ended); after that, not: the relations
-        # handed on cannot be taken back, so a break is the error it is.
-        values = with_retries(lambda: self._opened(path, params), self.retry, self.sleep, self.rng)
-        count = 0
-        try:
-            for value in values:
-                yield value
-                count += 1
-        except Retry as retry:
-            final = retry.final
-            if not isinstance(final, ApiError):
-                raise final from None
-            detail = f"{final.detail}, after {count:,} relation{'s' * (count != 1)} (not retried: they were read)"
-            raise Unavailable(API, detail, final.status) from None
+        # Downloaded and checked as a whole, and retried as a whole, before the first relation is handed on.
+        spooled = with_retries(lambda: self._spooled(path, params), self.retry, self.sleep, self.rng)
+        with spooled, self._read_as(f"GET {path}", "HTTP 200"):
+            yield from answer.relations(decoded(self.spool.read(spooled, SPOOLED), answer.NAME))
 
-    def _opened(self, path: str, params: list[tuple[str, str]]) -> Iterator[Any]:
-        """The answer's relations, its first one (if any) read already, so that what goes wrong before it is
-        retried."""
+    def _spooled(self, path: str, params: list[tuple[str, str]]) -> IO[bytes]:
+        """The answer's body in a temporary file, at its start, its envelope checked: what goes wrong until then
+        is retried or raised before a relation is handed on."""
         self.requests += 1
         try:
             response = self.http.send("GET", path, params=params, stream=True)
         except TransportFailure as exc:
             raise Retry(Unavailable(API, str(exc), ambiguous=exc.sent)) from None
-        values = self._streamed(path, response)
-        first = next(values, _END)
-        return iter(()) if first is _END else itertools.chain([first], values)
-
-    def _streamed(self, path: str, response: requests.Response) -> Iterator[Any]:
         where = f"GET {path}"
-        with response:
+        with response:  # the connection is given back once the body is in
             if response.status_code >= 500 or response.status_code == 429:
                 raise Retry(Unavailable(API, f"{where}: HTTP {response.status_code}", response.status_code))
             status = f"HTTP {response.status_code}"
             try:
-                yield from answer.relations(decoded(self.http.body(response, "GET", path), answer.NAME))
+                spooled = self.spool.fill(self.http.body(response, "GET", path), SPOOLED)
             except TransportFailure as exc:
                 raise Retry(Unavailable(API, str(exc), ambiguous=False)) from None
-            except SourceError as exc:
-                raise ApiError(API, f"{where}: {status} with a body that is not JSON ({answer.where(exc)})") from None
-            except answer.NoEnvelope:
-                raise ApiError(API, f"{where}: {status} without OutSmart's envelope") from None
-            except answer.BadShape as exc:
-                raise ApiError(API, self.http.redact(f"{where}: {exc}")) from None
-            except answer.Refused as refused:
-                raise self._refusal(where, answer.code_of(refused.code), refused.messages) from None
+        try:
+            with self._read_as(where, status):
+                answer.check(decoded(self.spool.read(spooled, SPOOLED), answer.NAME))
+            spooled.seek(0)
+        except BaseException:
+            spooled.close()
+            raise
+        return spooled
+
+    @contextmanager
+    def _read_as(self, where: str, status: str) -> Iterator[None]:
+        """What is wrong with an answer's envelope, as the error (or retry) the client raises."""
+        try:
+            yield
+        except SourceError as exc:
+            raise ApiError(API, f"{where}: {status} with a body that is not JSON ({answer.where(exc)})") from None
+        except answer.NoEnvelope:
+            raise ApiError(API, f"{where}: {status} without OutSmart's envelope") from None
+        except answer.BadShape as exc:
+            raise ApiError(API, self.http.redact(f"{where}: {exc}")) from None
+        except answer.Refused as refused:
+            raise self._refusal(where, answer.code_of(refused.code), refused.messages) from None
 
     def freefields(self) -> list[Any]:
         """The freefield settings of relations (fld_name, fld_order, fld_type, ...)."""

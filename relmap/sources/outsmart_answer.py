@@ -1,16 +1,15 @@
-"""OutSmart's answer to GET /relations/, read as it arrives: the relations of its envelope one at a time.
+"""OutSmart's answer to GET /relations/, in two passes over the text of a spooled answer (relmap.sources.spool).
 
-The text goes through json_stream's window and scanner (each relation decoded on its own, the text before it let
-go), so 100,000 relations never stand whole as text or as parsed JSON. OutSmart puts ``code`` before ``response``:
-a 200 streams the relations; any other code reads the relations through, kept by none, to give the code and the
-``messages`` that follow them. Only an envelope whose ``code`` comes after ``response`` holds its relations until
-the code is known, as the whole answer was held before. What is wrong with the answer is raised as one of the
-exceptions below, for the client to say in its own words (and to retry or not).
+:func:`check` reads the whole envelope first: its ``code`` wherever it stands, its shape, and every relation decoded
+(so that the JSON is known to be whole) and let go at once. Only an answer that passes is given, by
+:func:`relations`, one relation at a time, so no relation of an answer that turns out refused or malformed is ever
+handed on, and 100,000 relations never stand whole as text or as parsed JSON. Both passes go through json_stream's
+window and scanner. What is wrong with the answer is raised as one of the exceptions below, for the client to say in
+its own words (and to retry or not).
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
 
 from relmap.errors import SourceError
@@ -36,11 +35,24 @@ class BadShape(Exception):
     """The envelope is there, but what it holds cannot be read as relations."""
 
 
-def relations(chunks: Iterator[str]) -> Iterator[object]:
-    """The relations of the envelope whose text comes in ``chunks``, each as soon as it is decoded.
+def check(chunks: Iterator[str]) -> int:
+    """How many relations the envelope whose text comes in ``chunks`` holds; none of them is kept.
 
-    Raises SourceError (located in :data:`NAME`) for text that is not JSON or not UTF-8, after the relations
-    before the fault; NoEnvelope, Refused or BadShape as their docstrings say."""
+    Raises SourceError (located in :data:`NAME`) for text that is not JSON or not UTF-8; NoEnvelope, Refused or
+    BadShape as their docstrings say."""
+    count = 0
+    for _ in _walk(chunks):
+        count += 1
+    return count
+
+
+def relations(chunks: Iterator[str]) -> Iterator[object]:
+    """The relations of an envelope :func:`check` passed, each as soon as it is decoded, whatever the order of its
+    members (raising as :func:`check` does, should the text not be what was checked)."""
+    return _walk(chunks)
+
+
+def _walk(chunks: Iterator[str]) -> Iterator[object]:
     scanner = StreamScanner(Window(chunks), NAME)
     start = scanner.peek()
     if start != "{":
@@ -48,12 +60,7 @@ def relations(chunks: Iterator[str]) -> Iterator[object]:
             scanner.value()
             scanner.end()
         raise NoEnvelope()
-    yield from _envelope(scanner)
-
-
-def _envelope(scanner: StreamScanner) -> Iterator[object]:
     members: dict[str, object] = {}
-    held: list[object] = []
     array = False
     scanner.expect("{", "'{'")
     more = not scanner.take("}")
@@ -65,12 +72,7 @@ def _envelope(scanner: StreamScanner) -> Iterator[object]:
             members[key] = scanner.value()
         else:
             array, members[key] = True, []
-            if "code" not in members:
-                held = [raw for raw, _ in scanner.elements()]  # the code is still to come, and decides
-            elif code_of(members["code"]) == 200:
-                yield from (raw for raw, _ in scanner.elements())
-            else:
-                deque(scanner.elements(), maxlen=0)  # read through for the messages after them
+            yield from (raw for raw, _ in scanner.elements())
         more = not scanner.take("}")
         if more:
             scanner.expect(",", "',' delimiter")
@@ -82,7 +84,6 @@ def _envelope(scanner: StreamScanner) -> Iterator[object]:
     response = members.get("response")
     if not array and response is not None:
         raise BadShape(f"expected a list in the envelope's response, got {type(response).__name__}")
-    yield from held
 
 
 def code_of(value: object) -> int | None:
