@@ -1,0 +1,178 @@
+"""The temporary file OutSmart's answer is spooled into: there while the relations are read, gone after the read,
+after an error, after the reader stops early and after the process is killed; a folder that cannot take it is a
+clear error naming the folder. Over real HTTP against the OutSmart emulator."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from relmap.errors import ApiError, ConfigError
+from relmap.http import HttpClient, Redactor, RetryPolicy
+from relmap.sandbox import Sandbox
+from relmap.sources.outsmart import OutSmartClient
+from relmap.sources.spool import Spool
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc/PID/fd")
+
+FAST = RetryPolicy(attempts=3, base=0.001, cap=0.001)
+MANY = 2000  # some 600 KB of answer, past the 64 KB kept in memory below: on disk
+SMALL = 1 << 16
+
+CLIENT = """
+import sys
+import requests
+from relmap.http import HttpClient, Redactor, RetryPolicy
+from relmap.sandbox import Sandbox
+from relmap.sources.outsmart import OutSmartClient
+from relmap.sources.spool import Spool
+
+relations = [{"debtor_number": str(30000 + n), "name": f"Relatie {n}", "street": "Dorpsstraat",
+              "postal_code": "3511 AB", "city": "Utrecht"} for n in range(%(many)d)]
+with Sandbox(relations=relations) as box, requests.Session() as session:
+    token, software = box.credentials["OUTSMART_TOKEN"], box.credentials["OUTSMART_SOFTWARE_TOKEN"]
+    http = HttpClient(session, box.outsmart_url, Redactor([token, software]))
+    spool = Spool(sys.argv[1], %(small)d)
+    client = OutSmartClient(http, token, software, RetryPolicy(attempts=1), spool=spool)
+"""
+
+
+def spooled(pid: int | str, folder: Path) -> list[str]:
+    """What the process's open files in ``folder`` are (their names as /proc shows them)."""
+    found = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed between the listing and the look
+            continue
+        if target.startswith(f"{folder}/"):
+            found.append(target)
+    return found
+
+
+@pytest.fixture(scope="module")
+def module_sandbox() -> Iterator[Sandbox]:
+    relations = [
+        {"debtor_number": str(30000 + n), "name": f"Relatie {n}", "street": "Dorpsstraat", "postal_code": "3511 AB"}
+        for n in range(MANY)
+    ]
+    with Sandbox(relations=[{**r, "city": "Utrecht"} for r in relations]) as box:
+        yield box
+
+
+@pytest.fixture
+def sandbox(module_sandbox: Sandbox) -> Iterator[Sandbox]:
+    module_sandbox.outsmart.faults.clear()
+    module_sandbox.outsmart.clear_log()
+    yield module_sandbox
+    assert module_sandbox.outsmart.failures == []
+
+
+def client(sandbox: Sandbox, spool: Spool) -> OutSmartClient:
+    token, software = sandbox.credentials["OUTSMART_TOKEN"], sandbox.credentials["OUTSMART_SOFTWARE_TOKEN"]
+    http = HttpClient(requests.Session(), sandbox.outsmart_url, Redactor([token, software]))
+    return OutSmartClient(http, token, software, FAST, sleep=lambda s: None, spool=spool)
+
+
+def test_the_answer_is_an_unnamed_file_while_read_and_gone_after(sandbox: Sandbox, tmp_path: Path) -> None:
+    relations = client(sandbox, Spool(str(tmp_path), SMALL)).each_relation()
+    first = next(relations)
+    files = spooled("self", tmp_path)
+    assert len(files) == 1 and files[0].endswith(" (deleted)")  # open, with no name left in the folder
+    assert list(tmp_path.iterdir()) == []
+    rest = list(relations)
+    assert [r["debtor_number"] for r in [first, *rest]] == [str(30000 + n) for n in range(MANY)]
+    assert spooled("self", tmp_path) == []
+
+
+def test_a_small_answer_stays_in_memory(sandbox: Sandbox, tmp_path: Path) -> None:
+    relations = client(sandbox, Spool(str(tmp_path))).each_relation()
+    next(relations)
+    assert spooled("self", tmp_path) == []  # some 600 KB: under the 4 MB kept in memory
+    assert len(list(relations)) == MANY - 1
+
+
+def test_the_file_is_gone_when_the_reader_stops_early(sandbox: Sandbox, tmp_path: Path) -> None:
+    relations = client(sandbox, Spool(str(tmp_path), SMALL)).each_relation()
+    next(relations)
+    assert len(spooled("self", tmp_path)) == 1
+    relations.close()
+    assert spooled("self", tmp_path) == []
+
+
+@pytest.mark.parametrize("fault", ["garble", "cut"])
+def test_the_file_is_gone_after_an_error(sandbox: Sandbox, tmp_path: Path, fault: str) -> None:
+    sandbox.outsmart.faults.inject(fault, FAST.attempts, "relations")
+    read = []
+    with pytest.raises(ApiError):
+        read.extend(client(sandbox, Spool(str(tmp_path), SMALL)).each_relation())
+    assert read == []
+    assert spooled("self", tmp_path) == []
+    assert sandbox.outsmart.faults.pending() == (FAST.attempts - 1 if fault == "garble" else 0)
+
+
+def test_a_folder_that_is_not_there_is_an_error_naming_it(sandbox: Sandbox, tmp_path: Path) -> None:
+    folder = tmp_path / "gone"
+    read = []
+    with pytest.raises(ConfigError) as caught:
+        read.extend(client(sandbox, Spool(str(folder), SMALL)).each_relation())
+    assert read == []
+    message = str(caught.value)
+    assert message.startswith(f"cannot keep OutSmart's answer in {folder} while it is read: No such file or directory")
+    assert message.endswith("set TMPDIR to a folder relmap can write to, with room for the whole answer")
+    assert sandbox.outsmart.count("relations", "GET") == 1  # the folder is not the API's fault: not asked again
+
+
+def test_a_disk_that_takes_no_more_is_an_error_naming_the_folder(tmp_path: Path) -> None:
+    # A file size limit refuses writes past 100 KB (EFBIG), as a full disk refuses them (ENOSPC).
+    script = CLIENT % {"many": MANY, "small": SMALL} + textwrap.indent(
+        textwrap.dedent("""
+        import resource, signal
+        from relmap.errors import ConfigError
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+        read = []
+        try:
+            read.extend(client.each_relation())
+        except ConfigError as error:
+            print(len(read), error)
+        """),
+        "    ",
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"0 cannot keep OutSmart's answer in {tmp_path} while it is read: File too large")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_nothing_is_left_behind_when_the_process_is_killed_mid_read(tmp_path: Path) -> None:
+    script = CLIENT % {"many": MANY, "small": SMALL} + textwrap.indent(
+        textwrap.dedent("""
+        import time
+        relations = client.each_relation()
+        next(relations)
+        print("reading", flush=True)
+        time.sleep(60)
+        """),
+        "    ",
+    )
+    process = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "reading\n"
+        files = spooled(process.pid, tmp_path)
+        assert len(files) == 1 and files[0].endswith(" (deleted)")
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
+    assert process.returncode == -signal.SIGKILL
+    assert list(tmp_path.iterdir()) == []
