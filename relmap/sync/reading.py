@@ -37,7 +37,7 @@ def reader(plan: CompiledMapping, client: OutSmartClient | None) -> Reader:
         if plan.freefields:
             check_freefields(plan, outsmart.freefields())
         filters = [(f.key, f.operator, f.value) for f in plan.source.filters]
-        # Each relation is made a record as it arrives: the answer is never held whole (outsmart_answer).
+        # Each relation is made a record as it is read back from the spooled answer, never held whole (outsmart).
         if since is None:
             relations = outsmart.each_relation(filters, plan.source.include_freefields)
         else:
