@@ -62,10 +62,13 @@ COMMIT;
 """
 # The requests after :start: the count after ``since``, less those up to :start (the hour has moved on since) or
 # plus those after it (the clock was set back); one of the two is empty, the other holds only the rows between.
+# Without the count's row (deleted by hand while a run goes on), the rows are counted one by one.
 _COUNT_AFTER = f"""
-SELECT n - (SELECT count(*) FROM requests WHERE at > hour.since AND at <= :start AND {_TIMED})
-         + (SELECT count(*) FROM requests WHERE at > :start AND at <= hour.since AND {_TIMED})
-FROM hour
+SELECT coalesce(
+    (SELECT n - (SELECT count(*) FROM requests WHERE at > hour.since AND at <= :start AND {_TIMED})
+              + (SELECT count(*) FROM requests WHERE at > :start AND at <= hour.since AND {_TIMED})
+     FROM hour),
+    (SELECT count(*) FROM requests WHERE at > :start AND {_TIMED}))
 """
 BLOCKED = "blocked_until"
 
@@ -174,7 +177,7 @@ class Ledger:
                 # pace nor the hour waits for a moment that may be hours (or a year) away.
                 self.db.execute("UPDATE requests SET at = ? WHERE at > ?", (now, now))
                 counted = self.db.execute(_COUNT_AFTER, {"start": start}).fetchone()[0]
-                self.db.execute("UPDATE hour SET since = ?, n = ?", (start, counted))  # the next slot counts on
+                self.db.execute("REPLACE INTO hour VALUES (1, ?, ?)", (start, counted))  # the next slot counts on
                 earlier = len(others) - bisect.bisect_right(others, start)  # min(at, now) > start: at > start
                 if counted + earlier >= per_hour:
                     return float("inf")

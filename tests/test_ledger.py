@@ -329,3 +329,15 @@ def test_taking_a_slot_costs_the_same_however_many_requests_the_hour_holds(tmp_p
             assert led.count_after(T0 - HOUR) == held
             steps[held] = _steps(led, T0)
     assert steps[20_000] <= 1.5 * steps[100], steps
+
+
+def test_a_count_deleted_while_a_run_goes_on_is_made_again(tmp_path: Path) -> None:
+    clock = Clock()
+    with Ledger.open("acct", {"RELMAP_LEDGER_DIR": str(tmp_path)}) as led:
+        slots = Budget(None, PACE, clock, clock.sleep, ledger=led)
+        slots.acquire("listrelations")
+        led.db.execute("DELETE FROM hour")
+        assert slots.left() == 4
+        slots.acquire("listrelations")
+        assert led.db.execute("SELECT n FROM hour").fetchone() == (2,)  # made again, and counting on
+        assert slots.left() == 3
