@@ -4,23 +4,24 @@ Run from the repository root::
 
     PYTHONPATH=. python benchmarks/scale.py [--large] [--sizes N,N] [--only STEP,...] [--linked N,N] [--seed S]
 
-By default each step runs at a quick size (about a minute in all on 2 CPUs); ``--large`` runs each at the sizes its
-goal names (render 300,000; dry run 10,000 and 100,000; render ratio 10,000 and 100,000; first sync 2,000, 10,000
-and 100,000: half an hour and more, and some 2 GB of memory); ``--sizes`` gives every sized step the same sizes
-instead. ``--only`` picks steps of render, dry-run, plan, renders, ratio, sync, incremental.
+By default each step runs at a quick size (some 80 s of CPU in all, two to three minutes on a busy 2-CPU machine);
+``--large`` runs each at the sizes its goal names (render 300,000; dry run 10,000 and 100,000; render ratio 10,000
+and 100,000; first sync 2,000, 10,000 and 100,000; incremental 1,000 and 30,000 linked: half an hour and more, and
+some 1.5 GB of memory); ``--sizes`` gives every sized step but incremental the same sizes instead, ``--linked`` the
+incremental step. ``--only`` picks steps of render, dry-run, plan, renders, ratio, sync, incremental.
 
-=====================================================  =====================================  =====================
-figure                                                 goal                                   step, quick / --large
-=====================================================  =====================================  =====================
+======================================================  =====================================  =========================
+figure                                                  goal                                   step: quick / --large
+======================================================  =====================================  =========================
 peak memory, ``run --sandbox --dry-run --format json``  100,000 relations under 300 MB         dry-run 10k / 10k,100k
-peak memory, ``render --format jsonl``, JSON envelope  flat, as JSONL (within 20 % of it)     render 10k / 300k
-JSON plan of a no-change ``--full`` run                changes only, unchanged relations one  plan 2k / 2k
-                                                       line each (bytes per relation)
-a dry run renders every relation once                  one render pass (time at 10,000)       renders 10k / 10k
-render throughput, compiled / hand-written Python      at most 1.5x, every shipped mapping    ratio 10k / 10k,100k
-no-change incremental run                              proportional to what changed           incremental 1k,30k
-sandbox emulator, first sync                           linear (within 1.5x per relation)      sync 2k,10k / +100k
-=====================================================  =====================================  =====================
+peak memory, ``render --format jsonl``, JSON envelope   flat, as JSONL (within 20 % of it)     render 10k / 300k
+JSON plan of a no-change ``--full`` run                 changes only, each unchanged relation  plan 2k / 2k
+                                                        one line (bytes per relation)
+a dry run renders every relation once                   one render pass (time at 10,000)       renders 10k / 10k
+render throughput, compiled / hand-written Python       at most 1.5x, every shipped mapping    ratio 10k / 10k,100k
+no-change incremental run, linked relations             proportional to what changed           incr. 1k,10k / 1k,30k
+sandbox emulator, first sync                            linear (within 1.5x per relation)      sync 2k,10k / +100k
+======================================================  =====================================  =========================
 
 The relations are sync.py's synthetic ones (clean, ~30 % companies, a few inactive relations and leads), the
 mapping is ``mappings/business-routing.yaml``. Each step is its own process, so its peak memory is its own:
@@ -54,7 +55,7 @@ forked from a small launcher process, since Linux counts the forking process's o
   what a sync costs, not the hours a plan spreads it over (sync.py measures those). Requests come from the
   emulator's log; floors: one create per relation that must exist in Silvasoft, and one listing page. Goal:
   linear, the time per 1,000 relations at the largest size within 1.5x of the smallest size's.
-* incremental, at ``--linked`` relations (default 1,000 and 30,000, whatever the sizes): an incremental
+* incremental, at ``--linked`` relations (1,000 and 10,000; with ``--large`` 1,000 and 30,000): an incremental
   ``relmap run`` with nothing changed in OutSmart, after a first sync that linked them all (Silvasoft seeded with
   what the mapping renders, so the first sync lists and links without a create; the budget is lifted as in sync).
   In one process with both emulators, ``relmap.cli.main`` timed on its own (three runs, each printed); the OutSmart
@@ -107,12 +108,11 @@ MAPPING = ROOT / "mappings" / "business-routing.yaml"
 STEPS = ("render", "dry-run", "plan", "renders", "ratio", "sync", "incremental")
 # The sizes of each step: by default the quick ones (about a minute in all), with --large those its goal names.
 QUICK = {"render": [10_000], "dry-run": [10_000], "plan": [2_000], "renders": [10_000], "ratio": [10_000],
-         "sync": [2_000, 10_000]}  # fmt: skip
+         "sync": [2_000, 10_000], "incremental": [1_000, 10_000]}  # fmt: skip
 LARGE = {"render": [300_000], "dry-run": [10_000, 100_000], "plan": [2_000], "renders": [10_000],
-         "ratio": [10_000, 100_000], "sync": [2_000, 10_000, 100_000]}  # fmt: skip
+         "ratio": [10_000, 100_000], "sync": [2_000, 10_000, 100_000], "incremental": [1_000, 30_000]}  # fmt: skip
 RATIO_REPEAT = 2
 TABLE = Table()
-LINKED = "1000,30000"
 NO_CHANGE_RUNS = 3
 DRY_RUN_GOAL_MB, DRY_RUN_GOAL_AT = 300, 100_000
 FLAT_MARGIN = 1.20
@@ -503,21 +503,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--large", action="store_true", help="each step at the sizes its goal names (a long run)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic relations")
     parser.add_argument("--only", default=",".join(STEPS), help=f"steps to run, of {', '.join(STEPS)}")
-    parser.add_argument("--linked", default=LINKED, help=f"linked relations of --only incremental (default {LINKED})")
+    parser.add_argument("--linked", help="linked relations of the incremental step (1000,10000; --large 1000,30000)")
     for kind in ("sync", "incremental", "plan", "renders"):
         parser.add_argument(f"--child-{kind}", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
         sizes = [int(size) for size in args.sizes.split(",")] if args.sizes else []
-        args.linked = [int(size) for size in args.linked.split(",")]
+        linked = [int(size) for size in args.linked.split(",")] if args.linked else []
     except ValueError:
         parser.error("--sizes and --linked: expected whole numbers separated by commas")
     args.only = [step.strip() for step in args.only.split(",")]
-    if min(sizes + args.linked) < 1 or not set(args.only) <= set(STEPS):
+    if min(sizes + linked, default=1) < 1 or not set(args.only) <= set(STEPS):
         parser.error(f"--sizes and --linked must be at least 1 and --only a list of {', '.join(STEPS)}")
     chosen = LARGE if args.large else QUICK
-    args.sizes = {step: sizes or chosen[step] for step in chosen if step in args.only}
+    args.sizes = {step: sizes or chosen[step] for step in chosen if step in args.only and step != "incremental"}
+    args.linked = linked or chosen["incremental"]
     return args
 
 

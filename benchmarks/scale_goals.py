@@ -129,8 +129,8 @@ def report_plan(child: dict[str, Any], size: int, table: Table) -> bool:
     result = verdict(changes_only and one_line)
     print(f"    goal: changes only by default ({verdict(changes_only)}), each unchanged relation one line "
           f"({verdict(one_line)}) -- {result}")  # fmt: skip
-    measured = f"{per:,.0f} B/relation, {child['lines'] / relations:.1f} lines/relation at {size:,}"
-    table.add("JSON plan of a no-change --full run", "changes only; unchanged one line", measured, result)
+    measured = f"{per:,.0f} B/relation, {child['lines'] / relations:.1f} lines/relation"
+    table.add(f"JSON plan of a no-change --full run ({size:,})", "changes only; unchanged one line", measured, result)
     nothing_to_do = all(child["summary"][k] == 0 for k in ("create", "update", "link"))
     if child["synced"] != 0 or set(child["codes"]) - {0} or not nothing_to_do:
         print(f"    CHECK FAILED: first sync exit {child['synced']}, dry runs exit {child['codes']}, "
