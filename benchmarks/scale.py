@@ -1,43 +1,70 @@
-"""relmap at 10,000 and 100,000 relations: wall time, peak memory and requests of render, a dry run and a first sync.
+"""relmap at scale: every figure of its scale goals, each beside its goal (met / NOT met), and a summary table.
 
 Run from the repository root::
 
-    PYTHONPATH=. python benchmarks/scale.py [--sizes 10000,100000] [--seed S] [--only render,dry-run,sync]
+    PYTHONPATH=. python benchmarks/scale.py [--large] [--sizes N,N] [--only STEP,...] [--linked N,N] [--seed S]
 
-What is run, per size N (``--sizes``; the default, 10,000, finishes in about a minute; 100,000 takes several)
----------------------------------------------------------------------------------------------------------------
+By default each step runs at a quick size (some 80 s of CPU in all, two to three minutes on a busy 2-CPU machine);
+``--large`` runs each at the sizes its goal names (render 300,000; dry run 10,000 and 100,000; render ratio 10,000
+and 100,000; first sync 2,000, 10,000 and 100,000; incremental 1,000 and 30,000 linked: half an hour and more, and
+some 1.5 GB of memory); ``--sizes`` gives every sized step but incremental the same sizes instead, ``--linked`` the
+incremental step. ``--only`` picks steps of render, dry-run, plan, renders, ratio, sync, incremental.
+
+======================================================  =====================================  =========================
+figure                                                  goal                                   step: quick / --large
+======================================================  =====================================  =========================
+peak memory, ``run --sandbox --dry-run --format json``  100,000 relations under 300 MB         dry-run 10k / 10k,100k
+peak memory, ``render --format jsonl``, JSON envelope   flat, as JSONL (within 20 % of it)     render 10k / 300k
+JSON plan of a no-change ``--full`` run                 changes only, each unchanged relation  plan 2k / 2k
+                                                        one line (bytes per relation)
+a dry run renders every relation once                   one render pass (time at 10,000)       renders 10k / 10k
+render throughput, compiled / hand-written Python       at most 1.5x, every shipped mapping    ratio 10k / 10k,100k
+no-change incremental run, linked relations             proportional to what changed           incr. 1k,10k / 1k,30k
+sandbox emulator, first sync                            linear (within 1.5x per relation)      sync 2k,10k / +100k
+======================================================  =====================================  =========================
+
 The relations are sync.py's synthetic ones (clean, ~30 % companies, a few inactive relations and leads), the
 mapping is ``mappings/business-routing.yaml``. Each step is its own process, so its peak memory is its own:
 ``os.wait4`` gives the child's ``ru_maxrss`` (one child at a time; RUSAGE_CHILDREN would keep the largest of all),
 forked from a small launcher process, since Linux counts the forking process's own high-water mark into it.
 
-1. ``relmap render MAPPING --input relations.json --format jsonl``: the OutSmart GET /relations/ envelope as the
-   API sends it (minified, one line), and the same relations as JSONL beside it. Goal: the envelope in flat memory,
-   as JSONL is (within 20 % of JSONL's peak).
-2. ``relmap run MAPPING --sandbox --dry-run --format json``: the built-in emulators in the same process, OutSmart
-   seeded with the N relations (the sandbox folder's ``outsmart.json``), Silvasoft empty. Requests are the plan's
-   own ``read`` counts; floors: one OutSmart read and one Silvasoft listing page (an empty Silvasoft is still asked
-   once; ceil(present / 200) pages when it holds relations). Goal: at 100,000 relations under 300 MB. The emulators
-   hold their own copy of the data (some 490 MB at their peak for 100,000 relations), so the same dry run is also
-   measured against ``relmap sandbox serve --data`` in a process of its own, pointed at by the ``export`` lines it
-   prints: relmap's own share, beside the same goal.
-3. A first sync of the N relations into an empty Silvasoft, in one run: ``relmap.cli.main(["run", ...])`` with
-   both emulators in the same process (``relmap.sandbox.Sandbox``, real HTTP on 127.0.0.1) and the
-   ``RELMAP_SILVASOFT_PACE`` of 100000/s. The hourly budget is lifted in that process alone (the plan's
-   ``requests_per_hour``, which the schema caps at the largest plan's 1,200, and the emulator's): this measures
-   what a sync costs, not the hours a plan spreads it over (sync.py measures those). Requests come from the
-   emulator's log; floors: one create per relation that must exist in Silvasoft, and one listing page. Goal:
-   linear, so the time per 1,000 relations at the largest size within 1.5x of the smallest size's.
+* render: ``relmap render MAPPING --input relations.json --format jsonl``, the OutSmart GET /relations/ envelope as
+  the API sends it (minified, one line), and the same relations as JSONL beside it. Goal: the envelope in flat
+  memory, as JSONL is (within 20 % of JSONL's peak).
+* dry-run: ``relmap run MAPPING --sandbox --dry-run --format json``, the built-in emulators in the same process,
+  OutSmart seeded with the N relations (the sandbox folder's ``outsmart.json``), Silvasoft empty. Requests are the
+  plan's own ``read`` counts; floors: one OutSmart read and one Silvasoft listing page. Goal: at 100,000 relations
+  under 300 MB. The emulators hold their own copy of the data (some 490 MB at their peak for 100,000 relations), so
+  the same dry run is also measured against ``relmap sandbox serve --data`` in a process of its own, pointed at by
+  the ``export`` lines it prints: relmap's own share, beside the same goal.
+* plan: in one process with both emulators, a first sync of N relations that belong in Silvasoft (budget lifted as
+  in sync), then ``relmap run --dry-run --full --format json`` with nothing changed, without and with
+  ``--show-unchanged``: the UTF-8 bytes it printed per relation, and its lines. Goal: by default changes only (no
+  unchanged relation carries ``fields``) and each unchanged relation one line of the output.
+* renders: the dry run of "dry-run" in-process with every ``relmap.mapping.render.Renderer.render`` counted, and then
+the same relations rendered alone (``render_all``, records normalised before the clock starts). Goal: one render pass,
+as many renders as relations planned; both times are printed beside each other. * ratio: benchmarks/render.py's own
+relations, renderers and timing (its ``generate``, ``normalize_all``, ``best_of``, ``differences``; best of 2 after its
+warm-up) for every shipped mapping: the compiled mapping's time over the hand-written Python transform's. A mapping
+render.py has no hand-written transform for is listed as not measured; the results must be identical record by record (a
+check). * sync: a first sync of the N relations into an empty Silvasoft, in one run: ``relmap.cli.main(["run", ...])``
+with both emulators in the same process (``relmap.sandbox.Sandbox``, real HTTP on 127.0.0.1) and the
+``RELMAP_SILVASOFT_PACE`` of 100000/s. The hourly budget is lifted in that process alone (the plan's
+``requests_per_hour``, which the schema caps at the largest plan's 1,200, and the emulator's): this measures what a sync
+costs, not the hours a plan spreads it over (sync.py measures those). Requests come from the emulator's log; floors: one
+create per relation that must exist in Silvasoft, and one listing page. Goal: linear, the time per 1,000 relations at
+the largest size within 1.5x of the smallest size's. * incremental, at ``--linked`` relations (1,000 and 10,000; with
+``--large`` 1,000 and 30,000): an incremental ``relmap run`` with nothing changed in OutSmart, after a first sync that
+linked them all (Silvasoft seeded with what the mapping renders, so the first sync lists and links without a create; the
+budget is lifted as in sync). In one process with both emulators, ``relmap.cli.main`` timed on its own (three runs, each
+printed); the OutSmart emulator answering the run's two filtered reads is part of that time. Goal: cost proportional to
+what changed, not to the links kept: relmap's CPU time beside the checks on opening at the largest size within 1.5x of
+the one at the smallest.
 
-4. ``--only incremental``, at ``--linked`` relations (default 1,000 and 30,000, whatever ``--sizes`` says): an
-   incremental ``relmap run`` with nothing changed in OutSmart, after a first sync that linked them all (Silvasoft
-   seeded with what the mapping renders, so the first sync lists and links without a create; the budget is lifted
-   as in 3). In one process with both emulators, ``relmap.cli.main`` timed on its own (three runs, each printed);
-   the OutSmart emulator answering the run's two filtered reads is part of that time. Goal: cost proportional to
-   what changed, not to the links kept: the run at the largest size within 1.5x of the one at the smallest.
-
-Each figure prints beside its goal (met / NOT met); goals never change the exit code, which is 1 only when a step
-fails or the sync leaves Silvasoft without the relations it should hold.
+Each figure prints beside its goal as it is measured, and again in the summary table at the end (met, NOT met, or
+not measured and why). Goals never change the exit code, which is 1 only when a step fails or a check does (the
+sync leaves Silvasoft without the relations it should hold, a dry run plans a change after a first sync, the
+compiled and hand-written renders differ).
 """
 
 from __future__ import annotations
@@ -54,19 +81,36 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale_goals import (  # noqa: E402  (benchmarks/scale_goals.py: the figures added to these, the summary)
+    NOT_MEASURED,
+    Table,
+    child_plan,
+    child_renders,
+    lifted_budget,
+    report_plan,
+    report_renders,
+    step_render_ratio,
+    verdict,
+)
 from sync import expected_endpoint, generate  # noqa: E402  (benchmarks/sync.py: the synthetic relations)
 
 from relmap.sandbox import CREDENTIALS  # noqa: E402
 
 MAPPING = ROOT / "mappings" / "business-routing.yaml"
-STEPS = ("render", "dry-run", "sync", "incremental")
-LINKED = "1000,30000"
+STEPS = ("render", "dry-run", "plan", "renders", "ratio", "sync", "incremental")
+# The sizes of each step: by default the quick ones (about a minute in all), with --large those its goal names.
+QUICK = {"render": [10_000], "dry-run": [10_000], "plan": [2_000], "renders": [10_000], "ratio": [10_000],
+         "sync": [2_000, 10_000], "incremental": [1_000, 10_000]}  # fmt: skip
+LARGE = {"render": [300_000], "dry-run": [10_000, 100_000], "plan": [2_000], "renders": [10_000],
+         "ratio": [10_000, 100_000], "sync": [2_000, 10_000, 100_000], "incremental": [1_000, 30_000]}  # fmt: skip
+RATIO_REPEAT = 2
+TABLE = Table()
 NO_CHANGE_RUNS = 3
 DRY_RUN_GOAL_MB, DRY_RUN_GOAL_AT = 300, 100_000
 FLAT_MARGIN = 1.20
@@ -142,6 +186,7 @@ def write_inputs(folder: Path, relations: list[dict[str, Any]]) -> tuple[Path, P
 
 
 def step_render(folder: Path, size: int, relations: list[dict[str, Any]]) -> bool:
+    """Peak memory of render from the JSON envelope beside the same relations as JSONL."""
     envelope, lines = write_inputs(folder, relations)
     results = {}
     for name, path in (("JSON envelope", envelope), ("JSONL", lines)):
@@ -153,8 +198,10 @@ def step_render(folder: Path, size: int, relations: list[dict[str, Any]]) -> boo
         size_mb = path.stat().st_size / 2**20
         print(f"  render {name:<13} {done.seconds:7.1f} s  peak {done.peak_mb:7.0f} MB  ({size_mb:.1f} MB in)")
     ratio = results["JSON envelope"].peak_mb / results["JSONL"].peak_mb
-    verdict = "met" if ratio <= FLAT_MARGIN else "NOT met"
-    print(f"    goal: envelope flat, as JSONL (within {FLAT_MARGIN - 1:.0%} of its peak): {ratio:.2f}x -- {verdict}")
+    result = verdict(ratio <= FLAT_MARGIN)
+    print(f"    goal: envelope flat, as JSONL (within {FLAT_MARGIN - 1:.0%} of its peak): {ratio:.2f}x -- {result}")
+    measured = f"{results['JSON envelope'].peak_mb:.0f} MB, JSONL {results['JSONL'].peak_mb:.0f} MB ({ratio:.2f}x)"
+    TABLE.add(f"peak memory, render from a JSON envelope ({size:,})", "flat, as JSONL (within 20 %)", measured, result)
     return True
 
 
@@ -185,10 +232,13 @@ def step_dry_run(folder: Path, size: int, relations: list[dict[str, Any]]) -> bo
           f"({per:.1f} KB per relation: relmap's own share)")  # fmt: skip
     for what, peak in (("with the emulators", done.peak_mb), ("relmap's own", alone.peak_mb)):
         if size == DRY_RUN_GOAL_AT:
-            verdict = "met" if peak < DRY_RUN_GOAL_MB else "NOT met"
-            print(f"    goal: {DRY_RUN_GOAL_AT:,} relations under {DRY_RUN_GOAL_MB} MB, {what} -- {verdict}")
+            result = verdict(peak < DRY_RUN_GOAL_MB)
+            print(f"    goal: {DRY_RUN_GOAL_AT:,} relations under {DRY_RUN_GOAL_MB} MB, {what} -- {result}")
         else:
+            result = f"{NOT_MEASURED}: the goal is at {DRY_RUN_GOAL_AT:,}"
             print(f"    goal: {DRY_RUN_GOAL_AT:,} relations under {DRY_RUN_GOAL_MB} MB, {what} (measured at that size)")
+        goal = f"{DRY_RUN_GOAL_AT // 1000}k under {DRY_RUN_GOAL_MB} MB"
+        TABLE.add(f"peak memory, dry run, {what} ({size:,})", goal, f"{peak:.0f} MB", result)
     return True
 
 
@@ -253,18 +303,11 @@ def step_sync(folder: Path, size: int, seed: int) -> tuple[bool, float]:
 
 def child_sync(size: int, seed: int, folder: Path) -> int:
     """In this process: both emulators and relmap's run, the budget lifted; prints what the emulator saw."""
-    import relmap.commands.run as run_command
     from relmap.cli import main
     from relmap.sandbox import Sandbox
 
     relations = generate(size, seed)
-    plan_or_report = run_command.plan_or_report
-
-    def unlimited(*args: Any, **kwargs: Any) -> Any:
-        plan = plan_or_report(*args, **kwargs)
-        return plan and replace(plan, target=replace(plan.target, requests_per_hour=UNLIMITED))
-
-    run_command.plan_or_report = unlimited  # type: ignore[assignment]
+    lifted_budget()
     with Sandbox(relations=relations, requests_per_hour=UNLIMITED) as sandbox:
         os.environ.update(sandbox.credentials)
         os.environ.update(
@@ -272,7 +315,7 @@ def child_sync(size: int, seed: int, folder: Path) -> int:
             RELMAP_SILVASOFT_URL=sandbox.silvasoft_url,
             RELMAP_SILVASOFT_PACE=FAST_PACE,
             # a ledger of its own: every emulator is the same loopback account, whose ledger in the user's folder
-            # holds every sandbox run's requests of the hour, and a run reads the hour's requests for each it sends
+            # holds every sandbox run's requests of the hour
             RELMAP_LEDGER_DIR=str(folder / "ledgers"),
         )
         (folder / MAPPING.name).write_text(MAPPING.read_text(encoding="utf-8"), encoding="utf-8")
@@ -315,10 +358,12 @@ def step_incremental(folder: Path, sizes: list[int], seed: int) -> bool:
     if len(best) > 1:
         small, large = min(best), max(best)
         ratio = best[large] / best[small]
-        verdict = "met" if ratio <= LINEAR_MARGIN else "NOT met"
+        result = verdict(ratio <= LINEAR_MARGIN)
         print(f"    goal: proportional to what changed, not to the links: relmap's CPU time beside the checks on "
               f"opening at {large:,} linked within {LINEAR_MARGIN}x of {small:,}: {ratio:.2f}x "
-              f"-- {verdict}")  # fmt: skip
+              f"-- {result}")  # fmt: skip
+        measured = f"{best[large]:.2f} s at {large:,}, {best[small]:.2f} s at {small:,} ({ratio:.2f}x)"
+        TABLE.add("no-change incremental run", f"proportional (within {LINEAR_MARGIN}x)", measured, result)
     return True
 
 
@@ -336,13 +381,8 @@ def child_incremental(size: int, seed: int, folder: Path) -> int:
     from relmap.sources.records import normalize_record
 
     relations = linkable(size, seed)
+    lifted_budget()
     plan_or_report = run_command.plan_or_report
-
-    def unlimited(*args: Any, **kwargs: Any) -> Any:
-        plan = plan_or_report(*args, **kwargs)
-        return plan and replace(plan, target=replace(plan.target, requests_per_hour=UNLIMITED))
-
-    run_command.plan_or_report = unlimited  # type: ignore[assignment]
     mapping, data = folder / MAPPING.name, folder / "data"
     mapping.write_text(MAPPING.read_text(encoding="utf-8"), encoding="utf-8")
     write_json_atomic(data / "outsmart.json", {"relations": relations, "freefields": sample("freefields")})
@@ -412,6 +452,44 @@ def linkable(count: int, seed: int) -> list[dict[str, Any]]:
     return relations[: wanted[count - 1] + 1]
 
 
+def step_child(kind: str, folder: Path, size: int, seed: int) -> dict[str, Any] | None:
+    """Run ``--child-KIND`` in a process of its own; its JSON line, or None (said) when it failed."""
+    work = folder / f"{kind}-{size}"
+    work.mkdir()
+    command = [sys.executable, __file__, f"--child-{kind}", str(size), "--seed", str(seed), "--folder", str(work)]
+    done = measure(command, ROOT)
+    try:
+        child: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return child
+    except (IndexError, ValueError):
+        print(f"  {kind} at {size:,} FAILED ({done.code}): {done.stderr.strip()[-600:]}")
+        return None
+
+
+def step_plan(folder: Path, size: int, seed: int) -> bool:
+    child = step_child("plan", folder, size, seed)
+    return child is not None and report_plan(child, size, TABLE)
+
+
+def step_renders(folder: Path, size: int, seed: int) -> bool:
+    child = step_child("renders", folder, size, seed)
+    return child is not None and report_renders(child, size, TABLE)
+
+
+def report_linear(per_thousand: dict[int, float]) -> None:
+    """The first sync's time per 1,000 relations, largest size beside smallest."""
+    if len(per_thousand) < 2 or not all(per_thousand.values()):
+        return
+    small, large = min(per_thousand), max(per_thousand)
+    ratio = per_thousand[large] / per_thousand[small]
+    result = verdict(ratio <= LINEAR_MARGIN)
+    print(f"\nfirst sync, linear: time per 1,000 relations at {large:,} is {ratio:.2f}x that at {small:,} "
+          f"(goal: at most {LINEAR_MARGIN}x) -- {result}")  # fmt: skip
+    sizes = " -> ".join(f"{n // 1000}k" if n >= 1000 else str(n) for n in sorted(per_thousand))
+    measured = ", ".join(f"{per_thousand[n]:.2f}" for n in sorted(per_thousand)) + f" s/1,000 ({ratio:.2f}x)"
+    TABLE.add(f"sandbox first sync, {sizes}", f"linear (within {LINEAR_MARGIN}x)", measured, result)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Running
 # --------------------------------------------------------------------------------------------------------------
@@ -419,56 +497,83 @@ def linkable(count: int, seed: int) -> list[dict[str, Any]]:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--sizes", default="10000", help="relation counts, comma-separated (default 10000)")
+    parser.add_argument("--sizes", help="relation counts of every sized step, comma-separated (default: see --large)")
+    parser.add_argument("--large", action="store_true", help="each step at the sizes its goal names (a long run)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic relations")
     parser.add_argument("--only", default=",".join(STEPS), help=f"steps to run, of {', '.join(STEPS)}")
-    parser.add_argument("--linked", default=LINKED, help=f"linked relations of --only incremental (default {LINKED})")
-    parser.add_argument("--child-sync", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--child-incremental", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--linked", help="linked relations of the incremental step (1000,10000; --large 1000,30000)")
+    for kind in ("sync", "incremental", "plan", "renders"):
+        parser.add_argument(f"--child-{kind}", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
-        args.sizes = [int(size) for size in args.sizes.split(",")]
-        args.linked = [int(size) for size in args.linked.split(",")]
+        sizes = [int(size) for size in args.sizes.split(",")] if args.sizes else []
+        linked = [int(size) for size in args.linked.split(",")] if args.linked else []
     except ValueError:
         parser.error("--sizes and --linked: expected whole numbers separated by commas")
     args.only = [step.strip() for step in args.only.split(",")]
-    if min(args.sizes + args.linked) < 1 or not set(args.only) <= set(STEPS):
+    if min(sizes + linked, default=1) < 1 or not set(args.only) <= set(STEPS):
         parser.error(f"--sizes and --linked must be at least 1 and --only a list of {', '.join(STEPS)}")
+    chosen = LARGE if args.large else QUICK
+    args.sizes = {step: sizes or chosen[step] for step in chosen if step in args.only and step != "incremental"}
+    args.linked = linked or chosen["incremental"]
     return args
+
+
+def child(args: argparse.Namespace) -> int | None:
+    """The in-process children (``--child-KIND N``), or None when this is not one."""
+    folder = Path(args.folder or ".")
+    if args.child_sync:
+        return child_sync(args.child_sync, args.seed, folder)
+    if args.child_incremental:
+        return child_incremental(args.child_incremental, args.seed, folder)
+    if args.child_plan:
+        print(json.dumps(child_plan(linkable(args.child_plan, args.seed), MAPPING, folder, FAST_PACE)))
+        return 0
+    if args.child_renders:
+        print(json.dumps(child_renders(generate(args.child_renders, args.seed), MAPPING, folder)))
+        return 0
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.child_sync:
-        return child_sync(args.child_sync, args.seed, Path(args.folder))
-    if args.child_incremental:
-        return child_incremental(args.child_incremental, args.seed, Path(args.folder))
-    print(f"relmap at scale: {MAPPING.relative_to(ROOT)}, sizes {', '.join(f'{s:,}' for s in args.sizes)}, "
-          f"seed {args.seed}; wall time and each process's own peak memory (ru_maxrss)")  # fmt: skip
+    code = child(args)
+    if code is not None:
+        return code
+    print(f"relmap at scale: {MAPPING.relative_to(ROOT)}, seed {args.seed}, "
+          f"{'--large' if args.large else 'the quick sizes (--large: the sizes of the goals)'}; wall time and "
+          f"each process's own peak memory (ru_maxrss)")  # fmt: skip
     ok, per_thousand = True, {}
-    for size in args.sizes if set(args.only) - {"incremental"} else ():
-        print(f"\n{size:,} relations")
-        relations = generate(size, args.seed)
+    started = time.perf_counter()
+    sized = [step for step in ("render", "dry-run", "plan", "renders", "sync") if step in args.sizes]
+    for size in sorted({n for step in sized for n in args.sizes[step]}):
+        steps = [step for step in sized if size in args.sizes[step]]
+        print(f"\n{size:,} relations ({', '.join(steps)})")
+        relations = generate(size, args.seed) if {"render", "dry-run"} & set(steps) else []
         with tempfile.TemporaryDirectory(prefix="relmap-scale-") as temporary:
             folder = Path(temporary)
-            if "render" in args.only:
+            if "render" in steps:
                 ok &= step_render(folder, size, relations)
-            if "dry-run" in args.only:
+            if "dry-run" in steps:
                 ok &= step_dry_run(folder, size, relations)
-            if "sync" in args.only:
+            if "plan" in steps:
+                ok &= step_plan(folder, size, args.seed)
+            if "renders" in steps:
+                ok &= step_renders(folder, size, args.seed)
+            if "sync" in steps:
                 right, per_thousand[size] = step_sync(folder, size, args.seed)
                 ok &= right
+        del relations
+    if "ratio" in args.sizes:
+        ok &= step_render_ratio(args.sizes["ratio"], RATIO_REPEAT, TABLE)
     if "incremental" in args.only:
         print(f"\nincremental runs with nothing changed, at {', '.join(f'{n:,}' for n in args.linked)} linked")
         with tempfile.TemporaryDirectory(prefix="relmap-scale-") as temporary:
             ok &= step_incremental(Path(temporary), args.linked, args.seed)
-    if len(per_thousand) > 1 and all(per_thousand.values()):
-        small, large = min(per_thousand), max(per_thousand)
-        ratio = per_thousand[large] / per_thousand[small]
-        verdict = "met" if ratio <= LINEAR_MARGIN else "NOT met"
-        print(f"\nfirst sync, linear: time per 1,000 relations at {large:,} is {ratio:.2f}x that at {small:,} "
-              f"(goal: at most {LINEAR_MARGIN}x) -- {verdict}")  # fmt: skip
+    report_linear(per_thousand)
+    TABLE.print()
+    print(f"\nthe benchmark took {time.perf_counter() - started:.0f} s")
     return 0 if ok else 1
 
 

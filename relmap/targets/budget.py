@@ -8,6 +8,7 @@ account, share the hour. When the hour is spent the run stops cleanly
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
 from collections.abc import Callable
@@ -94,7 +95,7 @@ class Budget:
         blocked = None
         if state is not None:
             state.prune_ledger(now - 2 * HOUR)
-            self.others = [min(at, now) for at in state.ledger_since(now - HOUR) if at not in shared]
+            self.others = sorted(min(at, now) for at in state.ledger_since(now - HOUR) if at not in shared)
             blocked = state.get_meta(BLOCKED)
         self.spent = 0  # requests this run
         self.blocked_until = _capped(
@@ -105,7 +106,8 @@ class Budget:
         now = self.clock()
         if now < self.blocked_until:
             return 0
-        return max(0, self.pace.per_hour - len(self._window(now)))
+        earlier = len(self.others) - bisect.bisect_right(self.others, now - HOUR)
+        return max(0, self.pace.per_hour - self.ledger.count_after(now - HOUR) - earlier)
 
     def resume_at(self) -> float:
         """When the next request fits in the hour again."""
