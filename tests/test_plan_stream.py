@@ -59,7 +59,17 @@ def streamed(doc: dict[str, Any], write: Callable[[dict[str, Any], io.StringIO],
 def test_the_json_plan_streams_its_relations_and_is_what_json_dumps_writes(show_unchanged: bool) -> None:
     doc = sample() if show_unchanged else compact(sample())
     written, made = streamed(doc, write_json)
-    assert written == json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    assert json.loads(written) == doc
+    if show_unchanged:  # every entry has its fields: exactly what json.dumps writes
+        assert written == json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    else:  # an unchanged relation's compact entry is one line of its own; the rest is what json.dumps writes
+        compacts = [entry for entry in doc["relations"] if "fields" not in entry]
+        assert compacts, "the sample has relations in step"
+        lines = written.splitlines()
+        for entry in compacts:
+            line = "    " + json.dumps(entry, ensure_ascii=False)
+            assert line in lines or line + "," in lines
+        assert all("fields" in entry for entry in json.loads(written)["relations"] if entry["action"] != "unchanged")
     assert made.passes == 1 and made.written_at_last[0] > 2**16  # most of it out before the last entry is made
 
 

@@ -95,10 +95,12 @@ def _coverage(plan: CompiledMapping, preview: Preview) -> dict[str, Any] | None:
 
 
 def write_json(doc: dict[str, Any], out: TextIO) -> None:
-    """The document as indented JSON and a newline, exactly as ``json.dumps(doc, indent=2)`` would write it, in
-    pieces of about 64 KB: the head, then the relations as they are made (``doc["relations"]`` may be a
-    report.plan.Relations), then the rest. The plan of 100,000 relations is some 400 MB of text."""
+    """The document as indented JSON and a newline, as ``json.dumps(doc, indent=2)`` would write it except that an
+    unchanged relation's compact entry (no ``fields``) is one line, in pieces of about 64 KB: the head, then the
+    relations as they are made (``doc["relations"]`` may be a report.plan.Relations), then the rest. The plan of
+    100,000 relations is some 400 MB of text with every field, and one line per relation in step without."""
     encoder = json.JSONEncoder(ensure_ascii=False, indent=2)
+    one_line = json.JSONEncoder(ensure_ascii=False)
     # Every quote inside a JSON string is escaped, so this key and value are found only where the frame has them.
     mark = f'"relations": {encoder.encode(_MARK)}'
     head, tail = encoder.encode({**doc, "relations": _MARK}).split(mark, 1)
@@ -106,9 +108,10 @@ def write_json(doc: dict[str, Any], out: TextIO) -> None:
     pieces.add(head + '"relations": ')
     opening = "[\n    "
     for entry in doc["relations"]:
-        pieces.add(
-            opening + encoder.encode(entry).replace("\n", "\n    ")
-        )  # one level deeper: no string holds a newline
+        if "fields" not in entry:  # the compact entry of a relation in step: one line, a reviewer skips it
+            pieces.add(opening + one_line.encode(entry))
+        else:  # one level deeper: no string holds a newline
+            pieces.add(opening + encoder.encode(entry).replace("\n", "\n    "))
         opening = ",\n    "
     pieces.add("[]" if opening == "[\n    " else "\n  ]")
     pieces.add(tail + "\n")
