@@ -374,3 +374,31 @@ def test_a_mapping_of_800_routes_validates(tmp_path: Path, monkeypatch: pytest.M
     assert main(["validate", "big.yaml"], stdout=out, stderr=io.StringIO()) == 1
     assert out.getvalue().count("[unknown-parameter]") == 800
     assert out.getvalue().endswith("big.yaml: 800 errors\n")
+
+
+def test_a_decimal_constant_too_large_for_a_float_is_a_located_error(check) -> None:
+    big = "1" + "0" * 400  # an integer Python reads, beyond a float's range
+    custom = "      Relation_CustomField:\n        - Label: Bedrag\n          FieldType: Decimal\n"
+    text = HEAD + custom + f"          value: {{value: {big}}}\n"
+    result = check(text)
+    assert result.code == 1
+    assert [(line, severity, code) for line, _, severity, code in result.found()] == [(13, "error", "constant-type")]
+    assert "is not a number Silvasoft can store" in result.line("constant-type")
+
+
+@pytest.mark.parametrize("where", ["value", "vars", "map"])
+def test_a_lone_surrogate_in_the_mapping_is_refused_where_it_is(check, where: str) -> None:
+    """YAML's \\ud800 escape makes half a character, which no plan, report or API answer could carry."""
+    if where == "value":
+        text = HEAD + '      GroupName: {value: "Particulier\\ud800"}\n'
+        at = (10, 26)
+    elif where == "vars":
+        text = HEAD.replace("routes:", 'vars:\n  group: "x\\udc80y"\nroutes:')
+        at = (5, 10)
+    else:
+        text = HEAD + '      GroupName: {from: city, map: {"Delft\\udfff": Zuid}, default: Noord}\n'
+        at = (10, 37)
+    result = check(text)
+    assert result.code == 1
+    assert result.found() == [(*at, "error", "yaml-text")]
+    assert "lone surrogate" in result.line("yaml-text")

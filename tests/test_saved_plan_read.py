@@ -75,3 +75,44 @@ def test_a_broken_file_is_a_located_error(tmp_path: Path, text: str, says: str) 
 def test_a_missing_file_says_it_cannot_be_read(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"cannot read the plan .*missing\.json: No such file or directory"):
         load(str(tmp_path / "missing.json"), "d", "a")
+
+
+def test_an_entry_with_a_lone_surrogate_is_refused_where_it_is(tmp_path: Path) -> None:
+    """relmap never writes one; a plan edited to hold one is refused before anything is applied (no output could
+    show that relation's outcome)."""
+    doc = sample()
+    doc["relations"].append({**doc["relations"][0], "debtor_number": "\ud800"})
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")  # the escape \ud800: valid JSON text
+    line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "\\ud800" in text)
+    with pytest.raises(ConfigError) as caught:
+        load(str(path), doc["mapping"]["digest"], doc["target"]["account"])
+    index = len(doc["relations"]) - 1
+    assert f"plan.json:{line - 1}: relations/{index} holds a lone surrogate" in str(caught.value)
+
+
+@pytest.mark.parametrize("make", ["fifo", "folder", "device"])
+def test_what_is_not_a_regular_file_is_refused_without_opening_it(tmp_path: Path, make: str) -> None:
+    import os
+
+    path = tmp_path / "plan.json"
+    if make == "fifo":
+        os.mkfifo(path)  # nobody writes to it: opening it would wait for ever
+    elif make == "folder":
+        path.mkdir()
+    else:
+        path = Path("/dev/zero")
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load(str(path), "d", "a")
+
+
+def test_run_plan_on_a_fifo_says_so_before_it_locks_the_state(
+    run_cli: Any, mapping: Any, tmp_path: Path, sandbox: Any
+) -> None:
+    import os
+
+    fifo = tmp_path / "plan.fifo"
+    os.mkfifo(fifo)
+    result = run_cli("run", str(mapping()), "--plan", str(fifo), cwd=tmp_path)
+    assert result.code == 2 and "not a regular file" in result.err
+    assert not (tmp_path / ".relmap").exists()  # refused before the state was opened, let alone locked

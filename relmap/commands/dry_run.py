@@ -146,11 +146,10 @@ def _lines(relations: list[dict[str, Any]], out: TextIO) -> None:
 
 def _write(path: str, what: str, write: Callable[[TextIO], None]) -> None:
     """Write an output file the user named, as a stream; a failure is a located error, not a traceback."""
-    try:
-        with open(path, "w", encoding="utf-8") as stream:
-            write(stream)
-    except OSError as exc:
-        raise RelmapError(f"cannot write {what} {path}: {exc.strerror}") from None
+    from relmap.commands.outfile import written
+
+    with written(path, what, private=what == "the plan") as stream:  # a plan holds every relation, unmasked
+        write(stream)
 
 
 def _show(doc: dict[str, Any], format: str, show_unchanged: bool, out: TextIO) -> None:

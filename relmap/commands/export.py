@@ -14,14 +14,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from relmap.commands.loading import plan_or_report
-from relmap.errors import ConfigError
+from relmap.commands.outfile import written
 from relmap.exits import EXIT_FAILED, EXIT_FATAL, EXIT_OK
 from relmap.mapping.compiled import CompiledMapping
 from relmap.report.terminal import escape
@@ -117,45 +115,12 @@ def _pseudonymiser(key: str | None) -> Pseudonymiser:
 
 @contextlib.contextmanager
 def _sink(path: str, out: TextIO, private: bool, mapping: str) -> Iterator[TextIO]:
-    """Standard output, or a temporary file beside ``path`` renamed to it once everything is written (a run stopped
-    by SIGTERM or SIGHUP, as by Ctrl-C, leaves no part of it behind)."""
+    """Standard output, or the file ``path`` written whole or not at all (commands.outfile)."""
     if path == STDOUT:
         yield out
         return
-    target = Path(path)
-    if target.exists() and not target.is_file():  # a device, a FIFO, a folder: renaming over it would replace it
-        raise ConfigError(f"--out {path} is not a regular file; give a file path, or - for standard output")
-    if target.exists() and target.resolve() == Path(mapping).resolve():
-        raise ConfigError(f"--out {path} is the mapping itself; give another file")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    stopped = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    with contextlib.suppress(ValueError):  # only the main thread may set them (in a test, another may run this)
-        for sig in stopped:
-            signal.signal(sig, _stop)
-    try:
-        if not private:
-            os.chmod(temporary, 0o666 & ~_umask())
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            yield stream
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    finally:
-        with contextlib.suppress(ValueError, TypeError):
-            for sig, handler in stopped.items():
-                signal.signal(sig, handler)
-
-
-def _stop(number: int, frame: object) -> None:
-    raise KeyboardInterrupt  # cleaned up on the way out, and said as an interruption
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
+    with written(path, "--out", private=private, mapping=mapping) as stream:
+        yield stream
 
 
 def _summary(done: Exported, args: argparse.Namespace, where: str, key: str | None) -> str:

@@ -104,7 +104,8 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def _unwritable(args: argparse.Namespace) -> str | None:
-    """Files the run will write, checked before anything is read or spent."""
+    """Files the run will write, and the saved plan it will read, checked before the state is locked and anything
+    is read or spent."""
     for option, path in (("--report", args.report), ("--out", args.out)):
         if not path:
             continue
@@ -113,6 +114,12 @@ def _unwritable(args: argparse.Namespace) -> str | None:
             return f"{option} {path}: the folder {folder} does not exist"
         if not os.access(folder, os.W_OK) or (Path(path).exists() and not os.access(path, os.W_OK)):
             return f"{option} {path}: not writable"
+        if option == "--out" and Path(path).exists() and not Path(path).is_file():
+            return f"--out {path} is not a regular file; give the path of the plan file to write"
+    if args.plan:
+        from relmap.sync.saved import unreadable
+
+        return unreadable(args.plan)
     return None
 
 
@@ -269,17 +276,10 @@ def mapping_digest(mapping: str) -> str:
 def _write_report(path: str | None, outcomes: list[Outcome], redact: Callable[[str], str], mask_pii: bool) -> None:
     if not path:
         return
+    from relmap.commands.outfile import write_file
     from relmap.report.sync import report_lines
 
     write_file(path, "".join(report_lines(outcomes, redact, mask_pii)), "the report")
-
-
-def write_file(path: str, text: str, what: str) -> None:
-    """Write an output file the user named; a failure is a located error, not a traceback."""
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise RelmapError(f"cannot write {what} {path}: {exc.strerror}") from None
 
 
 def _summary(result: RunResult, out: TextIO, note: str | None = None, mask_pii: bool = False) -> None:

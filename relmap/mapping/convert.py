@@ -107,7 +107,10 @@ def _decimal(value: Any) -> float:
     if isinstance(value, bool):
         raise TransformError(f"expected a number, got the boolean {value}")
     if isinstance(value, int | float):
-        return _finite(float(value), value)
+        try:
+            return _finite(float(value), value)
+        except OverflowError:  # an integer beyond a float's range (10**400)
+            raise TransformError(f"{describe(value)} is not a number Silvasoft can store") from None
     if isinstance(value, str):
         text = value.strip().replace(" ", "")
         if "," in text and "." not in text and text.count(",") == 1:

@@ -10,6 +10,8 @@ Format 2 gives unchanged relations in a compact form (no ``fields`` or ``send``)
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +132,20 @@ class _Read:
     unchanged: dict[str, Planned] = field(default_factory=dict)
 
 
+def unreadable(path: str) -> str | None:
+    """Why ``path`` cannot be a saved plan to read, or None. Only a regular file: a FIFO nobody writes to would block
+    the run (holding the state's lock) for ever, and a device never ends. Nothing is opened."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return f"cannot read the plan {path}: {exc.strerror}"
+    if not stat.S_ISREG(info.st_mode):
+        return f"cannot read the plan {path}: not a regular file (a plan is the file --dry-run --out wrote)"
+    if not os.access(path, os.R_OK):
+        return f"cannot read the plan {path}: permission denied"
+    return None
+
+
 def _read(path: str) -> _Read:
     """The plan file read as a stream: each relation entry is checked against the schema and kept as a Planned (or
     not at all), never held as parsed JSON with the others: a plan of 100,000 relations is some 400 MB of text."""
@@ -137,10 +153,9 @@ def _read(path: str) -> _Read:
     from relmap.sources.lines import Input
     from relmap.sources.text_chunks import file_texts
 
-    try:
-        open(path, "rb").close()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the plan {path}: {exc.strerror}") from None
+    problem = unreadable(path)
+    if problem:
+        raise ConfigError(problem)
     read = _Read()
     whole, entry = _validators()
     scanner = StreamScanner(Window(file_texts(Input(path, path))), path)
@@ -157,7 +172,8 @@ def _read(path: str) -> _Read:
                 raise ConfigError(f"{at}: the plan has two '{key}' members; make a new plan")
             if key == "relations" and scanner.peek() == "[":
                 read.members[key] = []
-                for index, (value, _line) in enumerate(scanner.elements()):
+                for index, (value, line) in enumerate(scanner.elements()):
+                    _refuse_surrogates(path, line, index, value)
                     read.problem = read.problem or _invalid(entry, value, f"relations/{index}/")
                     _keep(value, read)
             else:
@@ -170,6 +186,26 @@ def _read(path: str) -> _Read:
         raise ConfigError(f"{path} is not a plan relmap saved: {exc}") from None
     read.problem = _invalid(whole, read.members) or read.problem
     return read
+
+
+def _refuse_surrogates(path: str, line: int, index: int, value: Any) -> None:
+    """relmap never writes a lone surrogate into a plan: one there was put in by hand, and no output could show it."""
+    if _lone_surrogate(value):
+        raise ConfigError(
+            f"{path}:{line}: relations/{index} holds a lone surrogate (an escaped half of a character), which no "
+            "plan relmap writes holds; make a new plan"
+        )
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """Whether a text anywhere in ``value`` (keys included) holds a lone surrogate."""
+    if isinstance(value, str):
+        return not value.isascii() and any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, dict):
+        return any(_lone_surrogate(key) or _lone_surrogate(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_lone_surrogate(item) for item in value)
+    return False
 
 
 def _keep(entry: Any, read: _Read) -> None:

@@ -31,6 +31,7 @@ MAX_NODES = 200_000  # aliases can expand a small file enormously ("billion laug
 MAX_DEPTH = 64  # a mapping needs about 10 levels; the composer and the schema check recurse once per level
 _TAG = "tag:yaml.org,2002:"
 _PLAIN = "relmap:plain"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NULL = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
@@ -220,9 +221,27 @@ class Builder:
         if not isinstance(node, ScalarNode):
             self._error(_span(node), "a key must be plain text, not a list or mapping", "yaml-key")
             return None
-        return str(node.value)  # keys are text as written: `1:` is "1", `no:` is "no", `true:` is "true"
+        return self._whole(node, str(node.value))  # keys are text as written: `1:` is "1", `no:` is "no"
 
     def _scalar(self, node: ScalarNode, path: PathKey) -> Any:
+        value = self._typed(node, path)
+        return self._whole(node, value) if isinstance(value, str) else value
+
+    def _whole(self, node: ScalarNode, text: str) -> str:
+        """``text``, or, when it holds a lone surrogate (YAML's ``"\\ud800"`` escape makes half a character), an
+        error at its place and the text with U+FFFD for it, so nothing after this stage meets one."""
+        if text.isascii() or not (lone := _SURROGATE.search(text)):
+            return text
+        self._error(
+            _span(node),
+            f"the text holds a lone surrogate (\\u{ord(lone.group()):04x}), which is not a character: "
+            "no file, terminal or API can carry it",
+            "yaml-text",
+            "write the character itself, or escape a whole one, such as \\U0001F600",
+        )
+        return _SURROGATE.sub("\ufffd", text)
+
+    def _typed(self, node: ScalarNode, path: PathKey) -> Any:
         if node.tag == _PLAIN:
             value = self._read(node, path)
             if isinstance(value, str):
