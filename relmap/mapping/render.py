@@ -263,9 +263,13 @@ class Renderer:
 
     def _test(self, condition: Condition, context: dict[str, Any], label: str) -> bool:
         try:
-            return bool(condition.test(context))
+            return bool(self._condition(condition)(context))
         except Exception as exc:  # same reason as in _rule: user code, this record's problem
             raise _ConditionError(FieldError(f"{label} when", _template_error(exc), condition.location)) from exc
+
+    def _condition(self, condition: Condition) -> Getter:
+        """How ``condition`` is evaluated: its compiled test (the direct path where it has one)."""
+        return condition.test
 
 
 def _evaluate(
