@@ -21,8 +21,9 @@ ways, taking turns, best of ``R`` runs (``time.perf_counter``, gc enabled as nor
   split it again) and each country looked up once (where the mapping's ``country_code`` runs for the postcode and
   again for the country). It calls the same ``relmap.mapping.filters`` functions otherwise (the mappings' ``when`` tests
   guard the same values), and ``relmap.mapping.convert.convert`` where the mapping converts a type other than text. So
-  the difference between the two is the mapping machinery (the template context, Jinja, rules, groups and arrays,
-  conversion by declared type, collecting errors) plus the repeated splits and look-ups a mapping cannot share.
+  the difference between the two is the mapping machinery (templates, through the direct path or Jinja, rules,
+  groups and arrays, conversion by declared type, collecting errors); the mapping's repeated splits and look-ups
+  are answered by the filters' small memo (the same filter functions serve both, so the twin shares it too).
 
 The results of the timed runs are compared record by record (status, route, endpoint, skip reason, payload
 including key order, every failing parameter with its message, and every warning); the script exits 1 if they

@@ -63,6 +63,8 @@ def direct_template(
     texts = tuple(parts)
     finalize = env.finalize
     assert finalize is not None
+    if len(texts) == 1 and type(texts[0]) is not str:
+        return _single_output(texts[0], jinja, finish, finalize)
 
     def render(names: Names) -> Any:
         start = spent()
@@ -78,6 +80,25 @@ def direct_template(
             rewind(start)  # what the direct attempt charged is not charged twice
             return jinja(names)
         return finish("".join(pieces))
+
+    return render
+
+
+def _single_output(
+    step: Any, jinja: Callable[[Names], Any], finish: Finish, finalize: Finish
+) -> Callable[[Names], Any]:
+    """The nearly universal template, ``{{ one expression }}``: the same as ``render`` above, for one part."""
+
+    def render(names: Names) -> Any:
+        start = spent()
+        try:
+            text = str(finalize(step(names)))
+        except _Fallback:
+            rewind(start)
+            return jinja(names)
+        if len(text) > MAX_SIZE:
+            raise TemplateLimit(f"template output is longer than {MAX_SIZE:,} characters")
+        return finish(text)
 
     return render
 
@@ -186,8 +207,12 @@ def _call(env: BoundedEnvironment, node: nodes.Filter | nodes.Test) -> Step:
     kwargs = tuple((str(keyword.key), _expr(env, keyword.value)) for keyword in node.kwargs)
     if not args and not kwargs:
         return lambda names: function(value(names))
-    if not kwargs:
-        return lambda names: function(value(names), *[arg(names) for arg in args])
+    if len(args) == 1 and not kwargs:
+        (arg,) = args
+        return lambda names: function(value(names), arg(names))
+    if not args and len(kwargs) == 1:
+        ((key, keyword),) = kwargs
+        return lambda names: function(value(names), **{key: keyword(names)})
 
     def call(names: Names) -> Any:
         first = value(names)
