@@ -4,6 +4,7 @@ in tests/cases, a mapping of edge cases and Hypothesis-made records."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import textwrap
@@ -91,7 +92,10 @@ def assert_same(plan: CompiledMapping, records: list[SourceRecord]) -> int:
     """Render each record both ways; the number of records whose results match (all of them, or it fails)."""
     plain, traced = Renderer(plan), TracingRenderer(plan)
     for record in records:
-        assert outcome(plain.render(record)) == outcome(traced.render(record)), (plan.path, record.fields)
+        one, other = outcome(plain.render(record)), outcome(traced.render(record))
+        if one != other and "and was stopped" in repr((one, other)):  # a shared machine stalled past the time limit
+            one, other = outcome(plain.render(record)), outcome(traced.render(record))
+        assert one == other, (plan.path, record.fields)
     return len(records)
 
 
@@ -192,7 +196,8 @@ def names(**fields: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("source", "expression"),
     [("{{ record.city | upper }}", False), ("{{ contact | first_name(single=name) }}", False),
-     ("record.city or name", True), ("name is valid_phone(possible='yes')", True), ("{{ name | to_bool }}", False)],
+     ("record.city or name", True), ("name is valid_phone(possible='yes')", True), ("{{ name | to_bool }}", False),
+     ("{{ not_a_name | lower }}", False)],
 )  # fmt: skip
 def test_direct_errors_are_jinjas(source: str, expression: bool) -> None:
     """Undefined names, a wrong filter argument, a filter's refusal: the same exception, with the same message."""
@@ -235,3 +240,29 @@ def test_generated_records_render_alike_both_ways(fields: dict[str, Any], freefi
     records = records_of([raw])
     for _, plan in PLANS:
         assert_same(plan, records)
+
+
+@pytest.mark.parametrize(
+    ("source", "expression"),
+    [("{{ (name | upper) and record.nope }}", False), ("(name | upper) and record.nope", True),
+     ("{{ name | upper }}{{ record.nope }}", False)],
+)  # fmt: skip
+def test_a_fallback_charges_the_bounds_once(source: str, expression: bool) -> None:
+    """What the direct attempt charged before it handed over to Jinja is taken back: the total is Jinja's."""
+    from relmap.mapping.templates.limits import bounded_call, spent
+
+    function, _, problem = compile_code(source, expression=expression)
+    assert problem is None and function is not None and through_jinja(function) is not function
+    context = names(name="piet" * 1000)
+
+    def total(how: Any) -> int:
+        inner = how.args[0]  # the evaluation inside bounded_call
+
+        def run(values: dict[str, Any]) -> int:
+            with contextlib.suppress(Exception):  # record.nope is undefined: both ways raise, after the same charges
+                inner(values)
+            return int(spent())
+
+        return int(bounded_call(run, context))
+
+    assert total(function) == total(through_jinja(function)) >= 4000

@@ -257,9 +257,15 @@ class Renderer:
         return value
 
     def _value(self, rule: Rule, context: dict[str, Any]) -> Any:
+        """A rule's value: read, look up, fall back, convert (the stages _evaluate notes for explain's trace)."""
         if rule.converted is not None:  # a constant, converted when the mapping was compiled
             return rule.converted[0]
-        return _evaluate(rule, context, self.date_format, None)
+        raw = rule.get(context)
+        if rule.lookup is not None:
+            raw = _look_up(rule, lookup_key(raw), raw)[0]
+        if rule.fallback is not None and is_empty(raw):
+            raw = rule.fallback
+        return convert(raw, rule.param, self.date_format)
 
     def _test(self, condition: Condition, context: dict[str, Any], label: str) -> bool:
         try:
@@ -272,18 +278,9 @@ class Renderer:
         return condition.test
 
 
-def _evaluate(
-    rule: Rule, context: dict[str, Any], date_format: str, step: ValueStep | None, get: Getter | None = None
-) -> Any:
-    """A rule's value: read (with ``get``, else the rule's own getter), look up, fall back, convert; ``step``
-    (explain's trace) notes each stage."""
-    if step is None:  # the plain render: the same stages, without a note
-        raw = rule.get(context) if get is None else get(context)
-        if rule.lookup is not None:
-            raw = _look_up(rule, lookup_key(raw), raw)[0]
-        if rule.fallback is not None and is_empty(raw):
-            raw = rule.fallback
-        return convert(raw, rule.param, date_format)
+def _evaluate(rule: Rule, context: dict[str, Any], date_format: str, step: ValueStep, get: Getter | None = None) -> Any:
+    """A rule's value as Renderer._value makes it (read with ``get``, else the rule's own getter; look up, fall back,
+    convert), with ``step`` (explain's trace) noting each stage."""
     raw = (get or rule.get)(context)
     step.raw, step.stage = raw, "lookup"
     if rule.lookup is not None:

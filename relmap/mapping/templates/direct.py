@@ -8,9 +8,10 @@ Each such tree is turned once into nested Python closures that do exactly what J
 
 Only what is certain to behave as in Jinja takes this path: a name the record's names hold, an attribute or item
 that a frozen dict of the names holds under that key. Anything else on the way (a missing name or key, a value of
-another kind) stops the direct evaluation before it has any effect and the same evaluation runs through Jinja, so
-undefined values, the sandbox's refusals and their messages stay Jinja's own. A tree with any other node (calls,
-``~``, arithmetic, ``{% %}`` statements, filters that want Jinja's context) is never taken: it runs through Jinja.
+another kind) stops the direct evaluation, takes back what it charged against the bounds, and the same evaluation
+runs through Jinja, so undefined values, the sandbox's refusals and their messages stay Jinja's own. A tree with any
+other node (calls, ``~``, arithmetic, ``{% %}`` statements, filters that want Jinja's context) is never taken: it
+runs through Jinja.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ Names = dict[str, Any]
 Step = Callable[[Names], Any]
 Finish = Callable[[Any], Any]
 
-_MISSING = object()
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "eq": operator.eq,
     "ne": operator.ne,
@@ -40,6 +40,9 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 
 class _Fallback(Exception):
     """This evaluation leaves the trodden path: Jinja evaluates it instead."""
+
+
+_LEAVE = (_Fallback, KeyError)
 
 
 class _Unsupported(Exception):
@@ -76,7 +79,7 @@ def direct_template(
                 if total > MAX_SIZE:
                     raise TemplateLimit(f"template output is longer than {MAX_SIZE:,} characters")
                 pieces.append(piece)
-        except _Fallback:
+        except _LEAVE:
             rewind(start)  # what the direct attempt charged is not charged twice
             return jinja(names)
         return finish("".join(pieces))
@@ -93,7 +96,7 @@ def _single_output(
         start = spent()
         try:
             text = str(finalize(step(names)))
-        except _Fallback:
+        except _LEAVE:
             rewind(start)
             return jinja(names)
         if len(text) > MAX_SIZE:
@@ -119,7 +122,7 @@ def direct_expression(
         start = spent()
         try:
             value = step(names)
-        except _Fallback:
+        except _LEAVE:
             rewind(start)
             return jinja(names)
         return finish(value)
@@ -170,13 +173,9 @@ def _logic(env: BoundedEnvironment, node: nodes.Node) -> Step:
 
 
 def _name(name: str) -> Step:
-    def resolve(names: Names) -> Any:
-        value = names.get(name, _MISSING)  # a template's own vars are empty: Jinja looks in the names
-        if value is _MISSING:
-            raise _Fallback
-        return value
-
-    return resolve
+    # A template's own vars are empty: Jinja looks the name up in the names. A name they lack raises KeyError, which
+    # sends the evaluation to Jinja (so does a KeyError a filter raises: Jinja's run then raises it again).
+    return operator.itemgetter(name)
 
 
 def _key(base: Step, key: Any) -> Step:
