@@ -5,8 +5,9 @@ is what one would write for speed: every contact name is split once (``relmap.ma
 a mapping's ``first_name``, ``last_name`` and ``salutation_sex`` split it again) and every country is looked up once
 (where a mapping's ``country_code`` runs for the postcode and again for the country). They call the same
 ``relmap.mapping.filters`` functions otherwise, and ``relmap.mapping.convert.convert`` where a mapping converts a type
-other than text. So the difference is the mapping machinery (the template context, Jinja, rules, groups and arrays,
-conversion by declared type, collecting errors) plus the repeated splits and look-ups a mapping cannot share.
+other than text. So the difference is the mapping machinery (templates, through the direct path or Jinja, rules,
+groups and arrays, conversion by declared type, collecting errors); the mapping's repeated splits and look-ups are
+answered by the filters' small memo.
 """
 
 from __future__ import annotations

@@ -257,29 +257,30 @@ class Renderer:
         return value
 
     def _value(self, rule: Rule, context: dict[str, Any]) -> Any:
+        """A rule's value: read, look up, fall back, convert (the stages _evaluate notes for explain's trace)."""
         if rule.converted is not None:  # a constant, converted when the mapping was compiled
             return rule.converted[0]
-        return _evaluate(rule, context, self.date_format, None)
-
-    def _test(self, condition: Condition, context: dict[str, Any], label: str) -> bool:
-        try:
-            return bool(condition.test(context))
-        except Exception as exc:  # same reason as in _rule: user code, this record's problem
-            raise _ConditionError(FieldError(f"{label} when", _template_error(exc), condition.location)) from exc
-
-
-def _evaluate(
-    rule: Rule, context: dict[str, Any], date_format: str, step: ValueStep | None, get: Getter | None = None
-) -> Any:
-    """A rule's value: read (with ``get``, else the rule's own getter), look up, fall back, convert; ``step``
-    (explain's trace) notes each stage."""
-    if step is None:  # the plain render: the same stages, without a note
-        raw = rule.get(context) if get is None else get(context)
+        raw = rule.get(context)
         if rule.lookup is not None:
             raw = _look_up(rule, lookup_key(raw), raw)[0]
         if rule.fallback is not None and is_empty(raw):
             raw = rule.fallback
-        return convert(raw, rule.param, date_format)
+        return convert(raw, rule.param, self.date_format)
+
+    def _test(self, condition: Condition, context: dict[str, Any], label: str) -> bool:
+        try:
+            return bool(self._condition(condition)(context))
+        except Exception as exc:  # same reason as in _rule: user code, this record's problem
+            raise _ConditionError(FieldError(f"{label} when", _template_error(exc), condition.location)) from exc
+
+    def _condition(self, condition: Condition) -> Getter:
+        """How ``condition`` is evaluated: its compiled test (the direct path where it has one)."""
+        return condition.test
+
+
+def _evaluate(rule: Rule, context: dict[str, Any], date_format: str, step: ValueStep, get: Getter | None = None) -> Any:
+    """A rule's value as Renderer._value makes it (read with ``get``, else the rule's own getter; look up, fall back,
+    convert), with ``step`` (explain's trace) noting each stage."""
     raw = (get or rule.get)(context)
     step.raw, step.stage = raw, "lookup"
     if rule.lookup is not None:

@@ -11,8 +11,9 @@ import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from relmap.mapping.compiled import CompiledMapping, Condition, Group, Route, Rule, SourceFilter
+from relmap.mapping.compiled import CompiledMapping, Condition, Getter, Group, Route, Rule, SourceFilter
 from relmap.mapping.render import FieldError, Rendered, Renderer, _ConditionError, _evaluate
+from relmap.mapping.templates.expressions import through_jinja
 from relmap.mapping.templates.trace import Notes, TracedCode, traced
 from relmap.sources.query import matches
 from relmap.sources.records import SourceRecord
@@ -65,7 +66,8 @@ class TracingRenderer(Renderer):
     """A Renderer that also notes each step in ``trace`` (reset by every ``render``).
 
     It overrides hooks of Renderer and calls them, so its results are the plain Renderer's; only ``_value`` repeats
-    the steps it notes. Subclassing keeps the plain Renderer free of any tracing cost.
+    the steps it notes. Subclassing keeps the plain Renderer free of any tracing cost. Templates and conditions run
+    through Jinja's own code here, never the direct path (templates.direct): tests compare the two renders.
     """
 
     def __init__(self, plan: CompiledMapping, code: bool = False) -> None:
@@ -115,9 +117,12 @@ class TracingRenderer(Renderer):
         self._label = label
         return super()._rule(rule, context, errors, label, check_required)
 
+    def _condition(self, condition: Condition) -> Getter:
+        return through_jinja(condition.test)  # Jinja's own code: the direct path is checked against it
+
     def _value(self, rule: Rule, context: dict[str, Any]) -> Any:
         step = self.trace.values[self._label] = ValueStep(rule, self._label)
-        get = None
+        get = through_jinja(rule.get) if rule.kind in ("template", "expr") else None
         if self.code and rule.kind in ("template", "expr"):
             code = traced(rule.source, rule.kind == "expr")
             if isinstance(code, str):

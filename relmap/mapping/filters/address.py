@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -47,6 +48,11 @@ def is_valid_postcode(value: Any) -> bool:
 def split_house_number(value: Any) -> tuple[str, str]:
     """OutSmart's ``house_number`` as (number, addition): ``12-A`` -> (``12``, ``A``)."""
     raw = text(value)
+    # house_unit and house_appendix split the same house number: the split of a short one is remembered.
+    return _remembered(raw) if type(raw) is str and len(raw) <= MEMO_TEXT else _split_house_number(raw)
+
+
+def _split_house_number(raw: str) -> tuple[str, str]:
     match = _HOUSE_NUMBER.fullmatch(raw)
     if match is None:
         return raw, ""
@@ -58,6 +64,11 @@ def split_house_number(value: Any) -> tuple[str, str]:
     if letter_addition is not None:
         return unit, letter_addition["rest"]
     return unit, rest
+
+
+MEMO_TEXT = 64
+MEMO_SIZE = 1024
+_remembered = functools.lru_cache(maxsize=MEMO_SIZE)(_split_house_number)
 
 
 def house_unit(value: Any) -> str:

@@ -82,10 +82,21 @@ def country_code(value: Any, default: str = "", strict: bool | None = None, inva
     raw = text(value)
     if not raw:
         return default
-    code = _table().get(_key(raw))
+    code = _remembered(raw) if type(raw) is str and len(raw) <= MEMO_TEXT else _look_up(raw)
     if code is not None:
         return code
     return give_invalid(mode, raw, f"unknown country: {raw!r}")
+
+
+def _look_up(raw: str) -> str | None:
+    return _table().get(_key(raw))
+
+
+# A record's postcode and country code look its country up alike: the answer for a text of up to MEMO_TEXT
+# characters is remembered (the table never changes once built), for the last MEMO_SIZE texts.
+MEMO_TEXT = 64
+MEMO_SIZE = 1024
+_remembered = functools.lru_cache(maxsize=MEMO_SIZE)(_look_up)
 
 
 def region(value: Any, default: str = "NL") -> str:

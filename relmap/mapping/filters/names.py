@@ -7,6 +7,7 @@ suffixes) and know neither initials nor tussenvoegsels, hence the rules below.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any, Literal
 
@@ -157,7 +158,26 @@ def split_name(value: Any, single: Single = "last", call_name: bool = True) -> d
     after a salutation (``Fam. Jansen``) it is always the last name. ``call_name=false`` gives the first names or
     initials instead of a call name in parentheses.
     """
-    single, call_name = _single(single), flag(call_name, "call_name")
+    first, last, sex = _parts(value, single, call_name)
+    return {"first": first, "last": last, "sex": sex}
+
+
+# A record's first_name, last_name and salutation_sex split the same contact name: the split of a name of up to
+# MEMO_TEXT characters is remembered (a pure function of its arguments; the answer is a tuple of text), for the
+# last MEMO_SIZE names, so memory stays bounded (some MB at most).
+MEMO_TEXT = 256
+MEMO_SIZE = 2048
+
+
+def _parts(value: Any, single: Any, call_name: Any) -> tuple[str, str, str]:
+    checked, call = _single(single), flag(call_name, "call_name")
+    if type(value) is str and len(value) <= MEMO_TEXT:
+        return _remembered(value, checked, call)
+    return _split(value, checked, call)
+
+
+def _split(value: Any, single: Single, call_name: bool) -> tuple[str, str, str]:
+    """(first, last, sex) of a contact name; see split_name."""
     name, call = _without_call_name(_without_label(" ".join(text(value).split())))
     name, sexes, saluted = _strip_salutations(_tidy(name))
     if "," in name:
@@ -175,23 +195,22 @@ def split_name(value: Any, single: Single = "last", call_name: bool = True) -> d
     if call and (call_name or not first):
         first = [call]
     sexes.discard("")
-    return {
-        "first": " ".join(first),
-        "last": " ".join(last),
-        "sex": sexes.pop() if len(sexes) == 1 else "",
-    }
+    return " ".join(first), " ".join(last), sexes.pop() if len(sexes) == 1 else ""
+
+
+_remembered = functools.lru_cache(maxsize=MEMO_SIZE)(_split)
 
 
 def first_name(value: Any, single: Single = "last", call_name: bool = True) -> str:
     """The first name, call name or initials of a contact name: ``J.P. (Jan-Pieter) de Vries`` -> ``Jan-Pieter``."""
-    return split_name(value, single, call_name)["first"]
+    return _parts(value, single, call_name)[0]
 
 
 def last_name(value: Any, single: Single = "last") -> str:
     """The last name of a contact name, with its prefix: ``van der Berg``; ``Anna Smit-de Boer`` -> ``Smit-de Boer``."""
-    return split_name(value, single)["last"]
+    return _parts(value, single, True)[1]
 
 
 def salutation_sex(value: Any) -> str:
     """``Man`` or ``Vrouw`` from the salutation of a contact name, else ``""``."""
-    return split_name(value)["sex"]
+    return _parts(value, "last", True)[2]

@@ -14,6 +14,7 @@ from jinja2.exceptions import TemplateAssertionError
 
 from relmap.catalog.outsmart import FREEFIELD_MAX, FREEFIELD_MIN
 from relmap.mapping.templates.context import fresh_context
+from relmap.mapping.templates.direct import direct_expression, direct_template
 from relmap.mapping.templates.env import DROPPED_FILTERS, BoundedEnvironment
 from relmap.mapping.templates.limits import MAX_SIZE, TemplateLimit, bounded_call, charge
 
@@ -150,7 +151,10 @@ def template_names() -> dict[str, Any]:
 
 
 def template_function(env: BoundedEnvironment, tree: nodes.Template) -> Compiled:
-    """A parsed template as one bounded evaluation: its output is measured as it is made."""
+    """A parsed template as one bounded evaluation: its output is measured as it is made.
+
+    A simple template takes the direct path (templates.direct), with the same results; ``through_jinja`` gives the
+    evaluation that always runs Jinja's code."""
     template = env.from_string(tree)
     root, new_context = template.root_render_func, fresh_context(env, template)
 
@@ -163,7 +167,23 @@ def template_function(env: BoundedEnvironment, tree: nodes.Template) -> Compiled
             parts.append(part)
         return _encodable("".join(parts))
 
-    return functools.partial(bounded_call, render)
+    return _bounded(render, direct_template(env, tree, render, _encodable))
+
+
+def _bounded(jinja: Callable[[dict[str, Any]], Any], direct: Callable[[dict[str, Any]], Any] | None) -> Compiled:
+    """One bounded evaluation: the direct one when there is one, with the Jinja one beside it (``through_jinja``)."""
+    through = functools.partial(bounded_call, jinja)
+    if direct is None:
+        return through
+    function = functools.partial(bounded_call, direct)
+    function.jinja = through  # type: ignore[attr-defined]
+    return function
+
+
+def through_jinja(function: Compiled) -> Compiled:
+    """``function`` evaluated by Jinja's own code always (for tracing, and to compare with the direct path)."""
+    jinja: Compiled = getattr(function, "jinja", function)
+    return jinja
 
 
 def _expression(env: BoundedEnvironment, source: str) -> Compiled:
@@ -185,10 +205,15 @@ def expression_function(env: BoundedEnvironment, tree: nodes.Template) -> Compil
         context = new_context(names)
         for _ in root(context):
             pass
-        result = charge(context.vars["result"])
-        return _encodable(result) if isinstance(result, str) else result
+        return _result(context.vars["result"])
 
-    return functools.partial(bounded_call, evaluate)
+    return _bounded(evaluate, direct_expression(env, tree, evaluate, _result))
+
+
+def _result(value: Any) -> Any:
+    """An expression's value as it leaves the evaluation: measured, and text that UTF-8 can carry."""
+    result = charge(value)
+    return _encodable(result) if isinstance(result, str) else result
 
 
 def _assertion(exc: TemplateAssertionError) -> TemplateProblem:

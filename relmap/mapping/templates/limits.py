@@ -71,6 +71,19 @@ def charge(value: Any) -> Any:
     return value
 
 
+def spent() -> int:
+    """What the running evaluation has charged so far (0 when none runs)."""
+    slot = _local.slot
+    return slot.total if slot.active else 0
+
+
+def rewind(total: int) -> None:
+    """Set the running evaluation's charge back to ``total`` (from ``spent``): an attempt whose work is done again."""
+    slot = _local.slot
+    if slot.active:
+        slot.total = total
+
+
 def size(value: Any, cap: int = MAX_SIZE, depth: int = 0) -> int:
     """Characters of a string, items plus the size of what they hold for containers, 1 for anything else.
 

@@ -28,6 +28,7 @@ from relmap.mapping.templates.expressions import (
     expression_function,
     expression_text,
     template_function,
+    through_jinja,
 )
 from relmap.mapping.templates.limits import bounded_call
 from relmap.mapping.templates.text import arguments_text, is_blank, show, source_text
@@ -146,7 +147,7 @@ def traced(source: str, expression: bool) -> TracedCode | str:
         probes = _Instrumenter(expression).run(tree)
         tree.set_environment(env)  # the nodes made here have none yet
         function = expression_function(env, tree) if expression else template_function(env, tree)
-        return TracedCode(tuple(probes), function)
+        return TracedCode(tuple(probes), through_jinja(function))  # the probes are in Jinja's code
 
     try:
         result: TracedCode = bounded_call(build, None, COMPILE_TIME_LIMIT)
