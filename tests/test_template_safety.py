@@ -227,6 +227,7 @@ CONSTANT_BLOWUPS = [
     ("{{ ('a ' * 499999)" + "|title" * 10 + "|length }}", "template-limit"),  # once per chain, not per link
     ("{{ city }}" * 20_000, "template-limit"),  # over 100,000 characters
     ('{{ (")" * 100000 ~ "x)") | urlize }}', "template-unsafe"),  # urlize's regular expressions are quadratic, in C
+    ("{{ ['A', 'B'] | random }}", "template-unsafe"),  # a template is a function of its record: random is not
 ]
 
 
@@ -298,6 +299,18 @@ RUNTIME_BLOWUPS: list[tuple[str, str | tuple[str, ...]]] = [
     ("{{ (1).to_bytes(2000000000, 'big') | length }}", "a length of 2,000,000,000 is over the template limit"),
     ("{{ ('a' | safe).center(1500000000) | length }}", "a width of 1,500,000,000 is over the template limit"),
     ("{{ ('-' | safe).zfill(2000000000) | length }}", "a width of 2,000,000,000 is over the template limit"),
+    # a third round: values that hold one value many times, made with few operations, walked in C by hash or str
+    (
+        "{% set a = (city, city) %}" + "".join("{% set a = (a, a) %}" for _ in range(40)) + "{{ a | unique | list }}",
+        "would hold more than 1,000,000",
+    ),
+    ("{% set a = [city] %}" + "".join("{% set a = [a, a] %}" for _ in range(40)) + "{{ a | string }}", "1,000,000"),
+    ("{% set a = {1: city} %}" + "".join("{% set a = {1: a, 2: a} %}" for _ in range(40)) + "{{ a }}", "1,000,000"),
+    (
+        "{% set a = (city,) %}" + "".join("{% set a = cycler(a, a).items %}" for _ in range(40)) + "{{ a | unique }}",
+        "a template call's arguments would hold more than 1,000,000",
+    ),
+    ("{% set a = (city,) * 1000 %}{{ [1] | batch(10000, a) | list | unique }}", "would hold more than 1,000,000"),
 ]
 
 

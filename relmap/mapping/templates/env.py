@@ -38,10 +38,13 @@ MUTATING = frozenset(f"{_CHANGING} extendleft popleft rotate difference_update i
 _DROPPED_GLOBALS = ("lipsum",)
 # Filters that are not offered at all: attr reaches any attribute by a computed name (CVE-2025-27516 went that way).
 # urlize makes HTML links, and its regular expressions take quadratic time on text such as ")" * 100,000, in C,
-# where no time limit reaches: a payload wants the text itself.
+# where no time limit reaches: a payload wants the text itself. random makes a template impure.
 DROPPED_FILTERS = {
     "attr": "read attributes by name: record.city or record['city']",
     "urlize": "a Silvasoft parameter takes the text itself, not HTML links",
+    # a template is a function of its record: with random, the same relation renders differently on every run, and
+    # each run sends Silvasoft an update that changes nothing in OutSmart
+    "random": "a template gives the same value for the same record; pick with an index or a lookup table instead",
 }
 
 
@@ -83,7 +86,27 @@ _NOT_GROWING = frozenset(
 
 
 class BoundedCodeGenerator(CodeGenerator):
-    """Compiles ``a ~ b`` to the environment's checked concatenation instead of Jinja's unchecked ``str_join``."""
+    """Compiles ``a ~ b`` to the environment's checked concatenation instead of Jinja's unchecked ``str_join``, and
+    charges every tuple, list and dict a template builds with its whole size: ``(a, a)`` holds ``a`` twice, so ten
+    nested pairs are a thousand items, and forty would be a trillion that hashing or printing walks in C, where no
+    time limit can stop it."""
+
+    def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:
+        self._charged(node, frame, super().visit_Tuple)
+
+    def visit_List(self, node: nodes.List, frame: Frame) -> None:
+        self._charged(node, frame, super().visit_List)
+
+    def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
+        self._charged(node, frame, super().visit_Dict)
+
+    def _charged(self, node: nodes.Expr, frame: Frame, visit: Callable[[Any, Frame], None]) -> None:
+        if getattr(node, "ctx", "load") != "load":  # an assignment's targets: `{% set a, b = ... %}`, `for a, b in`
+            visit(node, frame)
+            return
+        self.write("environment.literal(")
+        visit(node, frame)
+        self.write(")")
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         self.write("environment.concat(map(str, (")
@@ -130,7 +153,13 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         if isinstance(owner, type) and getattr(__obj, "__name__", "") in MUTATING:
             raise SecurityError(f"templates cannot change values: {owner.__name__}.{__obj.__name__}() changes one")
         args = _check_method(__obj, args)
+        # What a call is given, it may hold more than once (cycler(a, a).items is the pair again): count it whole.
+        projected(sum(size(arg) for arg in args) + sum(size(arg) for arg in kwargs.values()), "call's arguments")
         return charge(super().call(__context, __obj, *args, **kwargs))
+
+    def literal(self, value: Any) -> Any:
+        """A tuple, list or dict a template wrote, counted with everything it holds (BoundedCodeGenerator)."""
+        return charge(value)
 
     def concat(self, pieces: Iterable[str]) -> str:
         """Every join of template output (``~``, macro bodies, ``{% set %}`` blocks) goes through here."""
