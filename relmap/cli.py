@@ -31,7 +31,15 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
     # /proc/self/environ, whose text an error message would quote).
     out, err = _Masked.around(out), _Masked.around(err)
     try:
-        return COMMANDS[args.command](args, out, err)
+        code = COMMANDS[args.command](args, out, err)
+        out.flush()  # a full disk behind standard output says so here, not as Python's complaint at exit
+        return code
+    except _OutputFailed as exc:
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        with contextlib.suppress(OSError):
+            err.write(f"relmap: error: {exc}\n")
+        return EXIT_FATAL
     except RelmapError as exc:
         from relmap.report.terminal import escape
 
@@ -59,6 +67,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr
         return EXIT_FATAL
 
 
+class _OutputFailed(Exception):
+    """Standard output or standard error could not be written: not a bug, and nothing more can be said there."""
+
+
 class _Masked:
     """A text stream that masks the values of the environment's secret variables (relmap.secrets.secret_name)."""
 
@@ -80,7 +92,20 @@ class _Masked:
         return cls(stream, redact)  # type: ignore[return-value]
 
     def write(self, text: str) -> int:
-        return self.stream.write(self.redact(text))
+        try:
+            return self.stream.write(self.redact(text))
+        except BrokenPipeError:
+            raise
+        except OSError as exc:  # /dev/full, a full disk, a device error: the output cannot be had, said as such
+            raise _OutputFailed(f"cannot write the output: {exc.strerror or exc}") from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputFailed(f"cannot write the output: {exc.strerror or exc}") from None
 
     def __getattr__(self, name: str) -> Any:  # flush, isatty, encoding, fileno ... as the stream has them
         return getattr(self.stream, name)

@@ -15,6 +15,7 @@ import ipaddress
 import os
 import random
 import re
+import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -24,11 +25,14 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
-from relmap.errors import ConfigError
+from relmap.errors import ConfigError, RelmapError
 
 T = TypeVar("T")
 MASK = "***"
 BODY_CHUNK = 1 << 16  # bytes of a streamed answer read at a time
+MAX_BODY = 2 << 30  # bytes of one answer, decoded: 100,000 relations are some 150 MB
+SLOW_GRACE = 60.0  # seconds an answer may take before its rate counts
+MIN_RATE = 16 << 10  # bytes per second an answer must average after that, or it is given up as broken off
 _SECRET_PARAMS = re.compile(r"(?i)\b(token|software_token|apikey|api_key)=([^&\s\"']+)")
 
 
@@ -100,6 +104,10 @@ def resolve_environment(session: requests.Session, base_url: str) -> None:
         if proxy and f"{parts.scheme}://{parts.hostname}" not in session.proxies:
             session.proxies[f"{parts.scheme}://{parts.hostname}"] = proxy
     session.trust_env = False
+
+
+class AnswerTooLarge(RelmapError):
+    """An answer past MAX_BODY: asking again would only fetch it again."""
 
 
 class TransportFailure(Exception):
@@ -218,8 +226,18 @@ class HttpClient:
         """The body of a ``stream`` answer in pieces of up to ``size`` bytes, as they arrive; an answer that breaks
         off (the connection closes or stalls before the last byte) is a TransportFailure, as a request that got no
         answer is."""
+        started, received = time.monotonic(), 0
         try:
-            yield from response.iter_content(size)
+            for block in response.iter_content(size):
+                received += len(block)
+                if received > MAX_BODY:  # decoded: a few MB of gzip may inflate to gigabytes; not asked again
+                    big = f"{method} {path}: the answer is larger than {MAX_BODY >> 30} GiB; relmap stops reading it"
+                    raise AnswerTooLarge(self.redact(f"{big} ({self.base_url})"))
+                elapsed = time.monotonic() - started
+                if elapsed > SLOW_GRACE and received < MIN_RATE * elapsed:  # a trickle holds the run (and its lock)
+                    rate = f"{MIN_RATE >> 10} KB/s ({received:,} bytes in {elapsed:.0f} s)"
+                    raise self._failure("timeout", f"{method} {path}: the answer came slower than {rate}", True)
+                yield block
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             timed_out = isinstance(exc, requests.exceptions.ConnectionError) and "timed out" in str(exc).lower()
             detail = f"no more of the answer in {self.timeout[1]:g} s" if timed_out else "the answer broke off"

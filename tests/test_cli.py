@@ -244,3 +244,23 @@ def test_output_cut_short_by_its_reader_exits_as_sigpipe_would_and_says_nothing(
         ["/bin/bash", "-c", f"set -o pipefail; {command}"], capture_output=True, text=True, cwd=tmp_path, timeout=120
     )
     assert done.returncode == 141 and done.stderr == "", done
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["validate", "mappings/"],
+        ["render", "mappings/business-routing.yaml", "--input", "mappings/samples/relations.json", "--format", "json"],
+    ],
+)
+def test_output_to_a_full_device_is_a_message_not_a_bug(command: list[str]) -> None:
+    import subprocess
+    import sys
+
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "relmap", *command], cwd=ROOT, stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert done.returncode == 2
+    assert done.stderr == "relmap: error: cannot write the output: No space left on device\n"

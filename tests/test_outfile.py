@@ -90,3 +90,21 @@ def test_a_dry_run_that_fails_keeps_the_previous_plan(
     assert result.code == 2 and "could not be written to the end" in result.err
     assert target.read_text(encoding="utf-8") == '{"previous": true}\n'
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
+def test_a_kill_9_half_way_leaves_no_file_with_the_data(tmp_path: Path) -> None:
+    """A named part file would stay behind with every relation's personal data; an unnamed one goes with the process."""
+    import subprocess
+    import sys
+
+    script = (
+        "import os, signal, sys\n"
+        "from relmap.commands.outfile import written\n"
+        "with written(sys.argv[1], '--out', private=True) as stream:\n"
+        '    stream.write(\'{"name": "Jansen"}\\n\' * 10000)\n'
+        "    stream.flush()\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "out.jsonl")], capture_output=True)
+    assert done.returncode == -9
+    assert list(tmp_path.iterdir()) == []

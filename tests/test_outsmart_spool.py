@@ -126,9 +126,76 @@ def test_a_folder_that_is_not_there_is_an_error_naming_it(sandbox: Sandbox, tmp_
         read.extend(client(sandbox, Spool(str(folder), SMALL)).each_relation())
     assert read == []
     message = str(caught.value)
-    assert message.startswith(f"cannot keep OutSmart's answer in {folder} while it is read: No such file or directory")
-    assert message.endswith("set TMPDIR to a folder relmap can write to, with room for the whole answer")
-    assert sandbox.outsmart.count("relations", "GET") == 1  # the folder is not the API's fault: not asked again
+    assert message == f"the temporary folder {folder} does not exist; set TMPDIR to a folder with room for the answer"
+    assert sandbox.outsmart.count("relations", "GET") <= 1  # the folder is not the API's fault: not asked again
+
+
+@pytest.mark.parametrize("make", ["missing", "file"])
+def test_a_tmpdir_that_cannot_be_used_is_said_not_passed_over(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: str
+) -> None:
+    """Python's tempfile would quietly use /tmp, /var/tmp or the current folder instead."""
+    folder = tmp_path / "tmp"
+    if make == "file":
+        folder.write_text("not a folder")
+    monkeypatch.setenv("TMPDIR", str(folder))
+    with pytest.raises(ConfigError, match=f"the temporary folder TMPDIR {folder} (does not exist|is not a folder)"):
+        list(client(sandbox, Spool(memory=SMALL)).each_relation())
+
+
+def test_an_answer_past_the_size_bound_is_refused_not_asked_again(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import relmap.http
+    from relmap.http import AnswerTooLarge
+
+    monkeypatch.setattr(relmap.http, "MAX_BODY", 100_000)  # the 2,000 relations are some 600 KB
+    with pytest.raises(AnswerTooLarge, match="the answer is larger than"):
+        list(client(sandbox, Spool(str(tmp_path), SMALL)).each_relation())
+    assert sandbox.outsmart.count("relations", "GET") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_answer_that_trickles_is_given_up_as_broken_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that sends a byte now and then keeps each read within its timeout, and the run (and its state lock)
+    for ever: past a grace period the answer must keep a minimum rate."""
+    import socket
+    import threading
+    import time
+
+    import relmap.http
+    from relmap.http import TransportFailure
+
+    monkeypatch.setattr(relmap.http, "SLOW_GRACE", 0.3)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def trickle() -> None:
+        connection, _ = server.accept()
+        connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                connection.sendall(b" ")
+            time.sleep(0.05)
+        connection.close()
+
+    import contextlib
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        with requests.Session() as session:
+            http = HttpClient(session, f"http://127.0.0.1:{server.getsockname()[1]}/", Redactor([]))
+            response = http.send("GET", "relations/", stream=True)
+            with pytest.raises(TransportFailure, match="the answer came slower than 16 KB/s"):
+                for _ in http.body(response, "GET", "relations/", size=1):
+                    pass
+    finally:
+        stop.set()
+        server.close()
 
 
 def test_a_disk_that_takes_no_more_is_an_error_naming_the_folder(tmp_path: Path) -> None:

@@ -116,3 +116,18 @@ def test_run_plan_on_a_fifo_says_so_before_it_locks_the_state(
     result = run_cli("run", str(mapping()), "--plan", str(fifo), cwd=tmp_path)
     assert result.code == 2 and "not a regular file" in result.err
     assert not (tmp_path / ".relmap").exists()  # refused before the state was opened, let alone locked
+
+
+def test_a_relation_listed_twice_is_refused(tmp_path: Path) -> None:
+    doc = sample()
+    changed = next(r for r in doc["relations"] if r["action"] in ("create", "update"))
+    doc["relations"].append(dict(changed))
+    with pytest.raises(ConfigError, match=f"relation {changed['debtor_number']} is listed twice"):
+        load(*saved(tmp_path, doc))
+
+
+@pytest.mark.parametrize("version", [2.0, True, "2"])
+def test_a_format_version_that_only_looks_like_2_is_refused(tmp_path: Path, version: object) -> None:
+    doc = {**sample(), "format_version": version}
+    with pytest.raises(ConfigError, match=r"has plan format .*; this relmap applies format 2"):
+        load(*saved(tmp_path, doc))

@@ -582,3 +582,13 @@ def test_a_large_json_envelope_is_read_in_flat_memory(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert count == 20_000 and size > 9_000_000
     assert peak < size / 3, f"peak {peak:,} bytes for a {size:,}-byte document"
+
+
+def test_a_value_past_a_megabyte_is_that_records_error() -> None:
+    from relmap.sources.records import MAX_VALUE, RecordProblem, normalize_record
+
+    made = normalize_record({"debtor_number": "1", "name": "x" * (MAX_VALUE + 1)}, 0, "api")
+    assert isinstance(made, RecordProblem)
+    assert f"field 'name' is {MAX_VALUE + 1:,} characters long, more than the {MAX_VALUE:,}" in made.message
+    made = normalize_record({"debtor_number": "1", "name": "x" * MAX_VALUE}, 0, "api")
+    assert not isinstance(made, RecordProblem)

@@ -87,8 +87,9 @@ def _checks(
         yield Line(False, "Silvasoft", str(exc))
     else:
         target = connect.target_of(url, username)
+        formerly = connect.former_target_of(url, username)
         with (
-            _ledger(state_path, target, f"relmap check {args.mapping}") as (state, busy),
+            _ledger(state_path, target, formerly, f"relmap check {args.mapping}") as (state, busy),
             Ledger.open(target, environ, f"relmap check {args.mapping}", may_fall_back=True) as ledger,
         ):
             http = AnsweredHttp(session, url, Redactor([api_key]))
@@ -221,7 +222,7 @@ def _health(view: StateView, busy: StateError | None) -> str:
 
 
 @contextlib.contextmanager
-def _ledger(path: Path, target: str, command: str) -> Iterator[tuple[State | None, StateError | None]]:
+def _ledger(path: Path, target: str, formerly: str, command: str) -> Iterator[tuple[State | None, StateError | None]]:
     """The state, locked, to count the check's request in; None (and why) when there is none or it cannot be had.
 
     A missing state is not made: the first run makes it for the account it is run for."""
@@ -237,7 +238,7 @@ def _ledger(path: Path, target: str, command: str) -> Iterator[tuple[State | Non
         return
     with lock:
         try:
-            state = State(path, target, lock=lock)
+            state = State(path, target, lock=lock, formerly=formerly)
         except StateError as exc:
             yield None, exc
             return

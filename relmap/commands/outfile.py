@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import tempfile
 from collections.abc import Iterator
@@ -27,23 +28,24 @@ def written(path: str, what: str, private: bool = False, mapping: str | None = N
         raise ConfigError(f"{what} {path} is not a regular file; give a file path")
     if mapping is not None and target.exists() and target.resolve() == Path(mapping).resolve():
         raise ConfigError(f"{what} {path} is the mapping itself; give another file")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent or ".")
-    except OSError as exc:
-        raise RelmapError(f"cannot write {what} {path}: {exc.strerror}") from None
+    handle, temporary, unnamed = _temporary(target, private, what)
     stopped = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
     with contextlib.suppress(ValueError):  # only the main thread may set them (in a test, another may run this)
         for sig in stopped:
             signal.signal(sig, _stop)
+    named = not unnamed
     try:
-        if not private:
-            os.chmod(temporary, 0o666 & ~_umask())
         with os.fdopen(handle, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as stream:
             yield stream
+            stream.flush()
+            if unnamed:  # only now does the file get a name, beside the target, to be renamed over it at once
+                _name(handle, temporary)
+                named = True
         os.replace(temporary, target)
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
+        if named:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
         if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
             raise RelmapError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
         raise
@@ -51,6 +53,46 @@ def written(path: str, what: str, private: bool = False, mapping: str | None = N
         with contextlib.suppress(ValueError, TypeError):
             for sig, handler in stopped.items():
                 signal.signal(sig, handler)
+
+
+def _name(handle: int, temporary: str) -> None:
+    """Give the unnamed file ``handle`` the name ``temporary``: linked where the file system lets it (overlay file
+    systems refuse), else copied, whole and written, into a file of that name."""
+    try:
+        os.link(f"/proc/self/fd/{handle}", temporary, follow_symlinks=True)
+        return
+    except OSError:
+        pass
+    size = os.fstat(handle).st_size
+    with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, os.fstat(handle).st_mode & 0o777), "wb") as out:
+        offset = 0
+        while offset < size:
+            sent = os.sendfile(out.fileno(), handle, offset, size - offset)
+            if sent == 0:
+                break
+            offset += sent
+
+
+def _temporary(target: Path, private: bool, what: str) -> tuple[int, str, bool]:
+    """An open file beside ``target``, the name it will have until it is renamed over the target, and whether it
+    has no name yet. On Linux it is an unnamed file (O_TMPFILE): a ``kill -9`` half-way leaves nothing, where a
+    named part file would stay with the relations' personal data in it. Elsewhere, a ``.part`` file."""
+    folder = str(target.parent or ".")
+    temporary = os.path.join(folder, f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    mode = 0o600 if private else 0o666 & ~_umask()
+    flag = getattr(os, "O_TMPFILE", 0)
+    if flag and os.path.isdir("/proc/self/fd"):
+        try:
+            return os.open(folder, flag | os.O_RDWR | os.O_CLOEXEC, mode), temporary, True
+        except OSError:
+            pass  # a file system without unnamed files: a named one, removed on every way out but a kill -9
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+        if not private:
+            os.chmod(temporary, mode)
+    except OSError as exc:
+        raise RelmapError(f"cannot write {what} {target}: {exc.strerror}") from None
+    return handle, temporary, False
 
 
 def write_file(path: str, text: str, what: str) -> None:

@@ -191,7 +191,7 @@ def connected(
     digest = mapping_digest(args.mapping)
     dry = bool(getattr(args, "dry_run", False))
     with (
-        State(lock.path, settings.target, lock=lock) as state,
+        State(lock.path, settings.target, lock=lock, formerly=settings.former_target) as state,
         Ledger.open(settings.target, environ, str(lock.real), may_fall_back=dry) as ledger,
         connect.session() as session,
     ):

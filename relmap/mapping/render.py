@@ -107,7 +107,8 @@ class Renderer:
         self.plan = plan
         self.date_format = plan.target.date_format
         self.variables = freeze(plan.variables)  # one object for every record: no template may change it
-        self.base = {**template_names(), **_BLANK_FIELDS}
+        self.globals = template_names()
+        self.base = {**self.globals, **_BLANK_FIELDS}
         self.warnings: list[FieldError] = []  # the record being rendered's; render() starts each record afresh
         # ff of a record without freefields, when the mapping names none: frozen, so every such record may share it
         self._blank_ff = FrozenDict(_BLANK_FREEFIELDS) if not plan.freefields else None
@@ -122,6 +123,9 @@ class Renderer:
         fields = freeze(record.fields)
         context.update(fields)
         context.update({name: "" for name, value in fields.items() if value is None})
+        shadowing = fields.keys() & self.globals.keys()  # a field OutSmart sent that relmap does not know ("range")
+        if shadowing:  # stays record["range"]; the name keeps meaning what every template expects
+            context.update({name: self.globals[name] for name in shadowing})
         context["ff"] = self._freefields(record)
         context["vars"] = self.variables
         context["record"] = fields

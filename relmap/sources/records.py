@@ -147,9 +147,14 @@ def _float_text(value: float) -> str:
     return repr(value)
 
 
+MAX_VALUE = 1 << 20  # characters of one field or freefield, as of one CSV cell (csv_rows.MAX_CELL)
+
+
 def _record_text(value: object) -> str | None:
     """value_text, and text that can be printed and sent: a lone surrogate raises ValueError (the reason)."""
     text = value_text(value)
+    if text is not None and len(text) > MAX_VALUE:  # no OutSmart field holds a megabyte; a payload would not take it
+        raise ValueError(f"is {len(text):,} characters long, more than the {MAX_VALUE:,} relmap reads of one value")
     bad = _surrogate(text) if text else None
     if bad:
         raise ValueError(f"contains an invalid character ({bad})")

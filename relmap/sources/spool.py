@@ -11,6 +11,7 @@ cannot take the answer is a ConfigError naming it.
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from typing import IO
@@ -29,7 +30,16 @@ class Spool:
         self.memory = memory
 
     def folder(self) -> str:
-        return self.directory or tempfile.gettempdir()
+        """The folder answers wait in. A TMPDIR that is not a folder relmap can write to is an error naming it:
+        Python would quietly fall back to /tmp, /var/tmp or even the current folder."""
+        chosen = self.directory or os.environ.get("TMPDIR") or None
+        if chosen is not None and not (os.path.isdir(chosen) and os.access(chosen, os.W_OK | os.X_OK)):
+            what = "does not exist" if not os.path.exists(chosen) else "is not a folder relmap can write to"
+            source = "TMPDIR " if chosen == os.environ.get("TMPDIR") else ""
+            raise ConfigError(
+                f"the temporary folder {source}{chosen} {what}; set TMPDIR to a folder with room for the answer"
+            )
+        return chosen or tempfile.gettempdir()
 
     def fill(self, blocks: Iterable[bytes], what: str) -> IO[bytes]:
         """A temporary file holding ``blocks``, at its start; closed (and so gone) if the blocks break off. The

@@ -86,13 +86,14 @@ def connect(lock: StateLock) -> sqlite3.Connection:
     return sqlite3.connect(uri, uri=True, isolation_level=None, timeout=10)
 
 
-def check(db: sqlite3.Connection, path: Path, target: str) -> bool:
-    """Whether the file already holds a relmap state (False: a new, empty one), after every check; reads only."""
+def check(db: sqlite3.Connection, path: Path, target: str, formerly: str | None = None) -> bool:
+    """Whether the file already holds a relmap state (False: a new, empty one), after every check; reads only.
+    ``formerly``: the same account as an older relmap named it."""
     check_intact(db, path)
     _check_version(db, path)
     existing = check_tables(db, path)
     if existing:
-        _check_target(db, path, target)
+        _check_target(db, path, target, formerly)
     return existing
 
 
@@ -119,9 +120,9 @@ def _check_version(db: sqlite3.Connection, path: Path) -> None:
         raise StateError(f"{path} was written by a newer relmap (state version {version})")
 
 
-def _check_target(db: sqlite3.Connection, path: Path, target: str) -> None:
+def _check_target(db: sqlite3.Connection, path: Path, target: str, formerly: str | None) -> None:
     known = _meta(db, "target")
-    if known is not None and known != target:
+    if known is not None and known not in (target, formerly):
         raise StateError(
             f"{path} holds the links of another Silvasoft account or URL; give this account its own state with "
             "--state FILE"

@@ -50,6 +50,7 @@ class State:
         lock: StateLock | None = None,
         command: str | None = None,
         may_read_only: bool = False,
+        formerly: str | None = None,
     ) -> None:
         self.path = Path(path)
         self._own_lock = lock is None
@@ -60,7 +61,7 @@ class State:
             with translated(self.path):
                 self.db = state_open.connect(self._lock)
                 self._links = LinkTable(self.db, self.path)
-                existing = state_open.check(self.db, self.path, target)
+                existing = state_open.check(self.db, self.path, target, formerly)
                 if existing:
                     self._check_rows()
                 if not self.read_only:

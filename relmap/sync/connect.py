@@ -38,14 +38,49 @@ class Settings:
     def target(self) -> str:
         return target_of(self.silvasoft_url, self.username)
 
+    @property
+    def former_target(self) -> str:
+        return former_target_of(self.silvasoft_url, self.username)
+
 
 def target_of(silvasoft_url: str, username: str) -> str:
-    """Which Silvasoft account a state database belongs to (no secret in it).
+    """Which Silvasoft account a state database and a request ledger belong to (no secret in it).
 
-    An emulator on a loopback address gets a new port at every start, so there only the path counts."""
+    The URL and the user name are compared as the account is, not as they are spelled: the host's case, a default
+    port, ``.`` segments, doubled or trailing slashes and the user name's case do not make another account (they
+    made another ledger, and two mappings on one account spent its hour twice). An emulator on a loopback address
+    gets a new port at every start, so there only the path counts."""
+    parts = urlsplit(silvasoft_url.strip())
+    path = _normal_path(parts.path)
+    if is_loopback(parts.hostname or ""):
+        where = f"loopback{path}"
+    else:
+        scheme = parts.scheme.lower()
+        port = parts.port if parts.port not in (None, {"https": 443, "http": 80}.get(scheme)) else None
+        where = f"{scheme}://{(parts.hostname or '').lower().rstrip('.')}{f':{port}' if port else ''}{path}"
+    return hashlib.sha256(f"{where}\n{username.strip().casefold()}".encode()).hexdigest()[:16]
+
+
+def former_target_of(silvasoft_url: str, username: str) -> str:
+    """The account as relmap 0.x before this release named it (the URL and user name as written): a state that
+    holds it belongs to the same account, and is given the new name on its next write."""
     parts = urlsplit(silvasoft_url)
     where = f"loopback{parts.path}" if is_loopback(parts.hostname or "") else silvasoft_url
     return hashlib.sha256(f"{where}\n{username}".encode()).hexdigest()[:16]
+
+
+def _normal_path(path: str) -> str:
+    """``/rest``, ``/rest/``, ``//rest`` and ``/./rest`` as the one path they reach."""
+    segments: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if segments:
+                segments.pop()
+            continue
+        segments.append(segment)
+    return "/" + "/".join(segments) if segments else ""
 
 
 def settings(plan: CompiledMapping, environ: Mapping[str, str], pace: Pace | None = None) -> Settings:

@@ -219,6 +219,8 @@ def _keep(entry: Any, read: _Read) -> None:
         return
     prints = entry.get("fingerprint") or {}
     debtor = str(entry["debtor_number"])
+    if debtor in read.planned or debtor in read.unchanged:  # relmap writes each relation once: this was edited
+        read.problem = read.problem or f"relation {debtor} is listed twice"
     source, silvasoft = prints.get("source", ""), prints.get("silvasoft")
     into[debtor] = Planned(debtor, action, entry.get("guid"), entry.get("send"), source, silvasoft)
 
@@ -230,7 +232,7 @@ def load(path: str, mapping_digest: str, account: str) -> SavedPlan:
     if doc.get("kind") != KIND:
         raise ConfigError(f"{path} is not a plan relmap saved (make one with `relmap run MAPPING --dry-run --out`)")
     version = doc.get("format_version")
-    if version != FORMAT_VERSION:
+    if version != FORMAT_VERSION or type(version) is not int:  # 2.0 and true are not a format relmap writes
         made = ""
         if isinstance(version, int) and not isinstance(version, bool):
             made = " (made by an older relmap)" if version < FORMAT_VERSION else " (made by a newer relmap)"
