@@ -8,6 +8,7 @@ the audit off, as a construct the audit does not recognise would.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import resource
 import textwrap
@@ -430,3 +431,36 @@ def test_a_field_outsmart_sends_never_changes_what_a_name_means(
     assert rendered.status == "ok", rendered.errors
     city = rendered.payload["Address_City"]
     assert city.endswith("HACK") and city[: -len("HACK")] in ("01", "1")
+
+
+def test_a_garbage_collector_pause_is_not_counted_against_a_template() -> None:
+    """With 100,000 relations in memory a full collection can stop every thread for a second; that is no
+    template's doing, so the deadline moves by it (up to the limit itself), and only the template's own time counts."""
+    from relmap.mapping.templates.limits import TemplateTimeout, _CollectorPauses, bounded_call
+
+    pauses = next(callback for callback in gc.callbacks if isinstance(callback, _CollectorPauses))
+
+    def nap(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            time.sleep(0.01)
+
+    def paused_then_working(_: object) -> str:
+        pauses("start", {})
+        nap(0.8)  # as if the collector held every thread
+        pauses("stop", {})
+        nap(0.5)
+        return "done"
+
+    assert bounded_call(paused_then_working, None, seconds=1.0) == "done"  # 1.3 s in all, 0.5 s of its own
+    with pytest.raises(TemplateTimeout):
+        bounded_call(lambda _: nap(1.3), None, seconds=1.0)  # the same time, all of it the template's
+
+    def paused_too_long(_: object) -> None:
+        pauses("start", {})
+        nap(1.5)
+        pauses("stop", {})  # moves the deadline by 1.0 s at most (seconds=1.0 here, TIME_LIMIT in runs)
+        nap(1.2)
+
+    with pytest.raises(TemplateTimeout):
+        bounded_call(paused_too_long, None, seconds=1.0)

@@ -15,6 +15,7 @@ or makes a gigabyte string must cost one record error, not the run (nor, when it
 from __future__ import annotations
 
 import ctypes
+import gc
 import math
 import threading
 import time
@@ -47,10 +48,11 @@ class TemplateTimeout(TemplateLimit):
 class _Slot:
     """One thread's evaluation: whether one runs, what it has made, its deadline, and whether it was told to stop."""
 
-    __slots__ = ("active", "deadline", "fired", "ident", "total")
+    __slots__ = ("active", "deadline", "fired", "ident", "paused", "total")
 
     def __init__(self, ident: int) -> None:
         self.ident, self.active, self.total, self.deadline, self.fired = ident, False, 0, math.inf, False
+        self.paused = 0.0  # seconds the deadline was moved for Python's garbage collector, in this evaluation
 
 
 class _Local(threading.local):
@@ -161,7 +163,8 @@ def bounded_call(function: Callable[[Any], Any], argument: Any, seconds: float |
     if slot.active:
         return function(argument)
     limit = TIME_LIMIT if seconds is None else seconds
-    slot.active, slot.total, slot.fired, slot.deadline = True, 0, False, time.monotonic() + limit
+    slot.active, slot.total, slot.fired, slot.paused = True, 0, False, 0.0
+    slot.deadline = time.monotonic() + limit
     try:
         try:
             return function(argument)
@@ -176,15 +179,15 @@ class _Watchdog:
     """One daemon thread that stops evaluations past their deadline, in whichever thread they run."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._slots: list[_Slot] = []
+        self.lock = threading.Lock()
+        self.slots: list[_Slot] = []
         self._thread: threading.Thread | None = None
 
     def register(self, ident: int) -> _Slot:
         slot = _Slot(ident)
-        with self._lock:
+        with self.lock:
             alive = {thread.ident for thread in threading.enumerate()}
-            self._slots = [s for s in self._slots if s.ident in alive and s.ident != ident] + [slot]
+            self.slots = [s for s in self.slots if s.ident in alive and s.ident != ident] + [slot]
             if self._thread is None:
                 self._thread = threading.Thread(target=self._watch, name="relmap-template-watchdog", daemon=True)
                 self._thread.start()
@@ -199,7 +202,7 @@ class _Watchdog:
         if not slot.fired and time.monotonic() < deadline:
             slot.active = False
             return
-        with self._lock:
+        with self.lock:
             slot.active, slot.deadline = False, math.inf
             if slot.fired:
                 # A stop may still be pending (the body finished just as the deadline passed): clear it here, under
@@ -210,11 +213,38 @@ class _Watchdog:
         while True:
             time.sleep(_POLL)
             now = time.monotonic()
-            with self._lock:
-                for slot in self._slots:
-                    if slot.deadline <= now and not slot.fired:
+            with self.lock:
+                for slot in self.slots:
+                    if slot.active and slot.deadline <= now and not slot.fired:
                         slot.fired = True  # once: a second stop could land in the code that handles the first
                         _set_async_exc(slot.ident, _Stop)
+
+
+class _CollectorPauses:
+    """Python's garbage collector stops every thread; with 100,000 relations in memory a full collection can take
+    a second or more, which is no template's doing. Each evaluation's deadline moves by the collector's pauses
+    while it runs, up to TIME_LIMIT in all, so a loaded machine does not turn such a pause into a record error."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.monotonic()
+            return
+        pause = time.monotonic() - self.started
+        # Never wait here: the collector may run in a thread that holds the lock already. A pause not counted only
+        # keeps the deadline where it was.
+        if not _WATCHDOG.lock.acquire(blocking=False):
+            return
+        try:
+            for slot in _WATCHDOG.slots:  # every thread waited: the collector holds the GIL
+                if slot.active and slot.deadline != math.inf and slot.paused < TIME_LIMIT:
+                    moved = min(pause, TIME_LIMIT - slot.paused)
+                    slot.paused += moved
+                    slot.deadline += moved
+        finally:
+            _WATCHDOG.lock.release()
 
 
 def _set_async_exc(ident: int, exc: type[BaseException] | None) -> None:
@@ -223,3 +253,4 @@ def _set_async_exc(ident: int, exc: type[BaseException] | None) -> None:
 
 _WATCHDOG = _Watchdog()
 _local = _Local()
+gc.callbacks.append(_CollectorPauses())
