@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,26 @@ class Reply:
 
     def body(self) -> bytes:
         return json.dumps(self.payload, ensure_ascii=False).encode("utf-8")
+
+    def encoded(self) -> tuple[int, Iterable[bytes]]:
+        """The body as the server sends it: its length in bytes, and its bytes in pieces, in order."""
+        data = self.body()
+        return len(data), (data,)
+
+
+@dataclass(frozen=True)
+class StreamedReply(Reply):
+    """An answer whose body is never whole in memory: ``pieces()`` gives its ``length`` bytes a piece at a time (a
+    relation each, say), from state the emulator handed over under its lock and does not change afterwards."""
+
+    length: int = 0
+    pieces: Callable[[], Iterator[bytes]] = lambda: iter(())
+
+    def body(self) -> bytes:
+        return b"".join(self.pieces())
+
+    def encoded(self) -> tuple[int, Iterable[bytes]]:
+        return self.length, self.pieces()
 
 
 class Emulator:

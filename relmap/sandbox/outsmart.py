@@ -1,6 +1,11 @@
 """The OutSmart emulator: GET/POST /openapi/8/relations/ and GET /freefields/, answered in OutSmart's envelope.
 
 Every answer is HTTP 200; what went wrong is in the envelope's ``code`` and ``messages``, as with the real API.
+
+Memory: each relation is kept as the JSON text of its fields (UTF-8 bytes, as GET sends them) beside its
+freefields, never as a dict of its own; a write replaces a relation whole. So the seed shares the relations it
+was loaded with until they change, and GET /relations/ answers from a list of the relations that pass, taken under
+the lock and sent one relation at a time: 100,000 relations are never a list of dicts, nor one encoded answer.
 """
 
 from __future__ import annotations
@@ -8,13 +13,15 @@ from __future__ import annotations
 import copy
 import json
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from relmap.catalog.outsmart import FIELDS, FILTER_KEYS
-from relmap.sandbox.emulator import Clock, Emulator, Reply, Request
+from relmap.sandbox.emulator import Clock, Emulator, Reply, Request, StreamedReply
 from relmap.sandbox.faults import Faults
 from relmap.sandbox.outsmart_filters import FilterError, parse_filters, passes
+from relmap.sandbox.storage import JsonText
 from relmap.sources.records import FREEFIELD_PREFIX, RecordProblem, SourceRecord, normalize_record, value_text
 
 BASE_PATH = "/openapi/8"
@@ -28,18 +35,68 @@ FREEFIELD_FILTER_KEYS = {
     key: key for key in ("fld_entity", "fld_name", "fld_type", "fld_reference_name", "fld_order", "fld_required")
 }
 _KNOWN_FIELDS = tuple(f.name for f in FIELDS)
+_NO_FREEFIELDS: Mapping[int, str | None] = MappingProxyType({})
+_ANSWER_START = b'{"code": 200, "messages": [], "response": ['  # json.dumps of _ok's payload, around the relations
+_ANSWER_END = b"]}"
+_BETWEEN = b", "
 
 
-@dataclass
+def _encoded(value: Any) -> bytes:
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a hand edit (a POST or a saved state has none): kept as given
+        return text.encode("utf-8", "surrogatepass")
+
+
+def _text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "surrogatepass")
+
+
 class _Relation:
-    fields: dict[str, str | None]
-    freefields: dict[int, str | None] = field(default_factory=dict)
+    """One relation: ``encoded``, the JSON object of its fields in their order, and its freefields by number.
+    Never changed once made (a write puts a new one in its place), so an answer being sent can hold on to it."""
+
+    __slots__ = ("encoded", "freefields")
+
+    def __init__(self, fields: Mapping[str, str | None], freefields: Mapping[int, str | None]) -> None:
+        self.encoded = _encoded(fields)
+        self.freefields = dict(freefields) if freefields else _NO_FREEFIELDS
+
+    @property
+    def fields(self) -> dict[str, str | None]:
+        """A fresh dict of the fields, in their order."""
+        fields: dict[str, str | None] = json.loads(_text(self.encoded))
+        return fields
 
     def public(self, numbers: list[int]) -> dict[str, Any]:
         """The relation as GET shows it, with freefields ``numbers`` as top-level ``val_value_N`` keys."""
-        shown: dict[str, Any] = dict(self.fields)
+        shown: dict[str, Any] = self.fields
         shown.update({f"{FREEFIELD_PREFIX}{n}": self.freefields.get(n) for n in numbers})
         return shown
+
+    def shown(self, numbers: list[int], blank: bytes) -> tuple[bytes, bytes]:
+        """The JSON of ``public(numbers)`` in two pieces: the fields' object without its closing brace, and the
+        freefields with it (``blank`` when the relation has none)."""
+        return self.encoded[:-1], blank if not self.freefields else _tail(self.freefields, numbers)
+
+    def shown_length(self, numbers: list[int], blank: bytes) -> int:
+        """The length of what ``shown`` gives, in bytes."""
+        return len(self.encoded) - 1 + len(blank if not self.freefields else _tail(self.freefields, numbers))
+
+    def saved(self) -> JsonText:
+        """The JSON text of ``public`` with every stored freefield, for the saved state."""
+        head, tail = self.shown(sorted(self.freefields), b"}")
+        return JsonText(_text(head + tail))
+
+
+def _tail(freefields: Mapping[int, str | None], numbers: list[int]) -> bytes:
+    """The ``val_value_N`` members of ``numbers`` after a relation's fields, as json.dumps writes them, and ``}``."""
+    members = b"".join(b', "%s%d": %s' % (FREEFIELD_PREFIX.encode(), n, _encoded(freefields.get(n))) for n in numbers)
+    return members + b"}"
 
 
 def _ok(response: Any) -> Reply:
@@ -52,6 +109,32 @@ def _error(code: int, *messages: str) -> Reply:
 
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _streamed(chosen: list[_Relation], numbers: list[int]) -> StreamedReply:
+    """_ok's answer of ``chosen`` as ``public(numbers)`` each: the same bytes, a relation at a time."""
+    blank = _tail(_NO_FREEFIELDS, numbers)
+    length = len(_ANSWER_START) + len(_ANSWER_END) + len(_BETWEEN) * max(len(chosen) - 1, 0)
+    length += sum(r.shown_length(numbers, blank) for r in chosen)
+
+    def pieces() -> Iterator[bytes]:
+        yield _ANSWER_START
+        for number, relation in enumerate(chosen):
+            if number:
+                yield _BETWEEN
+            yield from relation.shown(numbers, blank)
+        yield _ANSWER_END
+
+    return StreamedReply(200, None, code=200, length=length, pieces=pieces)
+
+
+def _table(relations: Iterable[Any]) -> dict[str, _Relation]:
+    """The relations by debtor_number (a later one replacing an earlier one with the same number)."""
+    table: dict[str, _Relation] = {}
+    for index, raw in enumerate(relations):
+        record = _normalize(raw, index)
+        table[record.debtor_number] = _Relation(record.fields, record.freefields)
+    return table
 
 
 def _normalize(raw: object, index: int) -> SourceRecord:
@@ -74,7 +157,8 @@ class OutSmartEmulator(Emulator):
     ) -> None:
         super().__init__(faults, clock)
         self.token, self.software_token = OUTSMART_TOKEN, OUTSMART_SOFTWARE_TOKEN
-        self._seed = (copy.deepcopy(relations), copy.deepcopy(freefields))
+        # The seed's relations are the ones it starts with, shared until a write replaces them.
+        self._seed = (_table(relations), copy.deepcopy(freefields))
         self._relations: dict[str, _Relation] = {}
         self._settings: list[dict[str, Any]] = []
         self.reset_data()
@@ -83,21 +167,23 @@ class OutSmartEmulator(Emulator):
     def reset_data(self) -> None:
         """Back to the seed relations and freefield settings."""
         with self._lock:
-            self._load(self._seed[0], self._seed[1])
+            self._relations = dict(self._seed[0])
+            self._settings = copy.deepcopy(self._seed[1])
             self.persist()
 
     def snapshot(self) -> dict[str, Any]:
-        # Written out at once under the lock, so the relations are encoded one by one, never copied all at once.
-        relations = (r.public(sorted(r.freefields)) for r in self._relations.values())
+        # Written out at once under the lock, so the relations are written one by one, never copied all at once.
+        relations = (r.saved() for r in self._relations.values())
         return {"relations": relations, "freefields": copy.deepcopy(self._settings)}
 
     def restore(self, saved: dict[str, Any]) -> None:
-        self._load(saved["relations"], saved["freefields"])
+        self._relations = _table(saved["relations"])
+        self._settings = copy.deepcopy(saved["freefields"])
 
     def replay(self, entry: Any) -> None:
         if "put" in entry:
             record = _normalize(entry["put"], 0)
-            self._relations[record.debtor_number] = _Relation(dict(record.fields), dict(record.freefields))
+            self._relations[record.debtor_number] = _Relation(record.fields, record.freefields)
         else:
             self._relations.pop(entry["remove"], None)
 
@@ -107,13 +193,6 @@ class OutSmartEmulator(Emulator):
     def _put(self, debtor_number: str) -> dict[str, Any]:
         relation = self._relations[debtor_number]
         return {"put": relation.public(sorted(relation.freefields))}
-
-    def _load(self, relations: list[dict[str, Any]], settings: list[dict[str, Any]]) -> None:
-        self._relations = {}
-        for index, raw in enumerate(relations):
-            record = _normalize(raw, index)
-            self._relations[record.debtor_number] = _Relation(dict(record.fields), dict(record.freefields))
-        self._settings = copy.deepcopy(settings)
 
     def _now(self) -> str:
         return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.clock()))
@@ -131,20 +210,22 @@ class OutSmartEmulator(Emulator):
             fields = dict(record.fields)
             for name in SERVER_FIELDS:
                 fields[name] = fields.get(name) or self._now()
-            self._relations[record.debtor_number] = _Relation(fields, dict(record.freefields))
+            self._relations[record.debtor_number] = _Relation(fields, record.freefields)
             self.persist(self._put(record.debtor_number))
 
     def edit(self, debtor_number: str, **changes: Any) -> None:
         """Change fields (``val_value_N`` for freefields) as an OutSmart user would; modified_at becomes now."""
         with self._lock:
             relation = self._relations[debtor_number]
+            fields, freefields = relation.fields, dict(relation.freefields)
             for name, value in changes.items():
                 if name.startswith(FREEFIELD_PREFIX):
-                    relation.freefields[int(name[len(FREEFIELD_PREFIX) :])] = value_text(value)
+                    freefields[int(name[len(FREEFIELD_PREFIX) :])] = value_text(value)
                 else:
-                    relation.fields[name] = value_text(value)
+                    fields[name] = value_text(value)
             if "modified_at" not in changes:
-                relation.fields["modified_at"] = self._now()
+                fields["modified_at"] = self._now()
+            self._relations[debtor_number] = _Relation(fields, freefields)
             self.persist(self._put(debtor_number))
 
     def get(self, debtor_number: str) -> dict[str, Any] | None:
@@ -212,7 +293,8 @@ class OutSmartEmulator(Emulator):
             return _error(1007, str(error))
         include = (request.param("includeFreefields") or "").strip().lower() in ("true", "1")
         numbers = self._declared() if include else []
-        return _ok([r.public(numbers) for r in self._relations.values() if passes(filters, r.fields)])
+        # The relations that pass, as they are now (a write meanwhile puts new ones in their place), sent one by one.
+        return _streamed([r for r in self._relations.values() if not filters or passes(filters, r.fields)], numbers)
 
     def _get_freefields(self, request: Request) -> Reply:
         try:
@@ -254,12 +336,13 @@ class OutSmartEmulator(Emulator):
             fields: dict[str, str | None] = dict.fromkeys(_KNOWN_FIELDS)
             fields.update(given)
             fields["created_at"] = fields["modified_at"] = self._now()
-            self._relations[record.debtor_number] = _Relation(fields, dict(record.freefields))
+            self._relations[record.debtor_number] = _Relation(fields, record.freefields)
             return
-        changed = any(existing.fields.get(k) != v for k, v in given.items()) or any(
+        fields = existing.fields
+        changed = any(fields.get(k) != v for k, v in given.items()) or any(
             existing.freefields.get(n) != v for n, v in record.freefields.items()
         )
-        existing.fields.update(given)
-        existing.freefields.update(record.freefields)
+        fields.update(given)
         if changed:
-            existing.fields["modified_at"] = self._now()
+            fields["modified_at"] = self._now()
+        self._relations[record.debtor_number] = _Relation(fields, {**existing.freefields, **record.freefields})

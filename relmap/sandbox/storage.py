@@ -20,6 +20,10 @@ from typing import Any
 _SCALARS = (dict, str, int, float, bool, type(None))
 
 
+class JsonText(str):
+    """An item that is JSON text already (an emulator keeps its records encoded): written as it is."""
+
+
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as one JSON object; a member that is a list (or any iterable) gets one item per line, so
     a snapshot of many records is written as it is encoded, never held as one string."""
@@ -44,7 +48,7 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
 def _write_items(stream: Any, items: Iterable[Any]) -> None:
     stream.write("[")
     for number, item in enumerate(items):
-        stream.write(("," if number else "") + "\n  " + _dumps(item))
+        stream.write(("," if number else "") + "\n  " + (item if isinstance(item, JsonText) else _dumps(item)))
     stream.write("\n ]")
 
 
