@@ -48,11 +48,33 @@ class Redactor:
             if secret and len(secret) >= 3 and secret not in self._secrets:
                 self._secrets.append(secret)
         self._secrets.sort(key=len, reverse=True)  # a secret containing another is masked whole
+        # A server may echo a secret as it was sent in the URL (percent-encoded, in either case), or escaped for
+        # HTML or JSON; each form is masked, in any letter case.
+        forms = {form for secret in self._secrets for form in _forms(secret)}
+        ordered = sorted(forms, key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE) if ordered else None
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, MASK)
+        if self._pattern is not None:
+            text = self._pattern.sub(MASK, text)
         return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}={MASK}", text)
+
+
+def _forms(secret: str) -> set[str]:
+    import html
+    import json
+    from urllib.parse import quote, quote_plus
+
+    return {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret, safe=""),
+        html.escape(secret),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=True)[1:-1],
+    }
 
 
 def is_loopback(host: str) -> bool:

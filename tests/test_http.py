@@ -524,3 +524,20 @@ def test_a_netrc_password_is_never_sent(tmp_path: Path, monkeypatch: pytest.Monk
         client = HttpClient(session, api.url, Redactor([KEY]))
         assert client.send("GET", "relations/").status_code == 200
     assert api.seen == [("GET", "/relations/", None, None)]
+
+
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        'ab+c/d=&"x',  # as it is
+        "ab%2Bc%2Fd%3D%26%22x",  # as the URL carried it
+        "ab%2bc%2fd%3d%26%22x",  # the same, lower-case escapes (equal under the URL standard)
+        "ab+c/d=&amp;&quot;x",  # HTML-escaped
+        'ab+c/d=&\\"x',  # JSON-escaped
+        'AB+C/D=&"X',  # in other letter case
+    ],
+)
+def test_a_secret_echoed_in_another_form_is_masked(echoed: str) -> None:
+    from relmap.http import Redactor
+
+    assert Redactor(['ab+c/d=&"x'])(f"the server said: {echoed}.") == "the server said: ***."
