@@ -34,7 +34,7 @@ forked from a small launcher process, since Linux counts the forking process's o
 * dry-run: ``relmap run MAPPING --sandbox --dry-run --format json``, the built-in emulators in the same process,
   OutSmart seeded with the N relations (the sandbox folder's ``outsmart.json``), Silvasoft empty. Requests are the
   plan's own ``read`` counts; floors: one OutSmart read and one Silvasoft listing page. Goal: at 100,000 relations
-  under 300 MB. The emulators hold their own copy of the data (some 490 MB at their peak for 100,000 relations), so
+  under 300 MB. The emulators hold their own copy of the data (some 75 MB at 100,000 relations, encoded JSON), so
   the same dry run is also measured against ``relmap sandbox serve --data`` in a process of its own, pointed at by
   the ``export`` lines it prints: relmap's own share, beside the same goal.
 * plan: in one process with both emulators, a first sync of N relations that belong in Silvasoft (budget lifted as
