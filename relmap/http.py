@@ -50,7 +50,8 @@ class Redactor:
         self._secrets.sort(key=len, reverse=True)  # a secret containing another is masked whole
         # A server may echo a secret as it was sent in the URL (percent-encoded, in either case), or escaped for
         # HTML or JSON; each form is masked, in any letter case.
-        forms = {form for secret in self._secrets for form in _forms(secret)}
+        # A short one (a test's "abc") is masked only as written: in any case it would mask ordinary words.
+        forms = {form for secret in self._secrets if len(secret) >= 8 for form in _forms(secret)}
         ordered = sorted(forms, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE) if ordered else None
 
@@ -248,16 +249,22 @@ class HttpClient:
         """The body of a ``stream`` answer in pieces of up to ``size`` bytes, as they arrive; an answer that breaks
         off (the connection closes or stalls before the last byte) is a TransportFailure, as a request that got no
         answer is."""
-        started, received = time.monotonic(), 0
+        received, waited = 0, 0.0  # the time spent waiting for the answer's bytes, from its first byte on
         try:
-            for block in response.iter_content(size):
+            blocks = response.iter_content(size)
+            while True:
+                asked = time.monotonic()
+                block = next(blocks, None)
+                if block is None:
+                    return
+                if received:  # the wait for the first byte is the server's thinking, bounded by the read timeout
+                    waited += time.monotonic() - asked
                 received += len(block)
                 if received > MAX_BODY:  # decoded: a few MB of gzip may inflate to gigabytes; not asked again
                     big = f"{method} {path}: the answer is larger than {MAX_BODY >> 30} GiB; relmap stops reading it"
                     raise AnswerTooLarge(self.redact(f"{big} ({self.base_url})"))
-                elapsed = time.monotonic() - started
-                if elapsed > SLOW_GRACE and received < MIN_RATE * elapsed:  # a trickle holds the run (and its lock)
-                    rate = f"{MIN_RATE >> 10} KB/s ({received:,} bytes in {elapsed:.0f} s)"
+                if waited > SLOW_GRACE and received < MIN_RATE * waited:  # a trickle holds the run (and its lock)
+                    rate = f"{MIN_RATE >> 10} KB/s ({received:,} bytes in {waited:.0f} s)"
                     raise self._failure("timeout", f"{method} {path}: the answer came slower than {rate}", True)
                 yield block
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:

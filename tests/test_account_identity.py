@@ -25,6 +25,8 @@ BASE = ("https://rest-api.silvasoft.nl/rest", "admin@bedrijf.nl")
         ("https://rest-api.silvasoft.nl/./rest", "admin@bedrijf.nl"),
         ("https://rest-api.silvasoft.nl/api/../rest", "admin@bedrijf.nl"),
         (" https://rest-api.silvasoft.nl/rest ", "Admin@Bedrijf.NL"),
+        ("https://rest-api.silvasoft.nl./rest", "admin@bedrijf.nl"),
+        ("https://rest-api.silvasoft.nl/%72est", "admin@bedrijf.nl"),
     ],
 )
 def test_spellings_of_one_account_are_one_account(url: str, user: str) -> None:
@@ -39,6 +41,7 @@ def test_spellings_of_one_account_are_one_account(url: str, user: str) -> None:
         ("https://rest-api.silvasoft.nl:8443/rest", "admin@bedrijf.nl"),
         ("http://rest-api.silvasoft.nl/rest", "admin@bedrijf.nl"),
         ("https://test.silvasoft.nl/rest", "admin@bedrijf.nl"),
+        ("https://rest-api.silvasoft.nl/rest", "admin@bedrijf.nl.evil"),
     ],
 )
 def test_other_accounts_stay_apart(url: str, user: str) -> None:
@@ -62,3 +65,16 @@ def test_a_state_an_older_relmap_wrote_opens_and_takes_the_new_name(tmp_path: Pa
         assert db.execute("SELECT value FROM meta WHERE key = 'target'").fetchone()[0] == target_of(url, user)
     with State(path, target_of(*BASE)):  # the same account, spelled the usual way
         pass
+
+
+def test_names_that_fold_alike_are_two_users() -> None:
+    assert target_of(BASE[0], "straße@firma.nl") != target_of(BASE[0], "strasse@firma.nl")
+
+
+def test_an_ipv6_host_keeps_its_port_apart_and_one_spelling() -> None:
+    assert target_of("https://[2001:db8::1]:8443/rest", "u") != target_of("https://[2001:db8::1:8443]/rest", "u")
+    assert target_of("https://[2001:0db8:0:0:0:0:0:1]/rest", "u") == target_of("https://[2001:db8::1]/rest", "u")
+
+
+def test_an_international_host_is_its_punycode() -> None:
+    assert target_of("https://bücher.example/rest", "u") == target_of("https://xn--bcher-kva.example/rest", "u")

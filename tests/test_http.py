@@ -541,3 +541,9 @@ def test_a_secret_echoed_in_another_form_is_masked(echoed: str) -> None:
     from relmap.http import Redactor
 
     assert Redactor(['ab+c/d=&"x'])(f"the server said: {echoed}.") == "the server said: ***."
+
+
+def test_a_short_secret_is_masked_only_as_written() -> None:
+    from relmap.http import Redactor
+
+    assert Redactor(["ing"])("missing ING ing") == "miss*** ING ***"

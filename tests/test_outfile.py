@@ -108,3 +108,49 @@ def test_a_kill_9_half_way_leaves_no_file_with_the_data(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "out.jsonl")], capture_output=True)
     assert done.returncode == -9
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("option", ["--out", "--report"])
+def test_a_dry_run_never_writes_over_its_mapping(
+    run_cli: Callable[..., CliResult], mapping: Callable[..., Path], tmp_path: Path, option: str
+) -> None:
+    path = mapping()
+    before = path.read_text(encoding="utf-8")
+    result = run_cli("run", str(path), "--sandbox", "--dry-run", option, str(path), cwd=tmp_path)
+    assert result.code == 2 and f"{option} {path} is the mapping itself" in result.err
+    assert path.read_text(encoding="utf-8") == before
+
+
+def test_a_symlink_is_written_through(tmp_path: Path) -> None:
+    real = tmp_path / "plans" / "real.json"
+    real.parent.mkdir()
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "plan.json"
+    link.symlink_to(real)
+    write_file(str(link), "new", "the plan")
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new"
+
+
+def test_where_the_file_system_cannot_link_the_file_is_copied_and_a_stop_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import relmap.commands.outfile as outfile
+
+    def no_link(*args: object, **kwargs: object) -> None:
+        raise OSError(18, "Invalid cross-device link")  # as overlay file systems answer
+
+    monkeypatch.setattr(outfile.os, "link", no_link)
+    target = tmp_path / "plan.json"
+    write_file(str(target), "whole", "the plan")
+    assert target.read_text(encoding="utf-8") == "whole" and [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+
+    real_sendfile = os.sendfile
+
+    def stopped(*args: int) -> int:
+        real_sendfile(*args)
+        raise KeyboardInterrupt  # SIGTERM during the copy
+
+    monkeypatch.setattr(outfile.os, "sendfile", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        write_file(str(target), "newer", "the plan")
+    assert target.read_text(encoding="utf-8") == "whole" and [p.name for p in tmp_path.iterdir()] == ["plan.json"]

@@ -243,3 +243,43 @@ def test_nothing_is_left_behind_when_the_process_is_killed_mid_read(tmp_path: Pa
             process.stdout.close()
     assert process.returncode == -signal.SIGKILL
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_server_that_thinks_before_a_fast_answer_is_not_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rate counts from the first byte, and only the time spent waiting for bytes: a long think before a fast
+    answer, or relmap's own writing of each block, is not a trickle."""
+    import contextlib
+    import socket
+    import threading
+    import time
+
+    import relmap.http
+
+    monkeypatch.setattr(relmap.http, "SLOW_GRACE", 0.3)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    body = b" " * 400_000
+
+    def think_then_send() -> None:
+        connection, _ = server.accept()
+        connection.recv(65536)
+        with contextlib.suppress(OSError):
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
+            time.sleep(0.8)  # the head at once, then a think past the grace before the body's first byte
+            connection.sendall(body)
+        connection.close()
+
+    thread = threading.Thread(target=think_then_send, daemon=True)
+    thread.start()
+    try:
+        with requests.Session() as session:
+            http = HttpClient(session, f"http://127.0.0.1:{server.getsockname()[1]}/", Redactor([]))
+            response = http.send("GET", "relations/", stream=True)
+            received = b""
+            for block in http.body(response, "GET", "relations/", size=4096):
+                received += block
+                time.sleep(0.001)  # relmap writing the block to its file: not the server's time
+            assert received == body
+    finally:
+        server.close()

@@ -464,3 +464,15 @@ def test_a_garbage_collector_pause_is_not_counted_against_a_template() -> None:
 
     with pytest.raises(TemplateTimeout):
         bounded_call(paused_too_long, None, seconds=1.0)
+
+
+def test_a_long_field_can_be_given_to_a_macro(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Call arguments are measured for the containers a template made; a field the reader accepted, or the record
+    itself, is not one of them."""
+    from relmap.sources.records import MAX_VALUE
+
+    template = "{% macro short(v) %}{{ v[:3] }}{% endmacro %}{% macro keys(r) %}{{ r.name[:2] }}{% endmacro %}"
+    render = renderer(template + "{{ short(remark) }}{{ keys(record) }}", tmp_path, monkeypatch)
+    rendered = render.render(record(remark="x" * MAX_VALUE, street="y" * 600_000, email="z" * 500_000))
+    assert "Address_City" not in {e.parameter for e in rendered.errors}, rendered.errors
+    assert rendered.payload["Address_City"] == "xxxJa"

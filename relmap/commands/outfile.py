@@ -23,7 +23,7 @@ from relmap.errors import ConfigError, RelmapError
 @contextlib.contextmanager
 def written(path: str, what: str, private: bool = False, mapping: str | None = None) -> Iterator[TextIO]:
     """A stream whose text becomes ``path`` when the block ends without an error; ``private`` makes it 0600."""
-    target = Path(path)
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)  # a symlink is written through
     if target.exists() and not target.is_file():  # renaming over a device, a FIFO or a folder would replace it
         raise ConfigError(f"{what} {path} is not a regular file; give a file path")
     if mapping is not None and target.exists() and target.resolve() == Path(mapping).resolve():
@@ -39,8 +39,8 @@ def written(path: str, what: str, private: bool = False, mapping: str | None = N
             yield stream
             stream.flush()
             if unnamed:  # only now does the file get a name, beside the target, to be renamed over it at once
+                named = True  # from here on a stop removes the name, whether the link or the copy made it
                 _name(handle, temporary)
-                named = True
         os.replace(temporary, target)
     except BaseException as exc:
         if named:

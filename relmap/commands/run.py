@@ -114,6 +114,8 @@ def _unwritable(args: argparse.Namespace) -> str | None:
             return f"{option} {path}: the folder {folder} does not exist"
         if not os.access(folder, os.W_OK) or (Path(path).exists() and not os.access(path, os.W_OK)):
             return f"{option} {path}: not writable"
+        if Path(path).exists() and Path(path).resolve() == Path(args.mapping).resolve():
+            return f"{option} {path} is the mapping itself; give another file"
         if option == "--out" and Path(path).exists() and not Path(path).is_file():
             return f"--out {path} is not a regular file; give the path of the plan file to write"
     if args.plan:

@@ -147,7 +147,7 @@ def _float_text(value: float) -> str:
     return repr(value)
 
 
-MAX_VALUE = 1 << 20  # characters of one field or freefield, as of one CSV cell (csv_rows.MAX_CELL)
+MAX_VALUE = 1_000_000  # characters of one field or freefield: a template may hold a value this long (MAX_SIZE)
 
 
 def _record_text(value: object) -> str | None:

@@ -6,9 +6,10 @@ Nothing here sends a request; it only builds the clients the run uses, all over 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import requests
 
@@ -57,8 +58,23 @@ def target_of(silvasoft_url: str, username: str) -> str:
     else:
         scheme = parts.scheme.lower()
         port = parts.port if parts.port not in (None, {"https": 443, "http": 80}.get(scheme)) else None
-        where = f"{scheme}://{(parts.hostname or '').lower().rstrip('.')}{f':{port}' if port else ''}{path}"
-    return hashlib.sha256(f"{where}\n{username.strip().casefold()}".encode()).hexdigest()[:16]
+        where = f"{scheme}://{_normal_host(parts.hostname or '')}{f':{port}' if port else ''}{path}"
+    # lower(), not casefold(): casefold makes "straße" and "strasse" one name, and they are two users
+    return hashlib.sha256(f"{where}\n{username.strip().lower()}".encode()).hexdigest()[:16]
+
+
+def _normal_host(host: str) -> str:
+    """A host as DNS knows it: lower case, no trailing dot, an international name as its ASCII (punycode) form,
+    an IPv6 address in brackets and in its one short spelling."""
+    host = host.lower().rstrip(".")
+    try:
+        return f"[{ipaddress.IPv6Address(host).compressed}]"
+    except ValueError:
+        pass
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return host
 
 
 def former_target_of(silvasoft_url: str, username: str) -> str:
@@ -72,6 +88,7 @@ def former_target_of(silvasoft_url: str, username: str) -> str:
 def _normal_path(path: str) -> str:
     """``/rest``, ``/rest/``, ``//rest`` and ``/./rest`` as the one path they reach."""
     segments: list[str] = []
+    path = quote(unquote(path), safe="/:@!$&'()*+,;=~")  # %72est is rest; what must stay escaped is escaped alike
     for segment in path.split("/"):
         if segment in ("", "."):
             continue

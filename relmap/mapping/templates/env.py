@@ -151,7 +151,11 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
             raise SecurityError(f"templates cannot change values: {owner.__name__}.{__obj.__name__}() changes one")
         args = check_method(__obj, args)
         # What a call is given, it may hold more than once (cycler(a, a).items is the pair again): count it whole.
-        projected(sum(size(arg) for arg in args) + sum(size(arg) for arg in kwargs.values()), "call's arguments")
+        # Text is charged where it is made, and the frozen record, vars and ff are relmap's input: what is measured
+        # here are the containers a template made, which a call may hold twice.
+        made = [arg for arg in (*args, *kwargs.values()) if type(arg) is not str and not isinstance(arg, FrozenDict)]
+        if made:
+            projected(sum(size(arg) for arg in made), "call's arguments")
         return charge(super().call(__context, __obj, *args, **kwargs))
 
     def literal(self, value: Any) -> Any:
