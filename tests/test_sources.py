@@ -592,3 +592,12 @@ def test_a_value_past_a_megabyte_is_that_records_error() -> None:
     assert f"field 'name' is {MAX_VALUE + 1:,} characters long, more than the {MAX_VALUE:,}" in made.message
     made = normalize_record({"debtor_number": "1", "name": "x" * MAX_VALUE}, 0, "api")
     assert not isinstance(made, RecordProblem)
+
+
+def test_a_jsonl_record_cut_off_at_the_end_of_its_line_says_where(tmp_path: Path) -> None:
+    path = tmp_path / "cut.jsonl"
+    path.write_text('{"debtor_number": "1"}\n{"debtor_number": \n', encoding="utf-8")
+    items = list(read_records(str(path)))
+    problem = items[1]
+    assert isinstance(problem, RecordProblem) and problem.origin == f"{path}:2"
+    assert problem.message == "invalid JSON at column 19: the line ends before the record does (Expecting value)"

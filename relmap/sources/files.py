@@ -98,7 +98,12 @@ def _jsonl_record(line: Line, index: int, origin: str) -> Item:
     try:
         raw = decode_text(line.text)
     except json.JSONDecodeError as error:
-        return RecordProblem(index, origin, f"invalid JSON at column {error.colno}: {error.msg}", None)
+        text = line.text.rstrip("\r\n")
+        if error.pos >= len(text):  # the line's own newline: the record is cut off where the line ends
+            message = f"invalid JSON at column {len(text) + 1}: the line ends before the record does ({error.msg})"
+        else:
+            message = f"invalid JSON at column {error.colno}: {error.msg}"
+        return RecordProblem(index, origin, message, None)
     if isinstance(raw, TooDeep):
         return RecordProblem(index, origin, TOO_DEEP, None)
     return normalize_record(raw, index, origin)
