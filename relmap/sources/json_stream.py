@@ -146,29 +146,39 @@ class StreamScanner:
         members: dict[str, object] = {}
         held: list[tuple[object, int]] = []
         array = False
+        for key, at, value, elements in self.members():
+            if key == "response" and "response" in members:
+                raise SourceError("the OutSmart envelope has two 'response' members; keep one", at)
+            if elements is None:
+                members[key] = value
+                continue
+            array, members[key] = True, []
+            if "code" not in members:
+                held = list(elements)  # the code is still to come, and decides
+            elif str(members["code"]) == "200":
+                yield from elements
+            # else: read through by members(); the code says why there is nothing to use
+        envelope_records(members, [] if array else None, self.name)  # raises for a code or shape it refuses
+        yield from held
+
+    def members(self) -> Iterator[tuple[str, Location, object, Iterator[tuple[object, int]] | None]]:
+        """The members of the object that starts here, in order, as (key, where the key is, value, elements),
+        up to the end of the text. A ``response`` that is an array comes as its elements (with their lines), one
+        at a time, and value None: what the caller leaves of them is read through before the next member."""
         self.expect("{", "'{'")
         more = not self.take("}")
         while more:
             key, at = self.key()
-            if key == "response" and "response" in members:
-                raise SourceError("the OutSmart envelope has two 'response' members; keep one", at)
-            if key != "response" or self.peek() != "[":
-                members[key] = self.value()
-            elif "code" not in members:
-                array, members[key] = True, []
-                held = list(self.elements())  # the code is still to come, and decides
-            elif str(members["code"]) == "200":
-                array, members[key] = True, []
-                yield from self.elements()
+            if key == "response" and self.peek() == "[":
+                elements = self.elements()
+                yield key, at, None, elements
+                deque(elements, maxlen=0)
             else:
-                array, members[key] = True, []
-                deque(self.elements(), maxlen=0)  # read through: the code says why there is nothing to use
+                yield key, at, self.value(), None
             more = not self.take("}")
             if more:
                 self.expect(",", "',' delimiter")
         self.end()
-        envelope_records(members, [] if array else None, self.name)  # raises for a code or shape it refuses
-        yield from held
 
     def key(self) -> tuple[str, Location]:
         if self.peek() != '"':

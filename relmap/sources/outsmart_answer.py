@@ -62,21 +62,14 @@ def _walk(chunks: Iterator[str]) -> Iterator[object]:
         raise NoEnvelope()
     members: dict[str, object] = {}
     array = False
-    scanner.expect("{", "'{'")
-    more = not scanner.take("}")
-    while more:
-        key, _ = scanner.key()
+    for key, _, value, elements in scanner.members():  # the same walk as an export file's envelope
         if key == "response" and "response" in members:
             raise BadShape("the envelope has two 'response' members")
-        if key != "response" or scanner.peek() != "[":
-            members[key] = scanner.value()
+        if elements is None:
+            members[key] = value
         else:
             array, members[key] = True, []
-            yield from (raw for raw, _ in scanner.elements())
-        more = not scanner.take("}")
-        if more:
-            scanner.expect(",", "',' delimiter")
-    scanner.end()
+            yield from (raw for raw, _ in elements)
     if "code" not in members:
         raise NoEnvelope()
     if code_of(members["code"]) != 200:
