@@ -30,6 +30,17 @@ routes:
         - FirstName: {template: "{{ name }}", fallback: "-"}
           LastName: {template: "{{ name }}", fallback: "-"}
 """
+MINIMAL_MAPPING = """\
+relmap: 1
+source:
+  file: {path: input.json}
+routes:
+  - endpoint: addprivaterelation
+    fields:
+      Relation_Contact:
+        - FirstName: name
+          LastName: name
+"""
 SAMPLES = MAPPINGS / "samples"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 WRITES = ("addprivaterelation", "addbusinessrelation", "updaterelation")

@@ -14,22 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL_MAPPING
 
 import relmap.mapping.compiler
 from relmap.cli import main
 from relmap.mapping.compiler.scope import Scope
 
-HEAD = """\
-relmap: 1
-source:
-  file: {path: input.json}
-routes:
-  - endpoint: addprivaterelation
-    fields:
-      Relation_Contact:
-        - FirstName: name
-          LastName: name
-"""
+HEAD = MINIMAL_MAPPING  # the smallest mapping that compiles: one route, a contact's name
 OTHER_LINE = "other.yaml:1:1: error: unknown key 'colour' in the top level"
 _DIAGNOSTIC = re.compile(r"^(m\.yaml):(\d+):(\d+): (error|warning): .* \[([a-z0-9.-]+)\]$")
 

@@ -7,22 +7,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from conftest import MINIMAL_MAPPING
 
 from relmap.mapping.compiler import compile_text
 from relmap.mapping.templates.args import accepted
 from relmap.mapping.templates.expressions import environment
 
-HEAD = """\
-relmap: 1
-source:
-  file: {path: input.json}
-routes:
-  - endpoint: addprivaterelation
-    fields:
-      Relation_Contact:
-        - FirstName: name
-          LastName: name
-"""
+HEAD = MINIMAL_MAPPING  # the smallest mapping that compiles: one route, a contact's name
 
 
 def found(template: str, tmp_path: Path) -> list[tuple[int, int, str, str | None]]:

@@ -5,20 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL_MAPPING
 
 from relmap.mapping.compiler import compile_text
 
-HEAD = """\
-relmap: 1
-source:
-  file: {path: input.json}
-routes:
-  - endpoint: addprivaterelation
-    fields:
-      Relation_Contact:
-        - FirstName: name
-          LastName: name
-"""
+HEAD = MINIMAL_MAPPING  # the smallest mapping that compiles: one route, a contact's name
 
 
 def diagnose(line: str, tmp_path: Path) -> list[tuple[str, str | None, str]]:

@@ -6,19 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-from conftest import MAPPINGS
+from conftest import MAPPINGS, MINIMAL_MAPPING
 
-CLEAN = """\
-relmap: 1
-source:
-  file: {path: input.json}
-routes:
-  - endpoint: addprivaterelation
-    fields:
-      Relation_Contact:
-        - FirstName: name
-          LastName: name
-"""
+CLEAN = MINIMAL_MAPPING  # the smallest mapping that compiles: one route, a contact's name
 CASES = (
     "cases:\n  - name: one\n    input: {debtor_number: '1', name: Jansen}\n    expect: {endpoint: addprivaterelation}\n"
 )

@@ -6,21 +6,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import MINIMAL_MAPPING
 
 from relmap.mapping.compiler import compile_text
 from relmap.mapping.loader import MAX_REPAIRS
 
-HEAD = """\
-relmap: 1
-source:
-  file: {path: input.json}
-routes:
-  - endpoint: addprivaterelation
-    fields:
-      Relation_Contact:
-        - FirstName: name
-          LastName: name
-"""
+HEAD = MINIMAL_MAPPING  # the smallest mapping that compiles: one route, a contact's name
 
 
 def diagnose(text: str, tmp_path: Path) -> list[tuple[int, int, str, str | None, str]]:
