@@ -23,11 +23,10 @@ from relmap.errors import ConfigError, RelmapError
 @contextlib.contextmanager
 def written(path: str, what: str, private: bool = False, mapping: str | None = None) -> Iterator[TextIO]:
     """A stream whose text becomes ``path`` when the block ends without an error; ``private`` makes it 0600."""
+    problem = unusable(path, what, mapping)
+    if problem:
+        raise ConfigError(problem)
     target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)  # a symlink is written through
-    if target.exists() and not target.is_file():  # renaming over a device, a FIFO or a folder would replace it
-        raise ConfigError(f"{what} {path} is not a regular file; give a file path")
-    if mapping is not None and target.exists() and target.resolve() == Path(mapping).resolve():
-        raise ConfigError(f"{what} {path} is the mapping itself; give another file")
     handle, temporary, unnamed = _temporary(target, private, what)
     stopped = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
     with contextlib.suppress(ValueError):  # only the main thread may set them (in a test, another may run this)
@@ -93,6 +92,22 @@ def _temporary(target: Path, private: bool, what: str) -> tuple[int, str, bool]:
     except OSError as exc:
         raise RelmapError(f"cannot write {what} {target}: {exc.strerror}") from None
     return handle, temporary, False
+
+
+def unusable(path: str, what: str, mapping: str | None = None) -> str | None:
+    """Why ``path`` cannot be written as ``what``, or None; asked before a command reads or spends anything, and
+    again when the file is written."""
+    target = Path(path)
+    folder = target.parent
+    if not folder.is_dir():
+        return f"{what} {path}: the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK) or (target.exists() and not os.access(path, os.W_OK)):
+        return f"{what} {path}: not writable"
+    if target.exists() and not target.is_file():  # renaming over a device, a FIFO or a folder would replace it
+        return f"{what} {path} is not a regular file; give a file path"
+    if mapping is not None and target.exists() and target.resolve() == Path(mapping).resolve():
+        return f"{what} {path} is the mapping itself; give another file"
+    return None
 
 
 def write_file(path: str, text: str, what: str) -> None:

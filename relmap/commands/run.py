@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -106,18 +105,12 @@ def _command(args: argparse.Namespace) -> str:
 def _unwritable(args: argparse.Namespace) -> str | None:
     """Files the run will write, and the saved plan it will read, checked before the state is locked and anything
     is read or spent."""
+    from relmap.commands.outfile import unusable
+
     for option, path in (("--report", args.report), ("--out", args.out)):
-        if not path:
-            continue
-        folder = Path(path).parent
-        if not folder.is_dir():
-            return f"{option} {path}: the folder {folder} does not exist"
-        if not os.access(folder, os.W_OK) or (Path(path).exists() and not os.access(path, os.W_OK)):
-            return f"{option} {path}: not writable"
-        if Path(path).exists() and Path(path).resolve() == Path(args.mapping).resolve():
-            return f"{option} {path} is the mapping itself; give another file"
-        if option == "--out" and Path(path).exists() and not Path(path).is_file():
-            return f"--out {path} is not a regular file; give the path of the plan file to write"
+        problem = unusable(path, option, args.mapping) if path else None
+        if problem:
+            return problem
     if args.plan:
         from relmap.sync.saved import unreadable
 
