@@ -20,7 +20,7 @@ FREEFIELD_PREFIX = "val_value_"
 _NUMBER_KEYS = ("fld_order", "number", "id")
 _VALUE_KEYS = ("value", "val_value")
 _DIGITS = re.compile(r"[0-9]+")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
+SURROGATE = re.compile(r"[\ud800-\udfff]")  # half of a character: no UTF-8 file, terminal or API carries it
 _SHORT = 40
 _REPR = reprlib.Repr()
 _REPR.maxlevel = 3  # a value nested a thousand deep must not make the message itself fail (RecursionError)
@@ -163,7 +163,7 @@ def _record_text(value: object) -> str | None:
 
 def _surrogate(text: str) -> str | None:
     """``lone surrogate \\ud800`` for the first one in ``text``; None when there is none."""
-    found = None if text.isascii() else _SURROGATE.search(text)  # isascii costs nothing: most text is ASCII
+    found = None if text.isascii() else SURROGATE.search(text)  # isascii costs nothing: most text is ASCII
     return f"lone surrogate \\u{ord(found[0]):04x}" if found else None
 
 

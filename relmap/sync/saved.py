@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from relmap.errors import ConfigError, SourceError
-from relmap.sources.records import SourceRecord
+from relmap.sources.records import SURROGATE, SourceRecord
 from relmap.state.store import Link, canonical
 from relmap.sync.apply import Outcome
 from relmap.sync.changes import Change
@@ -200,7 +200,7 @@ def _refuse_surrogates(path: str, line: int, index: int, value: Any) -> None:
 def _lone_surrogate(value: Any) -> bool:
     """Whether a text anywhere in ``value`` (keys included) holds a lone surrogate."""
     if isinstance(value, str):
-        return not value.isascii() and any("\ud800" <= char <= "\udfff" for char in value)
+        return not value.isascii() and SURROGATE.search(value) is not None
     if isinstance(value, dict):
         return any(_lone_surrogate(key) or _lone_surrogate(item) for key, item in value.items())
     if isinstance(value, list):

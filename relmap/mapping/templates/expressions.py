@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,6 +16,7 @@ from relmap.mapping.templates.context import fresh_context
 from relmap.mapping.templates.direct import direct_expression, direct_template
 from relmap.mapping.templates.env import DROPPED_FILTERS, BoundedEnvironment
 from relmap.mapping.templates.limits import MAX_SIZE, TemplateLimit, bounded_call, charge
+from relmap.sources.records import SURROGATE
 
 Compiled = Callable[[dict[str, Any]], Any]
 Env = TypeVar("Env", bound=BoundedEnvironment)
@@ -102,15 +102,12 @@ def _build(env: BoundedEnvironment, text: str, source: str, expression: bool) ->
     return tree, _expression(env, source) if expression else template_function(env, tree)
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _encodable(text: str) -> str:
     """A template's text as UTF-8 can carry it: a lone surrogate (made with decode('surrogateescape'), or written
     as "\\ud800") cannot be sent, printed or stored, so it is this record's error, not the run's crash."""
     if text.isascii():  # nearly every value: no surrogate in it, and no need to search
         return text
-    found = _SURROGATE.search(text)
+    found = SURROGATE.search(text)
     if found:
         raise TemplateLimit(f"template made text with an invalid character (lone surrogate \\u{ord(found[0]):04x})")
     return text

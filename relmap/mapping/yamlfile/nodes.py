@@ -23,6 +23,7 @@ from yaml.scanner import Scanner
 
 from relmap.errors import DiagnosticSink, Location
 from relmap.mapping.yamlfile.text import shown
+from relmap.sources.records import SURROGATE
 
 if TYPE_CHECKING:
     from relmap.mapping.loader import Document, PathKey
@@ -31,7 +32,6 @@ MAX_NODES = 200_000  # aliases can expand a small file enormously ("billion laug
 MAX_DEPTH = 64  # a mapping needs about 10 levels; the composer and the schema check recurse once per level
 _TAG = "tag:yaml.org,2002:"
 _PLAIN = "relmap:plain"
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _NULL = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
@@ -230,7 +230,7 @@ class Builder:
     def _whole(self, node: ScalarNode, text: str) -> str:
         """``text``, or, when it holds a lone surrogate (YAML's ``"\\ud800"`` escape makes half a character), an
         error at its place and the text with U+FFFD for it, so nothing after this stage meets one."""
-        if text.isascii() or not (lone := _SURROGATE.search(text)):
+        if text.isascii() or not (lone := SURROGATE.search(text)):
             return text
         self._error(
             _span(node),
@@ -239,7 +239,7 @@ class Builder:
             "yaml-text",
             "write the character itself, or escape a whole one, such as \\U0001F600",
         )
-        return _SURROGATE.sub("\ufffd", text)
+        return SURROGATE.sub("\ufffd", text)
 
     def _typed(self, node: ScalarNode, path: PathKey) -> Any:
         if node.tag == _PLAIN:
