@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO
 
 from relmap.exits import EXIT_BROKEN_PIPE, EXIT_FATAL, EXIT_INTERRUPTED
@@ -71,6 +71,18 @@ class _OutputFailed(Exception):
     """Standard output or standard error could not be written: not a bug, and nothing more can be said there."""
 
 
+@contextlib.contextmanager
+def _output_errors() -> Iterator[None]:
+    """/dev/full, a full disk, a device error: the output cannot be had, said as such (a reader gone stays a
+    BrokenPipeError, exit 141)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _OutputFailed(f"cannot write the output: {exc.strerror or exc}") from None
+
+
 class _Masked:
     """A text stream that masks the values of the environment's secret variables (relmap.secrets.secret_name)."""
 
@@ -92,20 +104,12 @@ class _Masked:
         return cls(stream, redact)  # type: ignore[return-value]
 
     def write(self, text: str) -> int:
-        try:
+        with _output_errors():
             return self.stream.write(self.redact(text))
-        except BrokenPipeError:
-            raise
-        except OSError as exc:  # /dev/full, a full disk, a device error: the output cannot be had, said as such
-            raise _OutputFailed(f"cannot write the output: {exc.strerror or exc}") from None
 
     def flush(self) -> None:
-        try:
+        with _output_errors():
             self.stream.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise _OutputFailed(f"cannot write the output: {exc.strerror or exc}") from None
 
     def __getattr__(self, name: str) -> Any:  # flush, isatty, encoding, fileno ... as the stream has them
         return getattr(self.stream, name)

@@ -51,15 +51,16 @@ class Redactor:
         # A server may echo a secret as it was sent in the URL (percent-encoded, in either case), or escaped for
         # HTML or JSON; each form is masked, in any letter case.
         # A short one (a test's "abc") is masked only as written: in any case it would mask ordinary words.
+        self._short = [secret for secret in self._secrets if len(secret) < 8]
         forms = {form for secret in self._secrets if len(secret) >= 8 for form in _forms(secret)}
         ordered = sorted(forms, key=len, reverse=True)
         self._pattern = re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE) if ordered else None
 
     def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, MASK)
-        if self._pattern is not None:
+        if self._pattern is not None:  # the long ones first: a secret that contains a short one is masked whole
             text = self._pattern.sub(MASK, text)
+        for secret in self._short:  # as written only
+            text = text.replace(secret, MASK)
         return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}={MASK}", text)
 
 
