@@ -130,7 +130,7 @@ def _report(error: Any, path: PathKey, doc: Document, sink: DiagnosticSink) -> N
             doc.loc(path),
             f"{where} must be an OutSmart field name, a '{{{{ template }}}}', a constant or a rule mapping",
             "bad-rule",
-            f"got {_type_name(error.instance)}",
+            f"got {type_name(error.instance)}",
         )
     else:
         sink.error(doc.loc(path), f"{where}: {_safe_message(error)}", "schema")
@@ -174,7 +174,7 @@ def _bad_choice(error: Any, path: PathKey, doc: Document, sink: DiagnosticSink) 
             hint = f"OutSmart filters {value} by the key '{field.filter_key}'"
         elif field:
             hint = f"OutSmart cannot filter on {value}; filterable keys: " + ", ".join(choices)
-    shown = f"'{_shown(str(value))}'" if scalar else _type_name(value)
+    shown = f"'{_shown(str(value))}'" if scalar else type_name(value)
     sink.error(doc.loc(path), f"{shown} is not a valid {path[-1]}", code, hint)
 
 
@@ -182,10 +182,11 @@ def _bad_type(error: Any, path: PathKey, doc: Document, sink: DiagnosticSink) ->
     expected = error.validator_value
     names = [expected] if isinstance(expected, str) else list(expected)
     wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-    sink.error(doc.loc(path), f"{dotted(path)} must be {wanted}, not {_type_name(error.instance)}", "bad-type")
+    sink.error(doc.loc(path), f"{dotted(path)} must be {wanted}, not {type_name(error.instance)}", "bad-type")
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
+    """A YAML value's kind in a message: empty, a boolean, a number, text, a list or a mapping."""
     if value is None:
         return "empty"
     if isinstance(value, bool):

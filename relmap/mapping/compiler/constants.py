@@ -18,6 +18,7 @@ from relmap.errors import TransformError
 from relmap.mapping.compiler.scope import Scope
 from relmap.mapping.convert import convert
 from relmap.mapping.loader import PathKey
+from relmap.mapping.schema import type_name
 from relmap.mapping.yamlfile.text import shown
 
 _WANTED = {
@@ -42,7 +43,7 @@ def check_constant(scope: Scope, path: PathKey, param: Param, value: Any, *, bar
         scope.error(path, f"{param.name}: {value} is not a number Silvasoft can store", "constant-type")
         return False
     if param.type in _WANTED and not _fits(param.type, value):
-        message = f"{param.name} takes {_WANTED[param.type]}, but {_yaml(value)} is {_kind(value)}"
+        message = f"{param.name} takes {_WANTED[param.type]}, but {_yaml(value)} is {type_name(value)}"
         scope.error(path, message, "constant-type", _spelling(param, value, bare))
         return False
     try:
@@ -130,13 +131,3 @@ def _yaml(value: Any) -> str:
     if isinstance(value, str):
         return repr(shown(value))
     return shown(str(value))
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    return "a list" if isinstance(value, list) else "a mapping"
