@@ -93,6 +93,7 @@ from scale_goals import (  # noqa: E402  (benchmarks/scale_goals.py: the figures
     child_plan,
     child_renders,
     lifted_budget,
+    lifted_sandbox,
     report_plan,
     report_renders,
     step_render_ratio,
@@ -304,20 +305,9 @@ def step_sync(folder: Path, size: int, seed: int) -> tuple[bool, float]:
 def child_sync(size: int, seed: int, folder: Path) -> int:
     """In this process: both emulators and relmap's run, the budget lifted; prints what the emulator saw."""
     from relmap.cli import main
-    from relmap.sandbox import Sandbox
 
     relations = generate(size, seed)
-    lifted_budget()
-    with Sandbox(relations=relations, requests_per_hour=UNLIMITED) as sandbox:
-        os.environ.update(sandbox.credentials)
-        os.environ.update(
-            RELMAP_OUTSMART_URL=sandbox.outsmart_url,
-            RELMAP_SILVASOFT_URL=sandbox.silvasoft_url,
-            RELMAP_SILVASOFT_PACE=FAST_PACE,
-            # a ledger of its own: every emulator is the same loopback account, whose ledger in the user's folder
-            # holds every sandbox run's requests of the hour
-            RELMAP_LEDGER_DIR=str(folder / "ledgers"),
-        )
+    with lifted_sandbox(relations, folder, FAST_PACE) as sandbox:
         (folder / MAPPING.name).write_text(MAPPING.read_text(encoding="utf-8"), encoding="utf-8")
         state = folder / "sync.db"
         with open(os.devnull, "w") as quiet:

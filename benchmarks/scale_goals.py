@@ -6,11 +6,12 @@ Each figure is one ``Figure`` in the ``Table`` scale.py prints last; the in-proc
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,25 @@ def verdict(ok: bool) -> str:
     return MET if ok else NOT_MET
 
 
+@contextlib.contextmanager
+def lifted_sandbox(relations: list[dict[str, Any]], folder: Path, pace: str) -> Iterator[Any]:
+    """Both emulators in this process with the budget lifted, and relmap pointed at them through the environment,
+    with a request ledger of its own (every emulator is the same loopback account, whose ledger in the user's
+    folder holds every sandbox run's requests of the hour)."""
+    from relmap.sandbox import Sandbox
+
+    lifted_budget()
+    with Sandbox(relations=relations, requests_per_hour=10**9) as sandbox:
+        os.environ.update(sandbox.credentials)
+        os.environ.update(
+            RELMAP_OUTSMART_URL=sandbox.outsmart_url,
+            RELMAP_SILVASOFT_URL=sandbox.silvasoft_url,
+            RELMAP_SILVASOFT_PACE=pace,
+            RELMAP_LEDGER_DIR=str(folder / "ledgers"),
+        )
+        yield sandbox
+
+
 def lifted_budget() -> None:
     """In this process only: the plan's hourly budget lifted, so a sync costs what it costs, not the hours."""
     import relmap.commands.run as run_command
@@ -76,17 +96,8 @@ def child_plan(relations: list[dict[str, Any]], mapping: Path, folder: Path, pac
     """A first sync (budget lifted, both emulators here), then ``--dry-run --full --format json`` with nothing
     changed, without and with ``--show-unchanged``: the plans' sizes and forms."""
     from relmap.cli import main
-    from relmap.sandbox import Sandbox
 
-    lifted_budget()
-    with Sandbox(relations=relations, requests_per_hour=10**9) as sandbox:
-        os.environ.update(sandbox.credentials)
-        os.environ.update(
-            RELMAP_OUTSMART_URL=sandbox.outsmart_url,
-            RELMAP_SILVASOFT_URL=sandbox.silvasoft_url,
-            RELMAP_SILVASOFT_PACE=pace,
-            RELMAP_LEDGER_DIR=str(folder / "ledgers"),
-        )
+    with lifted_sandbox(relations, folder, pace):
         copy = folder / mapping.name
         copy.write_text(mapping.read_text(encoding="utf-8"), encoding="utf-8")
         state = ["--state", str(folder / "plan.db"), "-q"]
