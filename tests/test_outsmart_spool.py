@@ -4,12 +4,16 @@ clear error naming the folder. Over real HTTP against the OutSmart emulator."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -156,46 +160,49 @@ def test_an_answer_past_the_size_bound_is_refused_not_asked_again(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_answer_that_trickles_is_given_up_as_broken_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A server that sends a byte now and then keeps each read within its timeout, and the run (and its state lock)
-    for ever: past a grace period the answer must keep a minimum rate."""
-    import socket
-    import threading
-    import time
-
-    import relmap.http
-    from relmap.http import TransportFailure
-
-    monkeypatch.setattr(relmap.http, "SLOW_GRACE", 0.3)
+@contextlib.contextmanager
+def one_answer(send: Callable[[socket.socket, threading.Event], None]) -> Iterator[HttpClient]:
+    """An HTTP client of a server on 127.0.0.1 that answers its one request with ``send(connection, stop)``."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(1)
     stop = threading.Event()
 
-    def trickle() -> None:
+    def answer() -> None:
         connection, _ = server.accept()
         connection.recv(65536)
-        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
-        while not stop.is_set():
-            with contextlib.suppress(OSError):
-                connection.sendall(b" ")
-            time.sleep(0.05)
+        with contextlib.suppress(OSError):
+            send(connection, stop)
         connection.close()
 
-    import contextlib
-
-    thread = threading.Thread(target=trickle, daemon=True)
-    thread.start()
+    threading.Thread(target=answer, daemon=True).start()
     try:
         with requests.Session() as session:
-            http = HttpClient(session, f"http://127.0.0.1:{server.getsockname()[1]}/", Redactor([]))
-            response = http.send("GET", "relations/", stream=True)
-            with pytest.raises(TransportFailure, match="the answer came slower than 16 KB/s"):
-                for _ in http.body(response, "GET", "relations/", size=1):
-                    pass
+            yield HttpClient(session, f"http://127.0.0.1:{server.getsockname()[1]}/", Redactor([]))
     finally:
         stop.set()
         server.close()
+
+
+def test_an_answer_that_trickles_is_given_up_as_broken_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that sends a byte now and then keeps each read within its timeout, and the run (and its state lock)
+    for ever: past a grace period the answer must keep a minimum rate."""
+    import relmap.http
+    from relmap.http import TransportFailure
+
+    monkeypatch.setattr(relmap.http, "SLOW_GRACE", 0.3)
+
+    def trickle(connection: socket.socket, stop: threading.Event) -> None:
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n")
+        while not stop.is_set():
+            connection.sendall(b" ")
+            time.sleep(0.05)
+
+    with one_answer(trickle) as http:
+        response = http.send("GET", "relations/", stream=True)
+        with pytest.raises(TransportFailure, match="the answer came slower than 16 KB/s"):
+            for _ in http.body(response, "GET", "relations/", size=1):
+                pass
 
 
 def test_a_disk_that_takes_no_more_is_an_error_naming_the_folder(tmp_path: Path) -> None:
@@ -248,38 +255,20 @@ def test_nothing_is_left_behind_when_the_process_is_killed_mid_read(tmp_path: Pa
 def test_a_server_that_thinks_before_a_fast_answer_is_not_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
     """The rate counts from the first byte, and only the time spent waiting for bytes: a long think before a fast
     answer, or relmap's own writing of each block, is not a trickle."""
-    import contextlib
-    import socket
-    import threading
-    import time
-
     import relmap.http
 
     monkeypatch.setattr(relmap.http, "SLOW_GRACE", 0.3)
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
     body = b" " * 400_000
 
-    def think_then_send() -> None:
-        connection, _ = server.accept()
-        connection.recv(65536)
-        with contextlib.suppress(OSError):
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
-            time.sleep(0.8)  # the head at once, then a think past the grace before the body's first byte
-            connection.sendall(body)
-        connection.close()
+    def think_then_send(connection: socket.socket, stop: threading.Event) -> None:
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
+        time.sleep(0.8)  # the head at once, then a think past the grace before the body's first byte
+        connection.sendall(body)
 
-    thread = threading.Thread(target=think_then_send, daemon=True)
-    thread.start()
-    try:
-        with requests.Session() as session:
-            http = HttpClient(session, f"http://127.0.0.1:{server.getsockname()[1]}/", Redactor([]))
-            response = http.send("GET", "relations/", stream=True)
-            received = b""
-            for block in http.body(response, "GET", "relations/", size=4096):
-                received += block
-                time.sleep(0.001)  # relmap writing the block to its file: not the server's time
-            assert received == body
-    finally:
-        server.close()
+    with one_answer(think_then_send) as http:
+        response = http.send("GET", "relations/", stream=True)
+        received = b""
+        for block in http.body(response, "GET", "relations/", size=4096):
+            received += block
+            time.sleep(0.001)  # relmap writing the block to its file: not the server's time
+        assert received == body
